@@ -1,0 +1,23 @@
+"""Settings for the test suite: the project's settings plus speed and test-client needs.
+
+Database and cache still follow DATABASE_URL / REDIS_URL, so the same suite
+runs embedded and in services mode.
+"""
+
+from authdemo.settings import *  # noqa: F403
+from authdemo.settings import _embedded_secret_key
+
+SECRET_KEY = SECRET_KEY or _embedded_secret_key()  # noqa: F405
+SIMPLE_JWT = {**SIMPLE_JWT, "SIGNING_KEY": SECRET_KEY}  # noqa: F405
+
+# Fast hashing: tests create many users; Argon2 is tested on its own.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]  # noqa: F405
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+# The test client speaks plain HTTP; production transport settings are
+# asserted in their own tests.
+SECURE_SSL_REDIRECT = False
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

@@ -1,0 +1,11 @@
+"""Root URLconf: the session side under /accounts/, the JWT side under /api/."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("accounts/", include("accounts.urls")),
+    path("", include("api.urls")),
+    path("", include("accounts.home_urls")),
+]
