@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
-import json
 import unicodedata
 from dataclasses import dataclass
 
@@ -62,29 +61,8 @@ def username_normalize(raw: object) -> str:
     return unicodedata.normalize("NFKC", raw).casefold().strip()
 
 
-def _username_from_request(request: HttpRequest) -> str:
-    # django-ratelimit's "post:username" reads form data only; JSON bodies must
-    # count too, or the API would be an unlimited side door.
-    if request.POST.get("username") is not None:
-        return request.POST.get("username", "")
-    content_type = request.META.get("CONTENT_TYPE", "")
-    if content_type.startswith("application/json"):
-        try:
-            data = json.loads(request.body or b"{}")
-        except (ValueError, UnicodeDecodeError):
-            return ""
-        if isinstance(data, dict):
-            value = data.get("username", "")
-            return value if isinstance(value, str) else ""
-    return ""
-
-
 def _key_ip(group: str, request: HttpRequest) -> str:
     return client_ip(request)
-
-
-def _key_username(group: str, request: HttpRequest) -> str:
-    return username_normalize(_username_from_request(request))
 
 
 @dataclass(frozen=True)
@@ -93,12 +71,14 @@ class LoginThrottle:
     retry_after: int  # seconds until the counter that limits resets; 0 when not limited
 
 
-def login_attempt_register(request: HttpRequest) -> LoginThrottle:
+def login_attempt_register(request: HttpRequest, *, username: object) -> LoginThrottle:
     """Count one login attempt against the IP and username limits; return whether to refuse it.
 
-    Call before checking the password. The username counter is only touched
-    when the request names a username.
+    Call before checking the password, with the username as the client sent
+    it (form field or JSON member: every transport counts alike). The
+    username counter is only touched when a username was given.
     """
+    identity = username_normalize(username)
     usages = [
         get_usage(
             request,
@@ -108,12 +88,12 @@ def login_attempt_register(request: HttpRequest) -> LoginThrottle:
             increment=True,
         )
     ]
-    if _key_username(GROUP_USERNAME, request):
+    if identity:
         usages.append(
             get_usage(
                 request,
                 group=GROUP_USERNAME,
-                key=_key_username,
+                key=lambda group, request: identity,
                 rate=settings.LOGIN_RATELIMIT_USERNAME,
                 increment=True,
             )
@@ -124,15 +104,15 @@ def login_attempt_register(request: HttpRequest) -> LoginThrottle:
     return LoginThrottle(limited=True, retry_after=max(1, max(u["time_left"] for u in limiting)))
 
 
-def login_success_register(request: HttpRequest) -> None:
+def login_success_register(request: HttpRequest, *, username: object) -> None:
     """Refund the username count of a successful login, so the counter holds failures only."""
-    value = _key_username(GROUP_USERNAME, request)
+    value = username_normalize(username)
     if not value:
         return
     usage = get_usage(
         request,
         group=GROUP_USERNAME,
-        key=_key_username,
+        key=lambda group, request: value,
         rate=settings.LOGIN_RATELIMIT_USERNAME,
         increment=False,
     )
