@@ -1,0 +1,192 @@
+"""The shared login rate limiter (accounts.ratelimit), below the views that use it."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.core.cache import cache
+
+from accounts.ratelimit import (
+    client_ip,
+    login_attempt_register,
+    login_success_register,
+    username_normalize,
+)
+
+
+@pytest.fixture
+def limits(settings):
+    settings.LOGIN_RATELIMIT_USERNAME = "3/15m"
+    settings.LOGIN_RATELIMIT_IP = "100/m"
+    settings.TRUSTED_PROXY_COUNT = 0
+    return settings
+
+
+def _attempts(rf, n, *, username, ip="203.0.113.7"):
+    results = []
+    for _ in range(n):
+        request = rf.post("/accounts/login/", REMOTE_ADDR=ip)
+        results.append(login_attempt_register(request, username=username))
+    return results
+
+
+class TestUsernameNormalize:
+    @pytest.mark.parametrize(
+        "raw",
+        [
+            "alice",
+            "Alice",
+            " ALICE ",
+            "\talice\n",
+            "\uff41\uff4c\uff49\uff43\uff45",  # fullwidth letters (NFKC)
+            "ALICE\u00a0",  # no-break space (NFKC, then stripped)
+        ],
+    )
+    def test_variants_share_one_identity(self, raw):
+        assert username_normalize(raw) == "alice"
+
+    def test_ligature_and_sharp_s_fold(self):
+        # NFKC turns the "ﬁ" ligature into "fi"; casefold turns "ß" into "ss".
+        assert username_normalize("ﬁnn") == "finn"
+        assert username_normalize("Straße") == username_normalize("STRASSE")
+
+    @pytest.mark.parametrize("raw", [None, 42, ["alice"], {"u": 1}, b"alice"])
+    def test_non_strings_have_no_identity(self, raw):
+        assert username_normalize(raw) == ""
+
+
+class TestClientIp:
+    def test_remote_addr_without_trusted_proxy(self, rf, settings):
+        settings.TRUSTED_PROXY_COUNT = 0
+        request = rf.get("/", REMOTE_ADDR="198.51.100.1", HTTP_X_FORWARDED_FOR="1.2.3.4")
+        # A spoofed X-Forwarded-For changes nothing when no proxy is trusted.
+        assert client_ip(request) == "198.51.100.1"
+
+    def test_one_trusted_proxy_takes_last_hop(self, rf, settings):
+        settings.TRUSTED_PROXY_COUNT = 1
+        request = rf.get(
+            "/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="6.6.6.6, 198.51.100.9"
+        )
+        # "6.6.6.6" was written by the client itself; the proxy appended the real peer.
+        assert client_ip(request) == "198.51.100.9"
+
+    def test_two_trusted_proxies(self, rf, settings):
+        settings.TRUSTED_PROXY_COUNT = 2
+        request = rf.get(
+            "/", REMOTE_ADDR="10.0.0.3", HTTP_X_FORWARDED_FOR="6.6.6.6, 198.51.100.9, 10.0.0.2"
+        )
+        assert client_ip(request) == "198.51.100.9"
+
+    @pytest.mark.parametrize("header", ["", "   ", "not-an-ip", ",,,", "1.2.3.4.5"])
+    def test_malformed_or_short_header_falls_back(self, rf, settings, header):
+        settings.TRUSTED_PROXY_COUNT = 1
+        request = rf.get("/", REMOTE_ADDR="198.51.100.1", HTTP_X_FORWARDED_FOR=header)
+        assert client_ip(request) == "198.51.100.1"
+
+    def test_ipv6_is_normalised(self, rf, settings):
+        settings.TRUSTED_PROXY_COUNT = 1
+        request = rf.get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="2001:DB8::0:1")
+        assert client_ip(request) == "2001:db8::1"
+
+
+class TestUsernameCounter:
+    def test_limits_after_the_rate(self, rf, limits):
+        results = _attempts(rf, 4, username="alice")
+        assert [r.limited for r in results] == [False, False, False, True]
+        assert 0 < results[-1].retry_after <= 15 * 60 + 5
+
+    def test_variants_share_the_counter(self, rf, limits):
+        for name in ["alice", "Alice ", "\uff21\uff2c\uff29\uff23\uff25"]:
+            assert not login_attempt_register(rf.post("/"), username=name).limited
+        assert login_attempt_register(rf.post("/"), username=" aLiCe").limited
+
+    def test_counter_is_per_username_not_per_ip(self, rf, limits):
+        # Rotating IPs does not reset the username counter.
+        for i in range(3):
+            request = rf.post("/", REMOTE_ADDR=f"198.51.100.{i}")
+            assert not login_attempt_register(request, username="alice").limited
+        request = rf.post("/", REMOTE_ADDR="198.51.100.99")
+        assert login_attempt_register(request, username="alice").limited
+
+    def test_other_usernames_unaffected(self, rf, limits):
+        _attempts(rf, 4, username="alice")
+        assert not login_attempt_register(rf.post("/"), username="bob").limited
+
+    def test_success_refunds_so_only_failures_count(self, rf, limits):
+        for _ in range(10):
+            request = rf.post("/")
+            assert not login_attempt_register(request, username="alice").limited
+            login_success_register(request, username="alice")
+        # Ten successful logins left the counter at zero: three failures still allowed.
+        assert [r.limited for r in _attempts(rf, 4, username="alice")] == [
+            False,
+            False,
+            False,
+            True,
+        ]
+
+    def test_refund_without_attempt_does_not_go_negative(self, rf, limits):
+        login_success_register(rf.post("/"), username="alice")
+        login_success_register(rf.post("/"), username="alice")
+        assert [r.limited for r in _attempts(rf, 4, username="alice")][-1] is True
+
+    def test_missing_username_only_counts_ip(self, rf, limits):
+        for _ in range(10):
+            assert not login_attempt_register(rf.post("/"), username="").limited
+            assert not login_attempt_register(rf.post("/"), username=None).limited
+
+
+class TestIpCounter:
+    def test_ip_limit_across_usernames(self, rf, settings):
+        settings.LOGIN_RATELIMIT_USERNAME = "100/15m"
+        settings.LOGIN_RATELIMIT_IP = "5/m"
+        results = [
+            login_attempt_register(rf.post("/", REMOTE_ADDR="203.0.113.5"), username=f"u{i}")
+            for i in range(6)
+        ]
+        assert [r.limited for r in results] == [False] * 5 + [True]
+        other = login_attempt_register(rf.post("/", REMOTE_ADDR="203.0.113.6"), username="x")
+        assert not other.limited
+
+    def test_spoofed_forwarded_for_does_not_escape_ip_limit(self, rf, settings):
+        settings.LOGIN_RATELIMIT_USERNAME = "100/15m"
+        settings.LOGIN_RATELIMIT_IP = "3/m"
+        settings.TRUSTED_PROXY_COUNT = 0
+        results = [
+            login_attempt_register(
+                rf.post("/", REMOTE_ADDR="203.0.113.5", HTTP_X_FORWARDED_FOR=f"10.9.9.{i}"),
+                username=f"u{i}",
+            )
+            for i in range(4)
+        ]
+        assert results[-1].limited
+
+
+def test_concurrent_attempts_never_exceed_the_limit(rf, limits):
+    """Counting is atomic (cache.add + cache.incr): no check-then-write window."""
+    allowed = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(20)
+
+    def attempt():
+        request = rf.post("/")
+        barrier.wait()
+        result = login_attempt_register(request, username="alice")
+        with lock:
+            allowed.append(not result.limited)
+
+    threads = [threading.Thread(target=attempt) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert len(allowed) == 20
+    assert sum(allowed) == 3
+
+
+def test_counters_live_in_the_configured_cache(rf, limits):
+    _attempts(rf, 4, username="alice")
+    cache.clear()
+    # Clearing the cache (the rate-limit store) resets the counter: proves where it lives.
+    assert not login_attempt_register(rf.post("/"), username="alice").limited
