@@ -13,6 +13,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+from django.core.exceptions import ImproperlyConfigured
 
 from authdemo.varfiles import var_file_read_or_create
 
@@ -212,6 +215,69 @@ X_FRAME_OPTIONS = "DENY"
 if env.bool("DJANGO_BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# --- JWT signing keys (api/keys.py, docs/jwt-keys.md) ----------------------
+# Tokens are signed with an asymmetric key: verifiers (this app, other
+# services reading /.well-known/jwks.json) hold only public keys, and the one
+# accepted algorithm is fixed here, never taken from a token (RFC 8725 §2.1,
+# §3.1, §3.2). EdDSA/Ed25519 (RFC 8037) by default: small keys, deterministic
+# signatures, no padding or curve-parameter choices to get wrong.
+# JWT_ALGORITHM=RS256 (RSA 3072) for verifiers that lack EdDSA.
+JWT_ALGORITHM = env.str("JWT_ALGORITHM", default="EdDSA")
+# Embedded default: signing_key.pem, next_signing_key.pem (staged rotation)
+# and previous/*.pem (retired public keys) are generated here by jwt_rotate_key.
+JWT_KEYS_DIR = VAR_DIR / "jwt"
+
+
+def _jwt_pem_from_env(name: str) -> str:
+    """Return the PEM text of env var ``name``, or of the file named by ``<name>_FILE``, or ""."""
+    text = env.str(name, default="")
+    path = env.str(f"{name}_FILE", default="")
+    if text and path:
+        raise ImproperlyConfigured(f"Set {name} or {name}_FILE, not both.")
+    if path:
+        return Path(path).read_text()
+    # One-line env files cannot hold newlines: accept "\n" escapes.
+    return text.replace("\\n", "\n")
+
+
+def _jwt_private_key_generate() -> bytes:
+    key = (
+        rsa.generate_private_key(public_exponent=65537, key_size=3072)
+        if JWT_ALGORITHM == "RS256"
+        else ed25519.Ed25519PrivateKey.generate()
+    )
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+
+def _jwt_public_pem(private_pem: str) -> str:
+    key = serialization.load_pem_private_key(private_pem.encode(), password=None)
+    return key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode()
+
+
+# Production: JWT_PRIVATE_KEY or JWT_PRIVATE_KEY_FILE (PKCS#8 PEM, the signing
+# key) and JWT_EXTRA_PUBLIC_KEYS or JWT_EXTRA_PUBLIC_KEYS_FILE (concatenated
+# PEM public keys also accepted and published: the next key before it signs,
+# the previous ones until the refresh lifetime has passed). Without them the
+# key is generated once into var/jwt/, as in the embedded default.
+JWT_PRIVATE_KEY = _jwt_pem_from_env("JWT_PRIVATE_KEY")
+if JWT_PRIVATE_KEY:
+    JWT_KEYS_SOURCE = "environment"
+    JWT_EXTRA_PUBLIC_KEYS = _jwt_pem_from_env("JWT_EXTRA_PUBLIC_KEYS")
+else:
+    JWT_KEYS_SOURCE = "var"
+    JWT_PRIVATE_KEY = var_file_read_or_create(
+        JWT_KEYS_DIR / "signing_key.pem", factory=_jwt_private_key_generate
+    ).decode()
+    _jwt_next = JWT_KEYS_DIR / "next_signing_key.pem"
+    JWT_EXTRA_PUBLIC_KEYS = "".join(
+        ([_jwt_public_pem(_jwt_next.read_text())] if _jwt_next.exists() else [])
+        + [p.read_text() for p in sorted((JWT_KEYS_DIR / "previous").glob("*.pem"))]
+    )
+
 # --- REST framework, SimpleJWT, OpenAPI -------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -238,7 +304,11 @@ SIMPLE_JWT = {
     "AUTH_HEADER_TYPES": ("Bearer",),
     "USER_ID_FIELD": "id",
     "USER_ID_CLAIM": "user_id",
-    "SIGNING_KEY": SECRET_KEY,
+    # Asymmetric keys from the "JWT signing keys" section; api.keys.token_backend()
+    # adds the key ring (kid, previous keys) on top (RFC 8725 §3.1).
+    "ALGORITHM": JWT_ALGORITHM,
+    "SIGNING_KEY": JWT_PRIVATE_KEY,
+    "VERIFYING_KEY": _jwt_public_pem(JWT_PRIVATE_KEY),
 }
 
 SPECTACULAR_SETTINGS = {

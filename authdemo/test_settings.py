@@ -8,7 +8,6 @@ from authdemo.settings import *  # noqa: F403
 from authdemo.settings import _embedded_secret_key
 
 SECRET_KEY = SECRET_KEY or _embedded_secret_key()  # noqa: F405
-SIMPLE_JWT = {**SIMPLE_JWT, "SIGNING_KEY": SECRET_KEY}  # noqa: F405
 
 # Fast hashing: tests create many users; Argon2 is tested on its own.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]  # noqa: F405
