@@ -1,31 +1,88 @@
 # authdemo: `make run` serves the embedded demo, `make test` runs the suite.
-PYTHON ?= python3
+# Needs only Python 3.11+, make and PyPI. Every target is idempotent: the
+# virtualenv is (re)installed only when a requirements file changed.
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || echo python3)
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 HOST ?= 127.0.0.1
+# `make serve` with REDIS_URL: worker processes (default: CPU count, at least 2).
+SERVE_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ "$$n" -ge 2 ] 2>/dev/null || n=2; echo $$n)
+MANAGE := $(BIN)/python manage.py
+# Installs stay quiet and never prompt (CI has no stdin).
+PIP := $(BIN)/python -m pip --disable-pip-version-check --no-input
 
-.PHONY: run test lint serve
+.PHONY: help run serve test lint bench e2e clean
 
-# Reinstall only when a requirements file changed (the stamps are newer otherwise).
+help:
+	@echo "make run    - embedded demo on http://$(HOST):$(PORT) (SQLite, demo user)"
+	@echo "make test   - the whole pytest suite (follows DATABASE_URL / REDIS_URL)"
+	@echo "make serve  - production mode under gunicorn (needs DJANGO_SECRET_KEY)"
+	@echo "make lint   - ruff"
+	@echo "make bench  - per-request cost of session vs JWT authentication"
+	@echo "make e2e    - browser tests (Playwright + system chromium)"
+
+# --- virtualenv ---------------------------------------------------------------
+# Stamp files record what was installed; make compares their age with the
+# requirements files, so a second call installs nothing.
 $(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "authdemo needs Python 3.11+ ($(PYTHON) is older); run: make PYTHON=python3.11 ..." >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(PIP) install --quiet --upgrade pip
 
 $(VENV)/.runtime-installed: requirements.txt | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -r requirements.txt
-	touch $@
+	$(PIP) install --quiet -r requirements.txt
+	@touch $@
 
 $(VENV)/.dev-installed: requirements-dev.txt requirements.txt | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
-	touch $@ $(VENV)/.runtime-installed
+	$(PIP) install --quiet -r requirements-dev.txt
+	@touch $@ $(VENV)/.runtime-installed
 
+$(VENV)/.e2e-installed: requirements-e2e.txt requirements-dev.txt requirements.txt | $(BIN)/python
+	$(PIP) install --quiet -r requirements-e2e.txt
+	@touch $@ $(VENV)/.dev-installed $(VENV)/.runtime-installed
+
+# --- targets ------------------------------------------------------------------
+# Development server on the embedded default. DJANGO_DEBUG defaults to 1 here
+# only. The demo user exists only without DATABASE_URL (embedded SQLite).
 run: $(VENV)/.runtime-installed
-	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(BIN)/python manage.py migrate --noinput
-	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	@export DJANGO_DEBUG=$${DJANGO_DEBUG:-1}; \
+	$(MANAGE) migrate --noinput && \
+	if [ -z "$${DATABASE_URL:-}" ]; then $(MANAGE) demo_user; fi && \
+	echo "Serving http://$(HOST):$(PORT)/ (Ctrl-C stops)" && \
+	exec $(MANAGE) runserver $(HOST):$(PORT)
+
+# Production mode: DEBUG off, the environment decides database and cache.
+# Without REDIS_URL the cache lives in the process, so exactly one worker
+# process (threads for concurrency); with REDIS_URL, several.
+serve: $(VENV)/.runtime-installed
+	@if [ -z "$${DJANGO_SECRET_KEY:-}" ]; then \
+		echo "make serve: DJANGO_SECRET_KEY is not set. Production mode needs a secret key, e.g." >&2; \
+		echo "  export DJANGO_SECRET_KEY=\"\$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')\"" >&2; \
+		exit 1; \
+	fi
+	@export DJANGO_DEBUG=0; \
+	if [ -n "$${REDIS_URL:-}" ]; then workers=$(SERVE_WORKERS); else workers=1; fi; \
+	$(MANAGE) migrate --noinput && \
+	$(MANAGE) collectstatic --noinput --verbosity 0 && \
+	$(MANAGE) check --deploy && \
+	echo "gunicorn on http://$(HOST):$(PORT)/ with $$workers worker process(es)" && \
+	exec $(BIN)/gunicorn --config authdemo/gunicorn.conf.py --bind $(HOST):$(PORT) --workers $$workers
 
 test: $(VENV)/.dev-installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
+
+# Per-request cost of each authentication mechanism (not part of `make test`).
+bench: $(VENV)/.dev-installed
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# Browser tests against a live server; drives the system chromium, downloads no browser.
+e2e: $(VENV)/.e2e-installed
+	$(BIN)/python -m pytest e2e -p no:cacheprovider $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV)

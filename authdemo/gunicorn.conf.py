@@ -1,0 +1,25 @@
+"""gunicorn configuration for `make serve` (production mode).
+
+The Makefile passes --bind and --workers: one worker process without
+REDIS_URL (the per-process cache then holds every rate-limit counter and
+cached revocation, so a second process would see none of them), several with
+REDIS_URL. Threads give concurrency inside a worker either way.
+"""
+
+wsgi_app = "authdemo.wsgi:application"
+worker_class = "gthread"
+threads = 8
+# A request that takes longer than this is stuck: the worker is replaced.
+timeout = 30
+graceful_timeout = 20
+keepalive = 5
+# A 16 KB bearer token must reach the app (and get its 401), not die in gunicorn.
+limit_request_field_size = 32768
+# No max_requests: recycling the only worker of the embedded default would
+# reset its in-memory rate-limit counters.
+accesslog = "-"
+errorlog = "-"
+# Django alone decides whether a request came over HTTPS, from
+# DJANGO_BEHIND_TLS_PROXY (SECURE_PROXY_SSL_HEADER); gunicorn derives nothing
+# from X-Forwarded-Proto, whoever sends it.
+secure_scheme_headers: dict[str, str] = {}
