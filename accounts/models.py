@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 from django.db.models.functions import Lower
 
@@ -26,3 +28,34 @@ class User(AbstractUser):
             models.UniqueConstraint(Lower("username"), name="accounts_user_username_ci_unique"),
             models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique"),
         ]
+
+
+class Session(AbstractBaseSession):
+    """A server-side session that knows its user, device and activity (docs/sessions.md).
+
+    Written only by the session engine (accounts.sessions.SessionStore) and
+    deleted only through accounts.services, which also drops the cache entry.
+    """
+
+    public_id = models.CharField(max_length=32, unique=True, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="sessions",
+    )
+    created_at = models.DateTimeField("created")
+    last_activity = models.DateTimeField("last activity")
+    ip = models.GenericIPAddressField("IP address", null=True, blank=True)
+    user_agent = models.CharField("user agent", max_length=512, blank=True)
+    remember_me = models.BooleanField(default=False)
+
+    class Meta(AbstractBaseSession.Meta):
+        indexes = [models.Index(fields=["user", "expire_date"], name="accounts_session_user_exp")]
+
+    @classmethod
+    def get_session_store_class(cls):
+        from accounts.sessions import SessionStore
+
+        return SessionStore

@@ -1,6 +1,199 @@
-from django.shortcuts import render
+"""Views of the session side: parse, call one service or Django's auth view, render."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login as auth_login
+from django.contrib.auth import logout as auth_logout
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+from django.views.generic import FormView, UpdateView
+
+from accounts import services
+from accounts.forms import LoginForm, ProfileForm, SignupForm
+from accounts.ratelimit import login_success_register
+from accounts.sessions import public_id_for, session_remember_set
+from accounts.templatetags.auth_state import jwt_user
 
 
-def home(request):
-    """Render the side-by-side page."""
-    return render(request, "home.html")
+def home(request: HttpRequest) -> HttpResponse:
+    """Render the side-by-side page: this browser's session state and JWT state."""
+    session_user = request.user if request.user.is_authenticated else None
+    jwt_state = jwt_user(request)
+    return render(
+        request,
+        "home.html",
+        {
+            "session_user": session_user,
+            "jwt_available": jwt_state.available,
+            "jwt_cookie_user": jwt_state.user,
+            "login_form": LoginForm(request) if session_user is None else None,
+        },
+    )
+
+
+def _safe_next(request: HttpRequest) -> str:
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return ""
+
+
+class SignupView(FormView):
+    template_name = "accounts/signup.html"
+    form_class = SignupForm
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            return redirect("accounts:profile")
+        return super().dispatch(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        user = form.save()
+        auth_login(self.request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(self.request, f"Welcome, {user.get_username()}. Your account is ready.")
+        return HttpResponseRedirect(_safe_next(self.request) or reverse("accounts:profile"))
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(next=_safe_next(self.request), **kwargs)
+
+
+class LoginView(auth_views.LoginView):
+    """Django's LoginView: authenticate() + login(), fixation-safe key cycling, CSRF rotation.
+
+    ``next`` is honoured only for this host (LoginView's url_has_allowed_host_and_scheme).
+    """
+
+    template_name = "accounts/login.html"
+    form_class = LoginForm
+    redirect_authenticated_user = False
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        login_success_register(self.request, username=form.data.get("username"))
+        session_remember_set(self.request.session, remember=form.cleaned_data.get("remember_me", False))
+        return response
+
+    def form_invalid(self, form):
+        if form.rate_limited:
+            response = render(
+                self.request,
+                "accounts/login_ratelimited.html",
+                {"retry_after": form.retry_after},
+                status=429,
+            )
+            response["Retry-After"] = str(form.retry_after)
+            return response
+        return super().form_invalid(form)
+
+
+class LogoutView(auth_views.LogoutView):
+    """POST only (Django 5): ends the session server-side; GET answers 405."""
+
+    next_page = reverse_lazy("home")
+
+
+class ProfileView(LoginRequiredMixin, UpdateView):
+    template_name = "accounts/profile.html"
+    form_class = ProfileForm
+    success_url = reverse_lazy("accounts:profile")
+
+    def get_object(self, queryset=None):
+        return self.request.user
+
+    def form_valid(self, form):
+        messages.success(self.request, "Profile saved.")
+        return super().form_valid(form)
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Keep this session (its key cycled), end every other session and every JWT (ASVS V7.4.3)."""
+
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("accounts:password_change_done")
+
+    def form_valid(self, form):
+        # super() saves the password and runs update_session_auth_hash(),
+        # which cycles this session's key: keep the *new* key.
+        response = super().form_valid(form)
+        services.user_revoke_all(user=form.user, keep_session_key=self.request.session.session_key)
+        return response
+
+
+class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
+    template_name = "accounts/password_change_done.html"
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    template_name = "accounts/password_reset.html"
+    email_template_name = "accounts/password_reset_email.txt"
+    subject_template_name = "accounts/password_reset_subject.txt"
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "accounts/password_reset_done.html"
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Completing a reset ends every session and every JWT of the user (ASVS V7.4.3)."""
+
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password_reset_complete")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        services.user_revoke_all(user=form.user)
+        return response
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "accounts/password_reset_complete.html"
+
+
+@login_required
+def sessions_list(request: HttpRequest) -> HttpResponse:
+    """Render the user's active sessions, the current one marked."""
+    current = request.session.session_key
+    return render(
+        request,
+        "accounts/sessions.html",
+        {
+            "sessions": services.sessions_active_list(user=request.user),
+            "current_id": public_id_for(current) if current else None,
+        },
+    )
+
+
+@require_POST
+@login_required
+def session_revoke(request: HttpRequest, public_id: str) -> HttpResponse:
+    """End one of the user's own sessions; another user's (or no) session is 404."""
+    session = request.user.sessions.filter(public_id=public_id).only("session_key").first()
+    if session is None:
+        raise Http404("No such session.")
+    is_current = session.session_key == request.session.session_key
+    services.session_revoke(user=request.user, session_key=session.session_key)
+    if is_current:
+        # The row is gone; log out so no response re-creates it.
+        auth_logout(request)
+        return redirect("home")
+    messages.success(request, "The session has been ended.")
+    return redirect("accounts:sessions")
+
+
+@require_POST
+@login_required
+def sessions_revoke_others(request: HttpRequest) -> HttpResponse:
+    """End every session of the user but the current one."""
+    count = services.sessions_revoke_all(user=request.user, keep_session_key=request.session.session_key)
+    messages.success(request, f"Ended {count} other session{'s' if count != 1 else ''}.")
+    return redirect("accounts:sessions")

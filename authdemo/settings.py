@@ -165,11 +165,32 @@ LOGIN_RATELIMIT_IP = env.str("LOGIN_RATELIMIT_IP", default="30/m")
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 RATELIMIT_IP_META_KEY = "accounts.ratelimit.client_ip"
 
-# --- Sessions ---------------------------------------------------------------
+# --- Sessions (owned by the sessions work; docs/sessions.md) ----------------
+# Rows live in accounts.Session (user, created, last activity, IP, user agent);
+# reads go through the cache (Redis in services mode), the database is the
+# source of truth, so flushing the cache loses no session.
+SESSION_ENGINE = "accounts.sessions"
+SESSION_CACHE_ALIAS = "default"
 SESSION_COOKIE_NAME = "sessionid"
-SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_HTTPONLY = True  # OWASP ASVS 5.0 V3.3.4: not readable by scripts
+SESSION_COOKIE_SAMESITE = "Lax"  # ASVS V3.3.2
+# Fallback cookie age for sessions without login stamps; logged-in sessions
+# follow the lifetimes below.
 SESSION_COOKIE_AGE = int(timedelta(days=14).total_seconds())
+# Server-side lifetimes in seconds (OWASP ASVS 5.0 V7.3.1 idle, V7.3.2 absolute),
+# enforced on every read of the session, not only by the cookie.
+# Plain login: the cookie ends with the browser; the session ends after 1 h
+# without activity and at the latest 12 h after login.
+SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=60 * 60)
+SESSION_ABSOLUTE_LIFETIME = env.int("SESSION_ABSOLUTE_LIFETIME", default=12 * 60 * 60)
+# "Remember me": a persistent cookie; 7 days idle, 14 days at the latest.
+SESSION_REMEMBER_IDLE_TIMEOUT = env.int("SESSION_REMEMBER_IDLE_TIMEOUT", default=7 * 24 * 60 * 60)
+SESSION_REMEMBER_ABSOLUTE_LIFETIME = env.int(
+    "SESSION_REMEMBER_ABSOLUTE_LIFETIME", default=14 * 24 * 60 * 60
+)
+# Last activity is written at most once per this many seconds per session, so
+# an authenticated request normally writes nothing to the database.
+SESSION_ACTIVITY_UPDATE_INTERVAL = env.int("SESSION_ACTIVITY_UPDATE_INTERVAL", default=60)
 CSRF_COOKIE_NAME = "csrftoken"
 CSRF_COOKIE_SAMESITE = "Lax"
 

@@ -1,0 +1,77 @@
+"""Forms of the session side: Django's auth forms, extended through their hooks."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
+from django.core.exceptions import ValidationError
+
+from accounts.ratelimit import login_attempt_register
+
+EMAIL_TAKEN = "A user with that email address already exists."
+
+
+def _email_taken(email: str, *, exclude_pk=None) -> bool:
+    users = get_user_model()._default_manager.filter(email__iexact=email)
+    if exclude_pk is not None:
+        users = users.exclude(pk=exclude_pk)
+    return users.exists()
+
+
+class SignupForm(UserCreationForm):
+    """username, email, password1, password2; username and email unique case-insensitively."""
+
+    email = forms.EmailField(required=True, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+
+    class Meta(UserCreationForm.Meta):
+        model = get_user_model()
+        fields = ("username", "email")
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"]
+        if _email_taken(email):
+            raise ValidationError(EMAIL_TAKEN, code="email_taken")
+        return email
+
+
+class LoginForm(AuthenticationForm):
+    """Django's login form plus "remember me" and the shared login rate limit."""
+
+    remember_me = forms.BooleanField(required=False, label="Remember me for 14 days")
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "rate_limited": "Too many login attempts. Try again later.",
+    }
+
+    def __init__(self, request=None, *args, **kwargs):
+        super().__init__(request, *args, **kwargs)
+        self.retry_after = 0
+
+    def clean(self):
+        # Count the attempt before the password is checked, with the username
+        # exactly as sent; past the limit even the right password is refused
+        # (OWASP ASVS 5.0 V6.3.1). Unknown user, wrong password and inactive
+        # user all get Django's one generic "invalid_login" error.
+        throttle = login_attempt_register(self.request, username=self.data.get("username"))
+        if throttle.limited:
+            self.retry_after = throttle.retry_after
+            raise ValidationError(self.error_messages["rate_limited"], code="rate_limited")
+        return super().clean()
+
+    @property
+    def rate_limited(self) -> bool:
+        return self.has_error(forms.forms.NON_FIELD_ERRORS, code="rate_limited")
+
+
+class ProfileForm(forms.ModelForm):
+    class Meta:
+        model = get_user_model()
+        fields = ("first_name", "last_name", "email")
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"]
+        if _email_taken(email, exclude_pk=self.instance.pk):
+            raise ValidationError(EMAIL_TAKEN, code="email_taken")
+        return email

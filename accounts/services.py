@@ -1,0 +1,71 @@
+"""Session services: the one place that ends sessions (and, through api.services, tokens).
+
+Every path that must end a user's sessions calls these: logout-all, password
+change (keeps the current session), password reset completion, deactivation,
+user deletion and the admin actions. Rows are deleted, not just invalidated
+by the password hash (OWASP ASVS 5.0 V7.4.3, V7.4.5), and their cache
+entries go with them, so a revoked session is dead on the very next request
+in every process.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core.cache import caches
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Session
+from accounts.sessions import SessionStore
+
+security_log = logging.getLogger("authdemo.security")
+
+
+def _sessions_delete(*, session_keys: Iterable[str]) -> int:
+    keys = list(session_keys)
+    if not keys:
+        return 0
+    with transaction.atomic():
+        deleted, _ = Session.objects.filter(session_key__in=keys).delete()
+    # After the rows: a request that reads the database between the two
+    # steps finds nothing to cache again.
+    caches[settings.SESSION_CACHE_ALIAS].delete_many([SessionStore.cache_key_prefix + k for k in keys])
+    return deleted
+
+
+def session_revoke(*, user, session_key: str) -> bool:
+    """Revoke one session of ``user`` (None: an anonymous session); return whether it existed."""
+    owned = Session.objects.filter(session_key=session_key)
+    owned = owned.filter(user__isnull=True) if user is None else owned.filter(user=user)
+    revoked = _sessions_delete(session_keys=owned.values_list("session_key", flat=True)) > 0
+    if revoked:
+        security_log.info("session revoked user=%s", getattr(user, "pk", None))
+    return revoked
+
+
+def sessions_revoke_all(*, user, keep_session_key: str | None = None) -> int:
+    """Revoke every session of ``user`` except ``keep_session_key``; return how many ended."""
+    keys = Session.objects.filter(user=user).values_list("session_key", flat=True)
+    if keep_session_key:
+        keys = keys.exclude(session_key=keep_session_key)
+    count = _sessions_delete(session_keys=keys)
+    security_log.info("sessions revoked user=%s count=%s kept=%s", user.pk, count, bool(keep_session_key))
+    return count
+
+
+def user_revoke_all(*, user, keep_session_key: str | None = None) -> None:
+    """Revoke every session (except ``keep_session_key``) and every JWT of ``user``."""
+    from api.services import tokens_revoke_all  # the JWT side owns token revocation
+
+    sessions_revoke_all(user=user, keep_session_key=keep_session_key)
+    tokens_revoke_all(user=user)
+
+
+def sessions_active_list(*, user) -> list[Session]:
+    """Return the user's sessions that have not expired, most recently active first."""
+    return list(
+        Session.objects.filter(user=user, expire_date__gt=timezone.now()).order_by("-last_activity")
+    )

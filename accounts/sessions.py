@@ -1,0 +1,169 @@
+"""Session engine: Django's cached_db store over accounts.Session.
+
+SESSION_ENGINE = "accounts.sessions". Reads come from the cache (Redis in
+services mode); every write goes to the database first, which stays the
+source of truth: a flushed cache only costs one query on the next request.
+
+Only documented hooks are overridden: ``get_model_class`` and
+``create_model_instance`` (the model with a user column, created, last
+activity, IP and user agent), ``get_session_cookie_age`` (the cookie follows
+the login's lifetime) and ``load`` (the server-side lifetime check around the
+inherited cache-then-database read).
+
+Lifetimes (OWASP ASVS 5.0 V7.3.1 idle timeout, V7.3.2 absolute lifetime) are
+enforced here on every read, from timestamps stored inside the session data,
+so the check costs no query with a warm cache. Last activity is refreshed at
+most once per SESSION_ACTIVITY_UPDATE_INTERVAL (one UPDATE, ASVS V7.1.1's
+"cheap on every request" trade-off is documented in docs/sessions.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY, get_user_model
+from django.contrib.sessions.backends.cached_db import SessionStore as CachedDBStore
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+# Keys inside the session data (underscore-prefixed like Django's own).
+CREATED_KEY = "_session_created"  # epoch seconds of the login (or of the first save)
+ACTIVITY_KEY = "_session_activity"  # epoch seconds of the last recorded activity
+REMEMBER_KEY = "_session_remember"  # True: "remember me" lifetimes and a persistent cookie
+IP_KEY = "_session_ip"
+USER_AGENT_KEY = "_session_ua"
+
+USER_AGENT_MAX_LENGTH = 512
+
+
+def _now() -> datetime:
+    """Return the current time; tests replace this to control the clock."""
+    return timezone.now()
+
+
+def public_id_for(session_key: str) -> str:
+    """Return the non-secret identifier of a session shown in pages and URLs.
+
+    The session key itself is a bearer credential and never leaves the cookie
+    (ASVS V7.2.3); its SHA-256 prefix identifies the row without revealing it.
+    """
+    return hashlib.sha256(session_key.encode()).hexdigest()[:32]
+
+
+def lifetimes(*, remember: bool) -> tuple[timedelta, timedelta]:
+    """Return (idle timeout, absolute lifetime) for a plain or a remember-me session."""
+    if remember:
+        return (
+            timedelta(seconds=settings.SESSION_REMEMBER_IDLE_TIMEOUT),
+            timedelta(seconds=settings.SESSION_REMEMBER_ABSOLUTE_LIFETIME),
+        )
+    return (
+        timedelta(seconds=settings.SESSION_IDLE_TIMEOUT),
+        timedelta(seconds=settings.SESSION_ABSOLUTE_LIFETIME),
+    )
+
+
+def _ts(value: object) -> datetime | None:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            return datetime.fromtimestamp(value, tz=UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+    return None
+
+
+def session_deadlines(data: dict) -> tuple[datetime, datetime] | None:
+    """Return (idle deadline, absolute deadline) of session data, or None when it carries no stamps."""
+    created = _ts(data.get(CREATED_KEY))
+    activity = _ts(data.get(ACTIVITY_KEY)) or created
+    if created is None:
+        return None
+    idle, absolute = lifetimes(remember=bool(data.get(REMEMBER_KEY)))
+    return activity + idle, created + absolute
+
+
+def session_login_stamp(session, *, ip: str | None, user_agent: str, remember: bool = False) -> None:
+    """Record login time, client IP and user agent in a freshly logged-in session."""
+    now = _now().timestamp()
+    session[CREATED_KEY] = now
+    session[ACTIVITY_KEY] = now
+    session[IP_KEY] = ip
+    session[USER_AGENT_KEY] = (user_agent or "")[:USER_AGENT_MAX_LENGTH]
+    session_remember_set(session, remember=remember)
+
+
+def session_remember_set(session, *, remember: bool) -> None:
+    """Switch a session between the plain and the remember-me lifetime."""
+    session[REMEMBER_KEY] = bool(remember)
+    # Plain: the cookie ends with the browser (expiry 0). Remember me: a
+    # persistent cookie whose age get_session_cookie_age() derives from the
+    # absolute deadline.
+    session.set_expiry(None if remember else 0)
+
+
+class SessionStore(CachedDBStore):
+    cache_key_prefix = "accounts.sessions"
+
+    @classmethod
+    def get_model_class(cls):
+        from accounts.models import Session
+
+        return Session
+
+    def get_session_cookie_age(self) -> int:
+        # The cookie (and the cache entry) last until the absolute deadline;
+        # the idle deadline is enforced in load() and by expire_date.
+        data = getattr(self, "_session_cache", None) or {}
+        deadlines = session_deadlines(data)
+        if deadlines is None:
+            return super().get_session_cookie_age()
+        return max(0, int((deadlines[1] - _now()).total_seconds()))
+
+    def load(self) -> dict:
+        data = super().load()
+        if not data:
+            return data
+        now = _now()
+        deadlines = session_deadlines(data)
+        if deadlines is not None and now >= min(deadlines):
+            # Expired server-side: the row and the cache entry go now, not at
+            # the next clearsessions (ASVS V7.3.1, V7.3.2).
+            self.delete()
+            self._session_key = None
+            return {}
+        activity = _ts(data.get(ACTIVITY_KEY))
+        interval = timedelta(seconds=settings.SESSION_ACTIVITY_UPDATE_INTERVAL)
+        if deadlines is not None and (activity is None or now - activity >= interval):
+            data[ACTIVITY_KEY] = now.timestamp()
+            self.modified = True
+        return data
+
+    def create_model_instance(self, data: dict):
+        now = _now()
+        if CREATED_KEY not in data:
+            # An anonymous session (e.g. a password reset in progress) gets
+            # the plain lifetimes too; login() replaces these stamps.
+            data[CREATED_KEY] = data[ACTIVITY_KEY] = now.timestamp()
+        deadlines = session_deadlines(data)
+        instance = super().create_model_instance(data)
+        instance.expire_date = min(deadlines) if deadlines else instance.expire_date
+        instance.public_id = public_id_for(instance.session_key)
+        instance.user_id = self._user_pk(data)
+        instance.created_at = _ts(data.get(CREATED_KEY)) or now
+        instance.last_activity = _ts(data.get(ACTIVITY_KEY)) or now
+        instance.ip = data.get(IP_KEY) or None
+        instance.user_agent = str(data.get(USER_AGENT_KEY) or "")[:USER_AGENT_MAX_LENGTH]
+        instance.remember_me = bool(data.get(REMEMBER_KEY))
+        return instance
+
+    @staticmethod
+    def _user_pk(data: dict):
+        raw = data.get(SESSION_KEY)
+        if raw is None:
+            return None
+        try:
+            return get_user_model()._meta.pk.to_python(raw)
+        except ValidationError:
+            return None

@@ -1,0 +1,57 @@
+"""Thin receivers: each hands one event to the session engine or the revocation service."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.signals import user_logged_in
+from django.db.models.signals import post_save, pre_delete
+
+from accounts import services
+from accounts.ratelimit import client_ip
+from accounts.sessions import session_login_stamp
+
+
+def _request_ip(request) -> str | None:
+    if not request.META.get("REMOTE_ADDR"):
+        return None
+    try:
+        return str(ipaddress.ip_address(client_ip(request)))
+    except ValueError:
+        return None
+
+
+def session_on_login(sender, request, user, **kwargs) -> None:
+    # Every login path (form, signup, admin, force_login) stamps the session.
+    if request is None or not hasattr(request, "session"):
+        return
+    session_login_stamp(
+        request.session,
+        ip=_request_ip(request),
+        user_agent=request.META.get("HTTP_USER_AGENT", ""),
+    )
+
+
+def user_on_save(sender, instance, created, update_fields=None, **kwargs) -> None:
+    # Deactivation from anywhere (admin, shell, API) ends everything at once
+    # (OWASP ASVS 5.0 V7.4.2). QuerySet.update() sends no signal: call
+    # accounts.services.user_revoke_all yourself there.
+    if created or instance.is_active:
+        return
+    if update_fields is not None and "is_active" not in update_fields:
+        return
+    services.user_revoke_all(user=instance)
+
+
+def user_on_delete(sender, instance, **kwargs) -> None:
+    # The rows would cascade; the cache entries and tokens would not.
+    services.user_revoke_all(user=instance)
+
+
+def connect() -> None:
+    """Connect the receivers (called once from AccountsConfig.ready)."""
+    user_model = get_user_model()
+    user_logged_in.connect(session_on_login, dispatch_uid="accounts.session_on_login")
+    post_save.connect(user_on_save, sender=user_model, dispatch_uid="accounts.user_on_save")
+    pre_delete.connect(user_on_delete, sender=user_model, dispatch_uid="accounts.user_on_delete")
