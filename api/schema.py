@@ -7,6 +7,8 @@ page loads no third-party script (OWASP ASVS 5.0 V3.6.1, subresource control).
 
 from __future__ import annotations
 
+from django.conf import settings
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -41,3 +43,50 @@ class DocsView(SpectacularSwaggerView):
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
+
+
+# --- Security schemes of the project's authentication classes ----------------
+# Exact-class matches (match_subclasses False): the cookie class subclasses the
+# bearer class and must not be described as a bearer header.
+
+
+class JWTBearerScheme(OpenApiAuthenticationExtension):
+    target_class = "api.authentication.JWTBearerAuthentication"
+    name = "jwtBearer"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "JWT",
+            "description": "Access token from POST /api/auth/token/ in `Authorization: Bearer <token>`. "
+            "No CSRF token needed.",
+        }
+
+
+class JWTCookieScheme(OpenApiAuthenticationExtension):
+    target_class = "api.authentication.JWTCookieAuthentication"
+    name = "jwtCookie"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "cookie",
+            "name": getattr(settings, "JWT_ACCESS_COOKIE", "access_token"),
+            "description": "HttpOnly access-token cookie set by POST /api/auth/cookie/login/. Unsafe "
+            "methods also need the `X-CSRFToken` header (value of the `csrftoken` cookie).",
+        }
+
+
+class SessionScheme(OpenApiAuthenticationExtension):
+    target_class = "api.authentication.SessionAuthentication"
+    name = "session"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "cookie",
+            "name": settings.SESSION_COOKIE_NAME,
+            "description": "Django session cookie from /accounts/login/. Unsafe methods also need the "
+            "`X-CSRFToken` header.",
+        }
