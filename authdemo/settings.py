@@ -231,8 +231,13 @@ SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# HTTPS only in production (OWASP ASVS 5.0 V12.2.1; HSTS: V3.4.1): plain HTTP
+# is redirected, except the load balancer's health check, which probes the
+# backend directly and expects a 200, not a redirect.
+SECURE_REDIRECT_EXEMPT = [r"^api/health/$"]
 # Behind a TLS-terminating proxy that sets X-Forwarded-Proto (and strips it
-# from client requests), trust it so request.is_secure() is right.
+# from client requests), trust it so request.is_secure() is right. gunicorn
+# derives nothing from that header itself (authdemo/gunicorn.conf.py).
 if env.bool("DJANGO_BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
