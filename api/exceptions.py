@@ -1,5 +1,71 @@
+"""Errors of the API: every one is JSON with ``detail`` and ``code``, whatever raised it."""
+
+from __future__ import annotations
+
+import logging
+
+from django.http import JsonResponse
+from django.views import defaults
+from rest_framework import status
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
 from rest_framework.views import exception_handler
+
+logger = logging.getLogger("django.request")
+
+
+def _code_of(codes) -> str:
+    if isinstance(codes, str):
+        return codes
+    if isinstance(codes, list) and codes:
+        return _code_of(codes[0])
+    if isinstance(codes, dict):
+        if "code" in codes:
+            return _code_of(codes["code"])
+        for value in codes.values():
+            return _code_of(value)
+    return "error"
 
 
 def api_exception_handler(exc, context):
-    return exception_handler(exc, context)
+    """Return DRF's response reshaped to ``{"detail", "code", ...}``; a JSON 500 for the unexpected."""
+    response = exception_handler(exc, context)
+    if response is None:
+        logger.error("Unhandled exception in API view", exc_info=exc)
+        return Response(
+            {"detail": "Internal server error.", "code": "server_error"},
+            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
+    data = response.data
+    if isinstance(exc, ValidationError):
+        response.data = {"detail": "Invalid input.", "code": _code_of(exc.get_codes()), "errors": data}
+        return response
+    if isinstance(data, dict) and isinstance(data.get("detail"), dict):
+        # SimpleJWT nests {"detail": {"detail", "code", "messages"}} in some errors.
+        data = data["detail"]
+    if isinstance(data, dict):
+        body = {key: value for key, value in data.items() if key != "messages"}
+        body["detail"] = str(data.get("detail", "Error."))
+        body["code"] = str(data.get("code") or _code_of(getattr(exc, "get_codes", lambda: "error")()))
+        response.data = body
+    else:
+        response.data = {"detail": str(data), "code": _code_of(getattr(exc, "get_codes", lambda: "error")())}
+    return response
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def handler404(request, exception=None):
+    """Return the 404: JSON under /api/, Django's page elsewhere."""
+    if _is_api(request):
+        return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def handler500(request):
+    """Return the 500: JSON under /api/, Django's page elsewhere."""
+    if _is_api(request):
+        return JsonResponse({"detail": "Internal server error.", "code": "server_error"}, status=500)
+    return defaults.server_error(request)

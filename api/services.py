@@ -1,36 +1,260 @@
-"""Token services of the JWT side."""
+"""Token services of the JWT side: issue, rotate, verify, revoke.
+
+Revocation design (issue 4, OWASP ASVS 5.0 V7.4.1 / V9.2, RFC 8725 section 3):
+every token carries the id of its login's family. Revoking a login, a user's
+every login, or a reused refresh token's login sets ``revoked_at`` on family
+rows in the database (the source of truth) and then mirrors the verdict into
+the cache. Authenticating a request costs one cache read of the family's
+verdict; a miss (cold or flushed cache) reads the family row once and caches
+it. Deactivated and deleted users fail at the user lookup every stateful
+request makes anyway.
+"""
 
 from __future__ import annotations
 
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.utils import datetime_from_epoch
+
+from api.models import TokenFamily
+from api.tokens import AccessToken, RefreshToken, ReusedTokenError, RevokedTokenError, UntypedToken
+
+security_log = logging.getLogger("authdemo.security")
+
+_REVOKED, _LIVE = "1", "0"
+
+
+class UserInactiveError(TokenError):
+    """The token's user is deactivated or no longer exists."""
+
+    code = "user_inactive"
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access: AccessToken
+    refresh: RefreshToken
+
+    @property
+    def access_expires(self) -> datetime:
+        return datetime_from_epoch(self.access["exp"])
+
+    @property
+    def refresh_expires(self) -> datetime:
+        return datetime_from_epoch(self.refresh["exp"])
+
+
+def _family_cache_key(family_id: uuid.UUID | str) -> str:
+    return f"jwt:family:{family_id}"
+
+
+def _cache_timeout(expires_at: datetime | None) -> int:
+    """Return how long a family verdict may stay cached: until nothing of the family can be valid."""
+    margin = 60  # covers the verification leeway and clock skew between workers
+    if expires_at is None:
+        return int(api_settings.REFRESH_TOKEN_LIFETIME.total_seconds()) + margin
+    return max(1, int((expires_at - timezone.now()).total_seconds()) + margin)
+
+
+def family_is_revoked(*, family_id: uuid.UUID) -> bool:
+    """Return whether the family is revoked: one cache read, the database on a miss."""
+    key = _family_cache_key(family_id)
+    verdict = cache.get(key)
+    if verdict is not None:
+        return verdict == _REVOKED
+    row = TokenFamily.objects.filter(pk=family_id).values_list("revoked_at", "expires_at").first()
+    revoked = row is None or row[0] is not None
+    # add, not set: a revocation that committed meanwhile has already written
+    # its verdict and must not be overwritten by this older read.
+    cache.add(key, _REVOKED if revoked else _LIVE, _cache_timeout(row[1] if row else None))
+    return revoked
+
+
+def _families_mark_revoked(families: list[tuple[uuid.UUID, datetime]]) -> None:
+    # Published right after the database update, inside its transaction: a
+    # rollback leaves the family looking revoked until the entry expires
+    # (fail safe); a concurrent reader's older verdict is written with add()
+    # and never overwrites this one.
+    cache.set_many(
+        {_family_cache_key(fid): _REVOKED for fid, _ in families},
+        max(_cache_timeout(expires_at) for _, expires_at in families),
+    )
+
+
+def _families_revoke(queryset, *, reason: str) -> int:
+    """Revoke the families of ``queryset`` in the database, blacklist their refresh tokens, then the cache."""
+    with transaction.atomic():
+        families = list(queryset.filter(revoked_at__isnull=True).values_list("pk", "expires_at"))
+        if not families:
+            return 0
+        ids = [pk for pk, _ in families]
+        TokenFamily.objects.filter(pk__in=ids).update(revoked_at=timezone.now(), revoked_reason=reason)
+        outstanding = OutstandingToken.objects.filter(
+            family_link__family_id__in=ids, blacklistedtoken__isnull=True
+        )
+        BlacklistedToken.objects.bulk_create(
+            [BlacklistedToken(token=token) for token in outstanding], ignore_conflicts=True
+        )
+        _families_mark_revoked(families)
+    return len(families)
+
+
+def family_revoke(*, family_id: uuid.UUID, reason: str = TokenFamily.Reason.LOGOUT) -> bool:
+    """Revoke every token (refresh and access) of one login; return whether it was live."""
+    return _families_revoke(TokenFamily.objects.filter(pk=family_id), reason=reason) > 0
 
 
 def tokens_revoke_all(*, user) -> int:
-    """Revoke every refresh token of ``user``; return how many were newly blacklisted."""
+    """Revoke every refresh and access token of ``user`` at once; return how many logins were live."""
+    revoked = _families_revoke(TokenFamily.objects.filter(user=user), reason=TokenFamily.Reason.REVOKE_ALL)
+    # Refresh tokens outside any family (issued by plain SimpleJWT code) die too.
     outstanding = OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True)
-    created = BlacklistedToken.objects.bulk_create(
+    BlacklistedToken.objects.bulk_create(
         [BlacklistedToken(token=token) for token in outstanding], ignore_conflicts=True
     )
-    return len(created)
+    if revoked:
+        security_log.info("all tokens revoked user_id=%s logins=%s", user.pk, revoked)
+    return revoked
+
+
+def _user_active(token) -> object:
+    """Return the active user of ``token``; raise UserInactiveError for an inactive or deleted one."""
+    user_id = token.get(api_settings.USER_ID_CLAIM)
+    if user_id is None:
+        raise TokenError("Token contained no recognizable user identification")
+    try:
+        user = get_user_model().objects.filter(**{api_settings.USER_ID_FIELD: user_id}).first()
+    except (ValueError, TypeError) as exc:
+        raise TokenError("Token contained no recognizable user identification") from exc
+    if user is None or not user.is_active:
+        raise UserInactiveError("User is inactive or does not exist")
+    return user
+
+
+def token_revocation_check(*, token) -> None:
+    """Raise RevokedTokenError when the token's login was revoked."""
+    if family_is_revoked(family_id=token.family_id):
+        raise RevokedTokenError("Token has been revoked")
+
+
+def _family_cache_warm(token: RefreshToken) -> None:
+    # add: never overwrite a revocation published meanwhile.
+    cache.add(_family_cache_key(token.family_id), _LIVE, _cache_timeout(datetime_from_epoch(token["exp"])))
+
+
+def token_pair_issue(*, user) -> TokenPair:
+    """Return a new access and refresh token of ``user``: a new login, so a new family."""
+    refresh = RefreshToken.for_user(user)
+    _family_cache_warm(refresh)
+    return TokenPair(access=refresh.access_token, refresh=refresh)
+
+
+def token_refresh(*, raw: str, ip: str = "") -> TokenPair:
+    """Rotate a refresh token: return a new pair in its family; refuse and revoke the family on reuse.
+
+    Race-free: the presented token's outstanding row is locked (PostgreSQL;
+    SQLite transactions are IMMEDIATE, so writers queue) and the unique
+    constraint of BlacklistedToken.token decides which request rotates it.
+    Exactly one of any number of parallel calls gets a pair.
+    """
+    refresh = RefreshToken(raw)
+    family_id = refresh.family_id
+    token_revocation_check(token=refresh)
+    user = _user_active(refresh)
+    reused = False
+    with transaction.atomic():
+        outstanding = (
+            OutstandingToken.objects.select_for_update().filter(jti=refresh[api_settings.JTI_CLAIM]).first()
+        )
+        if outstanding is None:
+            raise TokenError("Token is not known")
+        try:
+            with transaction.atomic():
+                BlacklistedToken.objects.create(token=outstanding)
+        except IntegrityError:
+            reused = True
+        else:
+            family = (
+                TokenFamily.objects.select_for_update().filter(pk=family_id, revoked_at__isnull=True).first()
+            )
+            if family is None:
+                raise RevokedTokenError("Token has been revoked")
+            new_refresh = RefreshToken.for_user(user, family=family)
+            _family_cache_warm(new_refresh)
+    if reused:
+        family_revoke(family_id=family_id, reason=TokenFamily.Reason.REUSE)
+        security_log.warning(
+            "refresh token reuse: family revoked user_id=%s family=%s jti=%s ip=%s",
+            user.pk,
+            family_id,
+            refresh[api_settings.JTI_CLAIM],
+            ip,
+        )
+        raise ReusedTokenError("Token was already used; every token of this login is revoked")
+    return TokenPair(access=new_refresh.access_token, refresh=new_refresh)
+
+
+def token_verify(*, raw: str) -> None:
+    """Raise a TokenError unless ``raw`` is a valid, unrevoked token of an active user."""
+    untyped = UntypedToken(raw)
+    token_type = untyped.get(api_settings.TOKEN_TYPE_CLAIM)
+    token_class = {"access": AccessToken, "refresh": RefreshToken}.get(token_type)
+    if token_class is None:
+        raise TokenError("Token has wrong type")
+    token = token_class(raw)
+    token_revocation_check(token=token)
+    if (
+        token_class is RefreshToken
+        and BlacklistedToken.objects.filter(token__jti=token[api_settings.JTI_CLAIM]).exists()
+    ):
+        raise RevokedTokenError("Token has been rotated out or revoked")
+    _user_active(token)
+
+
+def token_revoke(*, access: AccessToken | None, raw_refresh: str) -> None:
+    """Revoke the login of ``raw_refresh`` and of the presenting access token (both die at once)."""
+    refresh = RefreshToken(raw_refresh)
+    families = {refresh.family_id}
+    if access is not None:
+        if str(access.get(api_settings.USER_ID_CLAIM)) != str(refresh.get(api_settings.USER_ID_CLAIM)):
+            raise TokenError("Refresh token belongs to another user")
+        families.add(access.family_id)
+    for family_id in families:
+        family_revoke(family_id=family_id, reason=TokenFamily.Reason.LOGOUT)
 
 
 def jwt_cookie_user(request) -> object | None:
     """Return the active user of the request's ``access_token`` cookie, or None (never raises)."""
-    from django.conf import settings
-    from django.contrib.auth import get_user_model
-    from rest_framework_simplejwt.exceptions import TokenError
-    from rest_framework_simplejwt.settings import api_settings
-    from rest_framework_simplejwt.tokens import AccessToken
-
-    raw = request.COOKIES.get(getattr(settings, "JWT_ACCESS_COOKIE", "access_token"))
+    raw = request.COOKIES.get(settings.JWT_ACCESS_COOKIE)
     if not raw:
         return None
     try:
         token = AccessToken(raw)
-    except (TokenError, ValueError):
+        token_revocation_check(token=token)
+        return _user_active(token)
+    except TokenError:
         return None
-    user_id = token.get(api_settings.USER_ID_CLAIM)
-    user = get_user_model().objects.filter(**{api_settings.USER_ID_FIELD: user_id}).first()
-    if user is None or not user.is_active:
-        return None
-    return user
+
+
+def cookie_tokens_revoke(*, raw_access: str, raw_refresh: str) -> int:
+    """Revoke the logins of a cookie pair (either may be missing or already invalid); return how many."""
+    families = set()
+    for token_class, raw in ((AccessToken, raw_access), (RefreshToken, raw_refresh)):
+        if not raw:
+            continue
+        try:
+            families.add(token_class(raw).family_id)
+        except TokenError:
+            continue  # expired or forged: nothing we issued can be revoked through it
+    return sum(family_revoke(family_id=family_id) for family_id in families)

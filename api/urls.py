@@ -1,12 +1,24 @@
+"""URLs of the JWT side (paths from CONTRACT.md). Included at the root by authdemo/urls.py."""
+
 from django.urls import path
 
-from api import schema
+from api import schema, views
 from api.keys import JwksView
 
 app_name = "api"
 
-urlpatterns: list = [
-    # Keys and OpenAPI (api/keys.py, api/schema.py)
+urlpatterns = [
+    path("api/auth/token/", views.TokenObtainView.as_view(), name="token"),
+    path("api/auth/token/refresh/", views.TokenRefreshView.as_view(), name="token-refresh"),
+    path("api/auth/token/verify/", views.TokenVerifyView.as_view(), name="token-verify"),
+    path("api/auth/token/revoke/", views.TokenRevokeView.as_view(), name="token-revoke"),
+    path("api/auth/cookie/login/", views.CookieLoginView.as_view(), name="cookie-login"),
+    path("api/auth/cookie/refresh/", views.CookieRefreshView.as_view(), name="cookie-refresh"),
+    path("api/auth/cookie/logout/", views.CookieLogoutView.as_view(), name="cookie-logout"),
+    path("api/auth/logout-all/", views.LogoutAllView.as_view(), name="logout-all"),
+    path("api/me/", views.MeView.as_view(), name="me"),
+    path("api/health/", views.HealthView.as_view(), name="health"),
+    # Keys and OpenAPI (api/keys.py, api/schema.py: the KEYS helper's)
     path(".well-known/jwks.json", JwksView.as_view(), name="jwks"),
     path("api/schema/", schema.SchemaView.as_view(), name="schema"),
     path("api/docs/", schema.DocsView.as_view(), name="docs"),

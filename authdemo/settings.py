@@ -306,9 +306,12 @@ else:
 
 # --- REST framework, SimpleJWT, OpenAPI -------------------------------------
 REST_FRAMEWORK = {
+    # JWT: bearer header first (no CSRF), then the access_token cookie and the
+    # session (both CSRF-checked on unsafe methods); see docs/jwt.md.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "api.authentication.JWTBearerAuthentication",
+        "api.authentication.JWTCookieAuthentication",
+        "api.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -330,12 +333,27 @@ SIMPLE_JWT = {
     "AUTH_HEADER_TYPES": ("Bearer",),
     "USER_ID_FIELD": "id",
     "USER_ID_CLAIM": "user_id",
+    # JWT: the project's token classes (family claim, key ring backend).
+    "AUTH_TOKEN_CLASSES": ("api.tokens.AccessToken",),
     # Asymmetric keys from the "JWT signing keys" section; api.keys.token_backend()
     # adds the key ring (kid, previous keys) on top (RFC 8725 §3.1).
     "ALGORITHM": JWT_ALGORITHM,
     "SIGNING_KEY": JWT_PRIVATE_KEY,
     "VERIFYING_KEY": _jwt_public_pem(JWT_PRIVATE_KEY),
 }
+
+# --- JWT transports and revocation (owned by the JWT work; docs/jwt.md) ------
+# Stateless mode: SimpleJWT's stateless user authentication, no user query and
+# no revocation check per request. Only for the benchmark's comparison: a
+# revoked, deactivated or deleted user's access token then works until it expires.
+JWT_STATELESS = env.bool("JWT_STATELESS", default=False)
+# Cookie transport (CONTRACT.md): both HttpOnly and SameSite=Lax; the refresh
+# cookie only travels to the cookie endpoints; Secure outside DEBUG
+# (OWASP ASVS 5.0 V3.3.1, V3.3.2, V3.3.4).
+JWT_ACCESS_COOKIE = "access_token"
+JWT_REFRESH_COOKIE = "refresh_token"
+JWT_REFRESH_COOKIE_PATH = "/api/auth/cookie/"
+JWT_COOKIE_SECURE = env.bool("JWT_COOKIE_SECURE", default=not DEBUG)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "authdemo API",

@@ -9,3 +9,7 @@ urlpatterns = [
     path("", include("api.urls")),
     path("", include("accounts.home_urls")),
 ]
+
+# JSON errors under /api/ (every API error has detail and code), Django's pages elsewhere.
+handler404 = "api.exceptions.handler404"
+handler500 = "api.exceptions.handler500"

@@ -1,0 +1,104 @@
+"""Admin of the JWT side: outstanding and blacklisted refresh tokens and their families.
+
+Extends SimpleJWT's token admins: searchable by username and email, the
+family of each token shown, and a "revoke family" action that kills every
+refresh and access token of that login at once (api.services.family_revoke).
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from rest_framework_simplejwt.token_blacklist import admin as blacklist_admin
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+
+from api import services
+from api.models import TokenFamily
+
+USER_SEARCH = ("username", "email")
+
+
+def _revoke(modeladmin, request, family_ids) -> None:
+    ids = {fid for fid in family_ids if fid is not None}
+    count = sum(services.family_revoke(family_id=fid, reason=TokenFamily.Reason.ADMIN) for fid in ids)
+    modeladmin.message_user(request, f"Revoked {count} token families.", messages.SUCCESS)
+
+
+class RevokeFamilyPermission:
+    def has_revoke_permission(self, request) -> bool:
+        return request.user.has_perm("api.change_tokenfamily")
+
+
+for model in (OutstandingToken, BlacklistedToken):
+    if admin.site.is_registered(model):
+        admin.site.unregister(model)
+
+
+@admin.register(OutstandingToken)
+class OutstandingTokenAdmin(RevokeFamilyPermission, blacklist_admin.OutstandingTokenAdmin):
+    list_display = ("jti", "user", "family", "created_at", "expires_at", "is_blacklisted")
+    search_fields = (*(f"user__{f}" for f in USER_SEARCH), "jti", "family_link__family__id")
+    list_filter = ("family_link__family__revoked_reason",)
+    actions = ["revoke_family"]
+
+    def get_queryset(self, *args, **kwargs):
+        return super().get_queryset(*args, **kwargs).select_related("family_link", "blacklistedtoken")
+
+    @admin.display(description="family")
+    def family(self, obj) -> str:
+        link = getattr(obj, "family_link", None)
+        return str(link.family_id) if link else "-"
+
+    @admin.display(description="blacklisted", boolean=True)
+    def is_blacklisted(self, obj) -> bool:
+        return hasattr(obj, "blacklistedtoken")
+
+    @admin.action(description="Revoke the family (every token of that login)", permissions=["revoke"])
+    def revoke_family(self, request, queryset):
+        _revoke(self, request, queryset.values_list("family_link__family_id", flat=True))
+
+
+@admin.register(BlacklistedToken)
+class BlacklistedTokenAdmin(RevokeFamilyPermission, blacklist_admin.BlacklistedTokenAdmin):
+    list_display = (
+        "token_jti",
+        "token_user",
+        "family",
+        "token_created_at",
+        "token_expires_at",
+        "blacklisted_at",
+    )
+    search_fields = (
+        *(f"token__user__{f}" for f in USER_SEARCH),
+        "token__jti",
+        "token__family_link__family__id",
+    )
+    actions = ["revoke_family"]
+
+    def get_queryset(self, *args, **kwargs):
+        return super().get_queryset(*args, **kwargs).select_related("token__family_link")
+
+    @admin.display(description="family")
+    def family(self, obj) -> str:
+        link = getattr(obj.token, "family_link", None)
+        return str(link.family_id) if link else "-"
+
+    @admin.action(description="Revoke the family (every token of that login)", permissions=["revoke"])
+    def revoke_family(self, request, queryset):
+        _revoke(self, request, queryset.values_list("token__family_link__family_id", flat=True))
+
+
+@admin.register(TokenFamily)
+class TokenFamilyAdmin(RevokeFamilyPermission, admin.ModelAdmin):
+    list_display = ("id", "user", "created_at", "expires_at", "revoked_at", "revoked_reason")
+    list_filter = ("revoked_reason",)
+    search_fields = (*(f"user__{f}" for f in USER_SEARCH), "id")
+    readonly_fields = ("id", "user", "created_at", "expires_at", "revoked_at", "revoked_reason")
+    list_select_related = ("user",)
+    actions = ["revoke_family"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.action(description="Revoke the family (every token of that login)", permissions=["revoke"])
+    def revoke_family(self, request, queryset):
+        _revoke(self, request, queryset.values_list("id", flat=True))

@@ -1,0 +1,105 @@
+"""Authentication classes of the API: bearer JWT, cookie JWT (with CSRF), session.
+
+Each extends one step of its base class (SimpleJWT's ``JWTAuthentication``:
+``get_validated_token`` and ``get_user``) and names the mechanism it stands
+for in ``auth_mechanism``, which ``/api/me/`` reports.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from rest_framework import authentication, exceptions
+from rest_framework.authentication import CSRFCheck
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.settings import api_settings
+
+from api import services
+from api.tokens import AccessToken
+
+
+def token_error_to_auth_failed(exc: TokenError) -> AuthenticationFailed:
+    """Return the 401 for a token error, with its stable code (token_not_valid by default)."""
+    code = getattr(exc, "code", "token_not_valid")
+    detail = str(exc.args[0]) if exc.args else "Token is invalid"
+    return AuthenticationFailed(detail, code=code)
+
+
+def csrf_enforce(request) -> None:
+    """Raise PermissionDenied (code csrf_failed) unless the request passes Django's CSRF check."""
+
+    def dummy_get_response(request):  # pragma: no cover - never called
+        return None
+
+    check = CSRFCheck(dummy_get_response)
+    check.process_request(request)
+    reason = check.process_view(request, None, (), {})
+    if reason:
+        raise exceptions.PermissionDenied(f"CSRF Failed: {reason}", code="csrf_failed")
+
+
+class JWTBearerAuthentication(JWTAuthentication):
+    """``Authorization: Bearer <access>``; no CSRF check (a browser never adds this header by itself)."""
+
+    auth_mechanism = "jwt-bearer"
+
+    def get_raw_token(self, header: bytes) -> bytes | None:
+        return super().get_raw_token(header)
+
+    def get_validated_token(self, raw_token: bytes) -> AccessToken:
+        try:
+            token = AccessToken(raw_token)
+            if not settings.JWT_STATELESS:
+                services.token_revocation_check(token=token)
+        except TokenError as exc:
+            raise token_error_to_auth_failed(exc) from exc
+        return token
+
+    def get_user(self, validated_token):
+        if settings.JWT_STATELESS:
+            # Benchmark mode: SimpleJWT's stateless user, no database, no revocation.
+            return api_settings.TOKEN_USER_CLASS(validated_token)
+        try:
+            user = super().get_user(validated_token)
+        except AuthenticationFailed as exc:
+            # Deleted and deactivated users answer alike (SimpleJWT says user_not_found).
+            if isinstance(exc.detail, dict) and exc.detail.get("code") == "user_not_found":
+                raise AuthenticationFailed(
+                    "User is inactive or does not exist", code="user_inactive"
+                ) from exc
+            raise
+        except (ValueError, TypeError) as exc:
+            raise AuthenticationFailed(
+                "Token contained no recognizable user identification", code="token_not_valid"
+            ) from exc
+        return user
+
+
+class JWTCookieAuthentication(JWTBearerAuthentication):
+    """The ``access_token`` HttpOnly cookie; unsafe methods need Django's CSRF token.
+
+    The check is the one DRF's SessionAuthentication makes.
+    """
+
+    auth_mechanism = "jwt-cookie"
+
+    def authenticate(self, request):
+        raw = request.COOKIES.get(settings.JWT_ACCESS_COOKIE)
+        if not raw:
+            return None
+        validated = self.get_validated_token(raw.encode("utf-8", errors="replace"))
+        user = self.get_user(validated)
+        # A cookie is sent by the browser on its own: cross-site requests must
+        # not ride on it (OWASP ASVS 5.0 V3.5.1, Django's CSRF protection).
+        csrf_enforce(request)
+        return user, validated
+
+
+class SessionAuthentication(authentication.SessionAuthentication):
+    """DRF's session authentication with a stable error code for CSRF failures."""
+
+    auth_mechanism = "session"
+
+    def enforce_csrf(self, request):
+        csrf_enforce(request)

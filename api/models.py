@@ -1,0 +1,61 @@
+"""Token families: one per login, kept across refresh rotations (the unit of revocation).
+
+SimpleJWT's ``token_blacklist`` tables stay the record of every refresh token
+(``OutstandingToken``) and of every rotated-out or revoked one
+(``BlacklistedToken``); ``FamilyToken`` ties each outstanding refresh token to
+the family of the login it came from. The family row is the database source
+of truth for "is this login revoked"; the cache only mirrors it (see
+``api.services.family_is_revoked``), so flushing Redis loses no revocation.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
+
+
+class TokenFamily(models.Model):
+    class Reason(models.TextChoices):
+        LOGOUT = "logout", "logout"
+        REUSE = "reuse", "refresh token reuse detected"
+        REVOKE_ALL = "revoke_all", "every token of the user revoked"
+        ADMIN = "admin", "revoked by an administrator"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="token_families"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    # Expiry of the newest refresh token of the family: after it nothing of the
+    # family can be valid, so the row (and its cache entry) may go.
+    expires_at = models.DateTimeField(db_index=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=16, choices=Reason.choices, blank=True)
+
+    class Meta:
+        verbose_name = "token family"
+        verbose_name_plural = "token families"
+        ordering = ("-created_at",)
+        indexes = [models.Index(fields=["user", "revoked_at"], name="api_family_user_revoked")]
+
+    def __str__(self) -> str:
+        return f"{self.user} / {self.pk}"
+
+
+class FamilyToken(models.Model):
+    """The family of one outstanding refresh token."""
+
+    token = models.OneToOneField(
+        OutstandingToken, on_delete=models.CASCADE, primary_key=True, related_name="family_link"
+    )
+    family = models.ForeignKey(TokenFamily, on_delete=models.CASCADE, related_name="tokens")
+
+    class Meta:
+        verbose_name = "family token"
+
+    def __str__(self) -> str:
+        return f"{self.token.jti} in {self.family_id}"

@@ -1,0 +1,75 @@
+"""Request and response shapes of the API (parsing only; the work is in api.services)."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from rest_framework import serializers
+
+
+class CredentialsSerializer(serializers.Serializer):
+    # No trimming: the password is checked as sent; the rate limiter
+    # normalises the username for its own counter.
+    username = serializers.CharField(max_length=150, trim_whitespace=False)
+    password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+
+
+class RefreshSerializer(serializers.Serializer):
+    refresh = serializers.CharField(trim_whitespace=False)
+
+
+class VerifySerializer(serializers.Serializer):
+    token = serializers.CharField(trim_whitespace=False)
+
+
+class EmptySerializer(serializers.Serializer):
+    pass
+
+
+class MeSerializer(serializers.ModelSerializer):
+    auth = serializers.SerializerMethodField(help_text='"session", "jwt-bearer" or "jwt-cookie"')
+
+    class Meta:
+        model = get_user_model()
+        fields = ("id", "username", "email", "first_name", "last_name", "auth")
+        read_only_fields = ("id", "username", "auth")
+        extra_kwargs = {"email": {"required": False, "allow_blank": False}}
+
+    def get_auth(self, obj) -> str:
+        return self.context.get("auth", "")
+
+    def validate_email(self, value: str) -> str:
+        # Unique case-insensitively, like the database constraint (accounts.User).
+        others = get_user_model().objects.filter(email__iexact=value)
+        if self.instance is not None:
+            others = others.exclude(pk=self.instance.pk)
+        if others.exists():
+            raise serializers.ValidationError("This email address is already in use.", code="unique")
+        return value
+
+
+class UserSummarySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = get_user_model()
+        fields = ("id", "username", "email", "first_name", "last_name")
+
+
+class CookieSessionSerializer(serializers.Serializer):
+    user = UserSummarySerializer()
+    access_expires = serializers.DateTimeField()
+    refresh_expires = serializers.DateTimeField()
+
+
+class HealthSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["ok", "error"])
+    database = serializers.ChoiceField(choices=["ok", "error"])
+    cache = serializers.ChoiceField(choices=["ok", "error"])
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.CharField()

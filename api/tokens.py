@@ -1,0 +1,128 @@
+"""The project's token classes: SimpleJWT's, with a family claim and a pluggable backend.
+
+Every token carries ``jti`` and ``token_type`` (SimpleJWT enforces the type
+both ways: RFC 8725 section 3.11, explicit typing) and ``fam``, the id of the
+login's token family, so one cache lookup answers "is this token revoked".
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import uuid
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
+from rest_framework_simplejwt.tokens import AccessToken as SimpleAccessToken
+from rest_framework_simplejwt.tokens import BlacklistMixin, Token
+from rest_framework_simplejwt.tokens import RefreshToken as SimpleRefreshToken
+from rest_framework_simplejwt.tokens import UntypedToken as SimpleUntypedToken
+from rest_framework_simplejwt.utils import datetime_from_epoch
+
+FAMILY_CLAIM = "fam"
+
+
+class RevokedTokenError(TokenError):
+    """The token's family (its login) was revoked."""
+
+    code = "token_revoked"
+
+
+class ReusedTokenError(TokenError):
+    """A refresh token that was already rotated out was presented again."""
+
+    code = "token_reused"
+
+
+def _family_id(token: Token) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(token.payload[FAMILY_CLAIM]))
+    except (KeyError, ValueError, TypeError, AttributeError) as exc:
+        raise TokenError(_("Token has no valid family")) from exc
+
+
+class BackendMixin:
+    """Take the token backend from ``api.keys.token_backend()`` once that module exists."""
+
+    def get_token_backend(self):
+        if importlib.util.find_spec("api.keys") is None:
+            return super().get_token_backend()
+        from api import keys
+
+        return keys.token_backend()
+
+
+class AccessToken(BackendMixin, SimpleAccessToken):
+    # Read per instance, so settings overrides (tests) apply.
+    @property
+    def lifetime(self) -> timedelta:
+        return api_settings.ACCESS_TOKEN_LIFETIME
+
+    @property
+    def family_id(self) -> uuid.UUID:
+        return _family_id(self)
+
+    def verify(self) -> None:
+        super().verify()
+        _family_id(self)
+
+    @classmethod
+    def for_user(cls, user) -> AccessToken:
+        """Return a standalone access token of ``user`` in a new family of its own."""
+        from api.models import TokenFamily
+
+        token = super().for_user(user)
+        family = TokenFamily.objects.create(user=user, expires_at=datetime_from_epoch(token["exp"]))
+        token[FAMILY_CLAIM] = str(family.pk)
+        return token
+
+
+class RefreshToken(BackendMixin, SimpleRefreshToken):
+    access_token_class = AccessToken
+
+    @property
+    def lifetime(self) -> timedelta:
+        return api_settings.REFRESH_TOKEN_LIFETIME
+
+    @property
+    def family_id(self) -> uuid.UUID:
+        return _family_id(self)
+
+    def verify(self) -> None:
+        # Skip BlacklistMixin's blacklist check on purpose: whether this token
+        # was rotated out is decided under a row lock by api.services.token_refresh
+        # (reuse detection), and everywhere else by token_revocation_check.
+        Token.verify(self)
+        _family_id(self)
+
+    @classmethod
+    def for_user(cls, user, *, family=None) -> RefreshToken:
+        """Return a new refresh token of ``user``, recorded as outstanding, in ``family`` (new if None)."""
+        from api.models import FamilyToken, TokenFamily
+
+        # Token.for_user: the claims without BlacklistMixin's outstanding row,
+        # which is written below once the family claim is in the token.
+        token = super(BlacklistMixin, cls).for_user(user)
+        expires_at = datetime_from_epoch(token["exp"])
+        with transaction.atomic():
+            if family is None:
+                family = TokenFamily.objects.create(user=user, expires_at=expires_at)
+            else:
+                TokenFamily.objects.filter(pk=family.pk).update(expires_at=expires_at)
+            token[FAMILY_CLAIM] = str(family.pk)
+            outstanding = OutstandingToken.objects.create(
+                user=user,
+                jti=token[api_settings.JTI_CLAIM],
+                token=str(token),
+                created_at=token.current_time,
+                expires_at=expires_at,
+            )
+            FamilyToken.objects.create(token=outstanding, family=family)
+        return token
+
+
+class UntypedToken(BackendMixin, SimpleUntypedToken):
+    """A token of either type, verified for signature, expiry and claims only."""
