@@ -1,0 +1,357 @@
+"""The key ring and its token backend: kid, previous keys, algorithm pinning, rotation command."""
+
+from __future__ import annotations
+
+import io
+import json
+import stat
+from datetime import UTC, datetime, timedelta
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management import call_command
+from django.test import override_settings
+from rest_framework_simplejwt.exceptions import TokenBackendError, TokenError
+from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.tokens import AccessToken
+
+from api import keys
+
+
+def _private_pem(key) -> str:
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+
+def _ring_settings(settings, private_key, *, extra=(), algorithm="EdDSA"):
+    """Point the project at ``private_key`` (signing) and ``extra`` public keys."""
+    settings.SIMPLE_JWT = {
+        **settings.SIMPLE_JWT,
+        "ALGORITHM": algorithm,
+        "SIGNING_KEY": _private_pem(private_key),
+    }
+    settings.JWT_EXTRA_PUBLIC_KEYS = "".join(keys.public_key_pem(k.public_key()) for k in extra)
+
+
+class KeyedAccessToken(AccessToken):
+    """SimpleJWT's access token on the project's backend (as api.tokens does)."""
+
+    def get_token_backend(self):
+        return keys.token_backend()
+
+
+def _claims(**overrides):
+    now = int(datetime.now(tz=UTC).timestamp())
+    return {"token_type": "access", "user_id": "1", "jti": "j1", "iat": now, "exp": now + 300, **overrides}
+
+
+# --- RFC 7638 thumbprints (the kid) ----------------------------------------
+
+
+def test_thumbprint_matches_rfc_7638_example():
+    # RFC 7638 §3.1: the example RSA key and its thumbprint.
+    jwk = {
+        "kty": "RSA",
+        "n": (
+            "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECP"
+            "ebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQ"
+            "MicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2Nc"
+            "Rwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw"
+        ),
+        "e": "AQAB",
+        "alg": "RS256",
+        "kid": "2011-04-29",
+    }
+    assert keys.jwk_thumbprint(jwk) == "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+
+
+def test_thumbprint_matches_rfc_8037_ed25519_example():
+    # RFC 8037 Appendix A.2/A.3: the Ed25519 public key and its thumbprint.
+    x = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"
+    public = ed25519.Ed25519PublicKey.from_public_bytes(jwt.utils.base64url_decode(x))
+    assert keys.public_key_jwk(public) == {"kty": "OKP", "crv": "Ed25519", "x": x}
+    assert keys.public_key_kid(public) == "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"
+
+
+# --- Signing ----------------------------------------------------------------
+
+
+def test_every_token_carries_the_signing_kid_and_the_configured_algorithm():
+    token = str(KeyedAccessToken())
+    header = jwt.get_unverified_header(token)
+    ring = keys.key_ring()
+    assert header == {"alg": "EdDSA", "kid": ring.signing_kid, "typ": "JWT"}
+    assert ring.signing_kid == keys.public_key_kid(ring.signing_key.public_key())
+
+
+def test_token_carries_iss_aud_jti_iat_and_verifies():
+    token = KeyedAccessToken()
+    payload = keys.token_backend().decode(str(token))
+    assert payload["iss"] == api_settings.ISSUER == "authdemo"
+    assert payload["aud"] == api_settings.AUDIENCE == "authdemo-api"
+    assert payload["jti"] and payload["iat"] <= payload["exp"]
+    assert payload["token_type"] == "access"
+
+
+def test_leeway_is_small():
+    assert timedelta(0) < keys.token_backend().get_leeway() <= timedelta(seconds=30)
+
+
+@pytest.mark.parametrize("missing", ["exp", "iat", "jti"])
+def test_a_token_without_a_required_claim_is_refused(missing):
+    claims = _claims()
+    del claims[missing]
+    token = keys.token_backend().encode(claims)
+    with pytest.raises(TokenBackendError):
+        keys.token_backend().decode(token)
+
+
+def test_a_token_without_iss_or_aud_is_refused():
+    ring = keys.key_ring()
+    for drop in ("iss", "aud"):
+        claims = {**_claims(), "iss": "authdemo", "aud": "authdemo-api"}
+        del claims[drop]
+        token = jwt.encode(claims, ring.signing_key, algorithm="EdDSA", headers={"kid": ring.signing_kid})
+        with pytest.raises(TokenBackendError):
+            keys.token_backend().decode(token)
+
+
+# --- Key ring: previous keys, unknown kid, rebuild on settings change ------
+
+
+def test_rotation_logs_nobody_out_and_retirement_does(settings):
+    old, new = ed25519.Ed25519PrivateKey.generate(), ed25519.Ed25519PrivateKey.generate()
+    _ring_settings(settings, old)
+    old_token = str(KeyedAccessToken())
+
+    _ring_settings(settings, new, extra=[old])
+    new_token = str(KeyedAccessToken())
+    assert jwt.get_unverified_header(new_token)["kid"] == keys.public_key_kid(new.public_key())
+    # Both verify: the old token through the previous key of the ring.
+    assert KeyedAccessToken(old_token)["jti"]
+    assert KeyedAccessToken(new_token)["jti"]
+
+    _ring_settings(settings, new)  # old key retired
+    with pytest.raises(TokenError):
+        KeyedAccessToken(old_token)
+    assert KeyedAccessToken(new_token)["jti"]
+
+
+def test_token_backend_is_cached_and_rebuilt_when_settings_change():
+    first = keys.token_backend()
+    assert keys.token_backend() is first
+    other = ed25519.Ed25519PrivateKey.generate()
+    with override_settings(JWT_EXTRA_PUBLIC_KEYS=keys.public_key_pem(other.public_key())):
+        rebuilt = keys.token_backend()
+        assert rebuilt is not first
+        assert keys.public_key_kid(other.public_key()) in rebuilt.key_ring.verifying_keys
+    assert keys.public_key_kid(other.public_key()) not in keys.token_backend().key_ring.verifying_keys
+
+
+def test_unknown_kid_is_refused_even_with_a_valid_signature_by_a_ring_key():
+    ring = keys.key_ring()
+    token = jwt.encode(
+        {**_claims(), "iss": "authdemo", "aud": "authdemo-api"},
+        ring.signing_key,
+        algorithm="EdDSA",
+        headers={"kid": "not-a-known-kid"},
+    )
+    with pytest.raises(TokenBackendError):
+        keys.token_backend().decode(token)
+
+
+@pytest.mark.parametrize("kid", [None, 7, ["x"], {"a": 1}, ""])
+def test_missing_or_non_string_kid_is_refused(kid):
+    ring = keys.key_ring()
+    header = {"alg": "EdDSA", "typ": "JWT"} if kid is None else {"alg": "EdDSA", "kid": kid}
+    # Signed by hand: PyJWT refuses to encode a non-string kid.
+    signing_input = b".".join(
+        jwt.utils.base64url_encode(json.dumps(part).encode())
+        for part in (header, {**_claims(), "iss": "authdemo", "aud": "authdemo-api"})
+    )
+    token = (signing_input + b"." + jwt.utils.base64url_encode(ring.signing_key.sign(signing_input))).decode()
+    with pytest.raises(TokenBackendError):
+        keys.token_backend().decode(token)
+
+
+def test_rs256_ring_signs_and_verifies(settings):
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    _ring_settings(settings, key, algorithm="RS256")
+    token = str(KeyedAccessToken())
+    assert jwt.get_unverified_header(token)["alg"] == "RS256"
+    assert KeyedAccessToken(token)["token_type"] == "access"
+    jwks = keys.jwks_document()
+    assert jwks["keys"][0]["kty"] == "RSA" and jwks["keys"][0]["alg"] == "RS256"
+
+
+@pytest.mark.parametrize("algorithm", ["HS256", "HS512", "none", "ES256", "RS384"])
+def test_symmetric_and_unlisted_algorithms_are_refused_at_configuration(settings, algorithm):
+    _ring_settings(settings, ed25519.Ed25519PrivateKey.generate(), algorithm=algorithm)
+    with pytest.raises(ImproperlyConfigured):
+        keys.token_backend()
+
+
+def test_key_type_must_match_the_algorithm(settings):
+    _ring_settings(
+        settings, rsa.generate_private_key(public_exponent=65537, key_size=2048), algorithm="EdDSA"
+    )
+    with pytest.raises(ImproperlyConfigured, match="Ed25519"):
+        keys.token_backend()
+    ed = ed25519.Ed25519PrivateKey.generate()
+    _ring_settings(settings, ed, extra=[rsa.generate_private_key(public_exponent=65537, key_size=2048)])
+    with pytest.raises(ImproperlyConfigured):
+        keys.token_backend()
+
+
+def test_short_rsa_keys_are_refused(settings):
+    _ring_settings(
+        settings, rsa.generate_private_key(public_exponent=65537, key_size=1024), algorithm="RS256"
+    )
+    with pytest.raises(ImproperlyConfigured, match="2048"):
+        keys.token_backend()
+
+
+def test_unreadable_signing_key_is_a_configuration_error(settings):
+    settings.SIMPLE_JWT = {**settings.SIMPLE_JWT, "SIGNING_KEY": "not a pem"}
+    with pytest.raises(ImproperlyConfigured):
+        keys.token_backend()
+
+
+def test_public_keys_load_reads_a_bundle_and_ignores_text_around_blocks():
+    a, b = ed25519.Ed25519PrivateKey.generate(), ed25519.Ed25519PrivateKey.generate()
+    pem_a, pem_b = keys.public_key_pem(a.public_key()), keys.public_key_pem(b.public_key())
+    bundle = f"# retired 2026-01-01\n{pem_a}\nnotes\n{pem_b}"
+    loaded = keys.public_keys_load(pem_bundle=bundle)
+    assert [keys.public_key_kid(k) for k in loaded] == [
+        keys.public_key_kid(a.public_key()),
+        keys.public_key_kid(b.public_key()),
+    ]
+    assert keys.public_keys_load(pem_bundle="") == []
+
+
+# --- Settings: keys from the environment -------------------------------------
+
+
+def test_pem_from_env_accepts_escaped_newlines_and_files(monkeypatch, tmp_path):
+    from authdemo import settings as project_settings
+
+    pem = _private_pem(ed25519.Ed25519PrivateKey.generate())
+    monkeypatch.setenv("JWT_PRIVATE_KEY", pem.replace("\n", "\\n"))
+    assert project_settings._jwt_pem_from_env("JWT_PRIVATE_KEY") == pem
+
+    monkeypatch.delenv("JWT_PRIVATE_KEY")
+    path = tmp_path / "key.pem"
+    path.write_text(pem)
+    monkeypatch.setenv("JWT_PRIVATE_KEY_FILE", str(path))
+    assert project_settings._jwt_pem_from_env("JWT_PRIVATE_KEY") == pem
+
+    monkeypatch.setenv("JWT_PRIVATE_KEY", pem)
+    with pytest.raises(ImproperlyConfigured, match="not both"):
+        project_settings._jwt_pem_from_env("JWT_PRIVATE_KEY")
+
+
+# --- jwt_rotate_key ------------------------------------------------------------
+
+
+def _run(*args) -> str:
+    out = io.StringIO()
+    call_command("jwt_rotate_key", *args, stdout=out)
+    return out.getvalue()
+
+
+def _ring_from_dir(keys_dir):
+    """Return the ring that settings.py builds from ``keys_dir`` at the next start."""
+    extra = []
+    if (keys_dir / "next_signing_key.pem").exists():
+        nxt = serialization.load_pem_private_key((keys_dir / "next_signing_key.pem").read_bytes(), None)
+        extra.append(keys.public_key_pem(nxt.public_key()))
+    extra += [p.read_text() for p in sorted((keys_dir / "previous").glob("*.pem"))]
+    return keys.KeyRing.from_pem(
+        algorithm="EdDSA",
+        private_pem=(keys_dir / "signing_key.pem").read_text(),
+        extra_public_pem="".join(extra),
+    )
+
+
+def test_rotate_command_keeps_old_key_verifying(settings, tmp_path):
+    keys_dir = tmp_path / "jwt"
+    keys_dir.mkdir()
+    (keys_dir / "signing_key.pem").write_text(_private_pem(ed25519.Ed25519PrivateKey.generate()))
+    settings.JWT_KEYS_SOURCE, settings.JWT_KEYS_DIR = "var", keys_dir
+    before = _ring_from_dir(keys_dir)
+
+    output = _run()
+
+    after = _ring_from_dir(keys_dir)
+    assert after.signing_kid != before.signing_kid
+    assert before.signing_kid in after.verifying_keys  # nobody logged out
+    assert f"Now signing with a new key {after.signing_kid}" in output
+    assert before.signing_kid in output
+    assert stat.S_IMODE((keys_dir / "signing_key.pem").stat().st_mode) == 0o600
+    assert list(keys_dir.glob(".*tmp")) == []
+
+
+def test_staged_rotation_publishes_first_then_signs(settings, tmp_path):
+    keys_dir = tmp_path / "jwt"
+    settings.JWT_KEYS_SOURCE, settings.JWT_KEYS_DIR = "var", keys_dir
+    keys_dir.mkdir()
+    (keys_dir / "signing_key.pem").write_text(_private_pem(ed25519.Ed25519PrivateKey.generate()))
+    current = _ring_from_dir(keys_dir).signing_kid
+
+    output = _run("--stage")
+    staged = _ring_from_dir(keys_dir)
+    assert staged.signing_kid == current  # still signing with the current key
+    (next_kid,) = set(staged.verifying_keys) - {current}  # but the next one is published
+    assert next_kid in output
+    assert "Already staged" in _run("--stage")  # idempotent
+
+    output = _run()
+    rotated = _ring_from_dir(keys_dir)
+    assert rotated.signing_kid == next_kid
+    assert current in rotated.verifying_keys
+    assert "staged next key" in output
+    assert not (keys_dir / "next_signing_key.pem").exists()
+
+
+def test_rotation_retires_previous_keys_after_the_refresh_lifetime(tmp_path):
+    keys_dir = tmp_path / "jwt"
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    first = keys.signing_key_rotate(
+        keys_dir=keys_dir, algorithm="EdDSA", retire_after=timedelta(days=1), now=t0
+    )
+    assert first.old_kid is None  # no key yet: the first one is created
+    second = keys.signing_key_rotate(
+        keys_dir=keys_dir, algorithm="EdDSA", retire_after=timedelta(days=1), now=t0 + timedelta(hours=1)
+    )
+    assert second.old_kid == first.new_kid and second.retired_kids == []
+    third = keys.signing_key_rotate(
+        keys_dir=keys_dir, algorithm="EdDSA", retire_after=timedelta(days=1), now=t0 + timedelta(days=2)
+    )
+    assert third.retired_kids == [first.new_kid]
+    assert set(_ring_from_dir(keys_dir).verifying_keys) == {second.new_kid, third.new_kid}
+
+
+def test_rotate_command_with_environment_keys_prints_a_key_and_never_writes(settings, tmp_path):
+    settings.JWT_KEYS_SOURCE, settings.JWT_KEYS_DIR = "environment", tmp_path / "jwt"
+    output = _run()
+    assert "-----BEGIN PRIVATE KEY-----" in output and "-----BEGIN PUBLIC KEY-----" in output
+    assert "JWT_EXTRA_PUBLIC_KEYS" in output and keys.key_ring().signing_kid in output
+    assert not (tmp_path / "jwt").exists()
+
+
+def test_rotate_command_with_environment_keys_writes_private_key_file_only_when_new(settings, tmp_path):
+    settings.JWT_KEYS_SOURCE = "environment"
+    out = tmp_path / "new.pem"
+    output = _run("--private-key-out", str(out))
+    assert "BEGIN PRIVATE KEY" not in output
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    kid = keys.public_key_kid(serialization.load_pem_private_key(out.read_bytes(), None).public_key())
+    assert kid in output
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError):
+        _run("--private-key-out", str(out))
