@@ -1,0 +1,115 @@
+"""OpenAPI document at /api/schema/ and Swagger UI at /api/docs/ (own static files, no CDN)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.contrib.staticfiles import finders
+
+pytestmark = pytest.mark.django_db
+
+# CONTRACT.md's JWT table: (method, path).
+CONTRACT_JWT_ENDPOINTS = [
+    ("post", "/api/auth/token/"),
+    ("post", "/api/auth/token/refresh/"),
+    ("post", "/api/auth/token/verify/"),
+    ("post", "/api/auth/token/revoke/"),
+    ("post", "/api/auth/cookie/login/"),
+    ("post", "/api/auth/cookie/refresh/"),
+    ("post", "/api/auth/cookie/logout/"),
+    ("post", "/api/auth/logout-all/"),
+    ("get", "/api/me/"),
+    ("patch", "/api/me/"),
+    ("get", "/api/health/"),
+    ("get", "/.well-known/jwks.json"),
+    ("get", "/api/schema/"),
+    ("get", "/api/docs/"),
+]
+
+
+@pytest.fixture
+def schema(client) -> dict:
+    response = client.get("/api/schema/", {"format": "json"})
+    assert response.status_code == 200
+    return response.json()
+
+
+def test_schema_is_openapi_3_and_anonymous(client):
+    response = client.get("/api/schema/", {"format": "json"}, HTTP_AUTHORIZATION="Bearer garbage")
+    assert response.status_code == 200
+    document = response.json()
+    assert document["openapi"].startswith("3.")
+    assert document["info"]["title"] == "authdemo API"
+
+
+def test_schema_defaults_to_yaml(client):
+    response = client.get("/api/schema/")
+    assert response.status_code == 200
+    assert response.content.startswith(b"openapi: 3.")
+
+
+@pytest.mark.parametrize(("method", "path"), CONTRACT_JWT_ENDPOINTS)
+def test_schema_lists_every_endpoint_of_the_contract(schema, method, path):
+    assert path in schema["paths"], sorted(schema["paths"])
+    assert method in schema["paths"][path]
+
+
+def test_schema_has_bearer_and_cookie_security_schemes(schema):
+    schemes = schema["components"]["securitySchemes"]
+    assert schemes["jwtBearer"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": schemes["jwtBearer"]["description"],
+    }
+    assert schemes["jwtCookie"]["type"] == "apiKey"
+    assert schemes["jwtCookie"]["in"] == "cookie"
+    assert schemes["jwtCookie"]["name"] == "access_token"
+    assert schemes["session"]["in"] == "cookie" and schemes["session"]["name"] == "sessionid"
+
+
+def test_me_accepts_every_mechanism_in_the_schema(schema):
+    security = schema["paths"]["/api/me/"]["get"]["security"]
+    names = {name for requirement in security for name in requirement}
+    assert {"jwtBearer", "jwtCookie", "session"} <= names
+
+
+def test_jwks_and_docs_need_no_authentication_in_the_schema(schema):
+    for path in ("/.well-known/jwks.json", "/api/schema/", "/api/docs/"):
+        operation = schema["paths"][path]["get"]
+        assert operation.get("security", []) in ([], [{}])
+
+
+def test_every_operation_documents_its_responses(schema):
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            if method in {"get", "post", "put", "patch", "delete"}:
+                assert operation["responses"], f"{method} {path}"
+
+
+def test_swagger_ui_is_served_from_own_static_files_without_any_external_host(client):
+    response = client.get("/api/docs/", HTTP_AUTHORIZATION="Bearer garbage")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/html")
+    html = response.content.decode()
+    references = re.findall(r"""(?:src|href)\s*=\s*["']([^"']+)["']""", html)
+    assets = [ref for ref in references if ref.endswith((".js", ".css"))]
+    assert any("swagger-ui-bundle" in ref for ref in assets), references
+    for ref in references:
+        assert ref.startswith("/static/"), ref
+    # No absolute URL to another host anywhere in the page (no CDN, no fonts).
+    assert not re.search(r"(?:https?:)?//[a-z0-9.-]+\.[a-z]{2,}", html, re.IGNORECASE), re.findall(
+        r"(?:https?:)?//[^\s\"'<>]+", html
+    )
+    # The page points Swagger UI at our schema.
+    assert "/api/schema/" in html
+
+
+def test_swagger_ui_assets_exist_in_the_static_files():
+    for asset in (
+        "drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js",
+        "drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-standalone-preset.js",
+        "drf_spectacular_sidecar/swagger-ui-dist/swagger-ui.css",
+    ):
+        assert finders.find(asset), asset
