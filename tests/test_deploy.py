@@ -40,7 +40,7 @@ def _base_env(var_dir: Path, *, services: bool = False, **extra: str) -> dict[st
 
 
 def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603 - fixed argv, no shell
+    return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
         env=env,

@@ -20,9 +20,9 @@ DEMO_USERNAME = "demo"
 DEMO_EMAIL = "demo@example.com"
 
 
-def embedded_database_is_default() -> bool:
-    """Return whether the default database is the embedded SQLite file in var/."""
-    db = settings.DATABASES["default"]
+def embedded_database_is_default(*, database: dict | None = None) -> bool:
+    """Return whether ``database`` (default: the default database) is the embedded SQLite file in var/."""
+    db = settings.DATABASES["default"] if database is None else database
     return db["ENGINE"] == "django.db.backends.sqlite3" and str(db["NAME"]) == str(
         settings.VAR_DIR / "db.sqlite3"
     )

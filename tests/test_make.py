@@ -1,0 +1,308 @@
+"""The Makefile: what `make run`, `make test` and `make serve` run, and that they install only when needed.
+
+Most tests run the real Makefile in a scratch folder where `python3` is a fake
+that logs its arguments (and creates a fake virtualenv of the same kind), so
+they check the wiring without network or a real install. One test starts the
+real `make serve` (gunicorn, production settings) and talks to it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+MAKE = shutil.which("make")
+pytestmark = pytest.mark.skipif(MAKE is None, reason="needs make")
+
+# Logs "<program> <args>" plus the DJANGO_DEBUG it saw; `-m venv DIR` builds a
+# fake venv whose programs are this same script. FAKE_FAIL_ON=<word> makes any
+# call whose arguments contain <word> exit with FAKE_FAIL_CODE.
+FAKE_PROGRAM = """#!/bin/sh
+echo "$(basename "$0") $* | DJANGO_DEBUG=${DJANGO_DEBUG-unset}" >> "$FAKE_LOG"
+if [ "$1" = "-m" ] && [ "$2" = "venv" ]; then
+    mkdir -p "$3/bin"
+    for p in python ruff gunicorn; do cp "$FAKE_SELF" "$3/bin/$p"; done
+fi
+if [ -n "${FAKE_FAIL_ON-}" ]; then
+    case "$*" in *"$FAKE_FAIL_ON"*) exit "${FAKE_FAIL_CODE:-1}";; esac
+fi
+exit 0
+"""
+
+
+class Sandbox:
+    def __init__(self, path: Path):
+        self.path = path
+        self.log = path / "calls.log"
+        fake = path / "fake-python3"
+        fake.write_text(FAKE_PROGRAM)
+        fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
+        self.fake = fake
+        shutil.copy(ROOT / "Makefile", path / "Makefile")
+        for name in ("requirements.txt", "requirements-dev.txt"):
+            (path / name).write_text("# pins\n")
+
+    def make(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+        self.log.write_text("")
+        base = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_", "MAKE", "PORT", "HOST"))
+            and k not in {"MFLAGS", "PORT", "HOST"}
+        }
+        base.update(FAKE_LOG=str(self.log), FAKE_SELF=str(self.fake), PYTHON=str(self.fake))
+        base.update(env)
+        return subprocess.run(
+            [MAKE, "--no-print-directory", *args],
+            cwd=self.path,
+            env=base,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    def calls(self) -> list[str]:
+        return self.log.read_text().splitlines()
+
+    def touch_later(self, name: str) -> None:
+        """Make ``name`` newer than every stamp (as an edit after the install would)."""
+        later = time.time() + 5
+        os.utime(self.path / name, (later, later))
+
+
+@pytest.fixture
+def sandbox(tmp_path) -> Sandbox:
+    return Sandbox(tmp_path)
+
+
+def _matching(calls: list[str], *words: str) -> list[str]:
+    return [c for c in calls if all(w in c for w in words)]
+
+
+def test_run_on_a_fresh_machine(sandbox):
+    result = sandbox.make("run", PORT="8123")
+    assert result.returncode == 0, result.stderr
+    calls = sandbox.calls()
+    assert _matching(calls, "-m venv .venv")
+    assert _matching(calls, "pip", "install", "-r requirements.txt")
+    assert not _matching(calls, "requirements-dev.txt")
+    migrate = _matching(calls, "manage.py migrate")
+    demo = _matching(calls, "manage.py demo_user")
+    serve = _matching(calls, "manage.py runserver 127.0.0.1:8123")
+    assert migrate and demo and serve
+    # DEBUG defaults to on under `make run` only.
+    assert all(c.endswith("DJANGO_DEBUG=1") for c in migrate + demo + serve)
+    assert calls.index(migrate[0]) < calls.index(demo[0]) < calls.index(serve[0])
+
+
+def test_run_default_port_and_explicit_debug(sandbox):
+    assert sandbox.make("run", DJANGO_DEBUG="0").returncode == 0
+    serve = _matching(sandbox.calls(), "manage.py runserver")
+    assert serve == ["python manage.py runserver 127.0.0.1:8000 | DJANGO_DEBUG=0"]
+
+
+def test_second_run_installs_nothing_until_requirements_change(sandbox):
+    assert sandbox.make("run").returncode == 0
+    assert sandbox.make("run").returncode == 0
+    calls = sandbox.calls()
+    assert not _matching(calls, "venv")
+    assert not _matching(calls, "pip")
+    assert _matching(calls, "runserver")
+
+    sandbox.touch_later("requirements.txt")
+    assert sandbox.make("run").returncode == 0
+    assert _matching(sandbox.calls(), "pip", "install", "-r requirements.txt")
+    assert not _matching(sandbox.calls(), "-m venv")
+
+
+def test_run_with_database_url_creates_no_demo_user(sandbox):
+    result = sandbox.make("run", DATABASE_URL="postgres://postgres@127.0.0.1:5432/x")
+    assert result.returncode == 0, result.stderr
+    calls = sandbox.calls()
+    assert _matching(calls, "manage.py migrate")
+    assert not _matching(calls, "demo_user")
+    assert _matching(calls, "runserver")
+
+
+def test_run_stops_when_migrate_fails(sandbox):
+    result = sandbox.make("run", FAKE_FAIL_ON="migrate")
+    assert result.returncode != 0
+    assert not _matching(sandbox.calls(), "runserver")
+
+
+def test_test_installs_dev_requirements_and_runs_pytest(sandbox):
+    result = sandbox.make("test")
+    assert result.returncode == 0, result.stderr
+    calls = sandbox.calls()
+    assert _matching(calls, "pip", "install", "-r requirements-dev.txt")
+    assert _matching(calls, "-m pytest")
+
+    # Dev pins include the runtime pins: a later `make run` installs nothing.
+    assert sandbox.make("run").returncode == 0
+    assert not _matching(sandbox.calls(), "pip")
+
+    sandbox.touch_later("requirements-dev.txt")
+    assert sandbox.make("test").returncode == 0
+    assert _matching(sandbox.calls(), "pip", "install", "-r requirements-dev.txt")
+
+
+@pytest.mark.parametrize("code", ["1", "5"])
+def test_test_fails_when_pytest_fails_or_collects_nothing(sandbox, code):
+    result = sandbox.make("test", FAKE_FAIL_ON="pytest", FAKE_FAIL_CODE=code)
+    assert result.returncode != 0
+
+
+def test_serve_without_secret_key_explains_and_starts_nothing(sandbox):
+    result = sandbox.make("serve")
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY is not set" in result.stderr
+    calls = sandbox.calls()
+    assert not _matching(calls, "manage.py")
+    assert not _matching(calls, "gunicorn")
+
+
+def test_serve_without_redis_runs_one_worker(sandbox):
+    result = sandbox.make("serve", DJANGO_SECRET_KEY="x" * 50)
+    assert result.returncode == 0, result.stderr
+    calls = sandbox.calls()
+    migrate = _matching(calls, "manage.py migrate")
+    static = _matching(calls, "manage.py collectstatic")
+    (gunicorn,) = _matching(calls, "gunicorn ")
+    assert migrate and static
+    assert all(c.endswith("DJANGO_DEBUG=0") for c in [*migrate, *static, gunicorn])
+    assert "--config authdemo/gunicorn.conf.py" in gunicorn
+    assert "--bind 127.0.0.1:8000" in gunicorn
+    assert "--workers 1 " in gunicorn + " "
+    assert not _matching(calls, "demo_user")
+    assert not _matching(calls, "runserver")
+
+
+def test_serve_with_redis_runs_several_workers_on_host_and_port(sandbox):
+    result = sandbox.make(
+        "serve", DJANGO_SECRET_KEY="x" * 50, REDIS_URL="redis://127.0.0.1:6379/0", HOST="0.0.0.0", PORT="9000"
+    )
+    assert result.returncode == 0, result.stderr
+    (gunicorn,) = _matching(sandbox.calls(), "gunicorn ")
+    assert "--bind 0.0.0.0:9000" in gunicorn
+    workers = int(gunicorn.split("--workers ")[1].split()[0])
+    assert workers >= 2
+    assert not _matching(sandbox.calls(), "demo_user")
+
+
+def test_serve_even_with_debug_in_the_environment_is_production(sandbox):
+    assert sandbox.make("serve", DJANGO_SECRET_KEY="x" * 50, DJANGO_DEBUG="1").returncode == 0
+    (gunicorn,) = _matching(sandbox.calls(), "gunicorn ")
+    assert gunicorn.endswith("DJANGO_DEBUG=0")
+
+
+def test_lint_runs_ruff(sandbox):
+    assert sandbox.make("lint").returncode == 0
+    assert _matching(sandbox.calls(), "ruff check .")
+    assert sandbox.make("lint", FAKE_FAIL_ON="check").returncode != 0
+
+
+# --- the real thing -------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def _get(url: str, **headers: str) -> tuple[int, dict[str, str], bytes]:
+    opener = urllib.request.build_opener(_NoRedirect)
+    request = urllib.request.Request(url, headers=headers)
+    try:
+        with opener.open(request, timeout=5) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers), exc.read()
+
+
+def _runtime_installed() -> bool:
+    """Whether `make serve` would start without installing anything (`make -q` on the stamp)."""
+    return (
+        subprocess.run(
+            [MAKE, "-q", ".venv/.runtime-installed"], cwd=ROOT, capture_output=True, check=False
+        ).returncode
+        == 0
+    )
+
+
+@pytest.mark.live
+def test_make_serve_really_serves_in_production_mode(tmp_path):
+    if not _runtime_installed():
+        pytest.skip("the .venv is not installed by make; `make test` installs it")
+    port = _free_port()
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_", "JWT_", "MAKE", "AUTHDEMO_"))
+        and k not in {"MFLAGS", "HOST", "PORT"}
+    }
+    env.update(
+        DJANGO_SECRET_KEY="s" * 60,
+        AUTHDEMO_VAR_DIR=str(tmp_path / "var"),
+        DJANGO_BEHIND_TLS_PROXY="1",
+        PORT=str(port),
+    )
+    log = tmp_path / "serve.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [MAKE, "--no-print-directory", "serve"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        status = None
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                status, headers, _ = _get(base + "/", **{"X-Forwarded-Proto": "https"})
+                break
+            except OSError:
+                time.sleep(0.3)
+        assert status == 200, log.read_text()
+        assert "max-age=" in headers.get("Strict-Transport-Security", "")
+        assert "1 worker process(es)" in log.read_text()
+        # Static files come from whitenoise, collected by `make serve`.
+        assert (tmp_path / "var" / "staticfiles" / "staticfiles.json").exists()
+        # Plain HTTP (no proxy header) is sent to HTTPS.
+        status, headers, _ = _get(base + "/accounts/login/")
+        assert status == 301
+        assert headers["Location"].startswith("https://")
+        # A host not in DJANGO_ALLOWED_HOSTS is refused, not served.
+        status, _, body = _get(base + "/", Host="evil.example", **{"X-Forwarded-Proto": "https"})
+        assert status == 400
+        assert b"Traceback" not in body
+        # No demo user in production mode.
+        assert "Demo user" not in log.read_text()
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=5)
