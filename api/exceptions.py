@@ -38,7 +38,8 @@ def api_exception_handler(exc, context):
         )
     data = response.data
     if isinstance(exc, ValidationError):
-        response.data = {"detail": "Invalid input.", "code": _code_of(exc.get_codes()), "errors": data}
+        # One stable code for every validation failure; the per-field codes are in "errors".
+        response.data = {"detail": "Invalid input.", "code": "invalid", "errors": data}
         return response
     if isinstance(data, dict) and isinstance(data.get("detail"), dict):
         # SimpleJWT nests {"detail": {"detail", "code", "messages"}} in some errors.

@@ -404,8 +404,6 @@ class MeView(APIView):
 class HealthView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    authentication_classes: list = []
-    permission_classes = [AllowAny]
 
     @extend_schema(
         tags=["health"],
