@@ -1,0 +1,152 @@
+"""GET and PATCH /api/me/: the user, and which mechanism authenticated the request."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+from tests.api.conftest import ME_URL, assert_error, csrf_header
+
+pytestmark = pytest.mark.django_db
+
+FIELDS = {"id", "username", "email", "first_name", "last_name", "auth"}
+
+
+def test_me_with_bearer(user, obtain, bearer):
+    response = bearer(obtain(user)["access"]).get(ME_URL)
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == FIELDS
+    assert body == {
+        "id": user.pk,
+        "username": "alice",
+        "email": "alice@example.com",
+        "first_name": "Alice",
+        "last_name": "",
+        "auth": "jwt-bearer",
+    }
+
+
+def test_me_with_session(user, client):
+    client.force_login(user)
+    response = client.get(ME_URL)
+    assert response.status_code == 200
+    assert response.json()["auth"] == "session"
+
+
+def test_me_with_cookie(user, cookie_login):
+    assert cookie_login(user).get(ME_URL).json()["auth"] == "jwt-cookie"
+
+
+def test_bearer_wins_over_cookie_and_session(user, user_factory, obtain, cookie_login):
+    bob = user_factory(username="bob")
+    client = cookie_login(user)
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {obtain(bob)['access']}")
+    body = client.get(ME_URL).json()
+    assert (body["username"], body["auth"]) == ("bob", "jwt-bearer")
+
+
+def test_anonymous_is_401_json(api_client):
+    response = api_client.get(ME_URL)
+    assert_error(response, 401, "not_authenticated")
+    assert response["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_patch_edits_names_and_email_only(user, obtain, bearer):
+    client = bearer(obtain(user)["access"])
+    response = client.patch(
+        ME_URL,
+        {
+            "first_name": "Ada",
+            "last_name": "Lovelace",
+            "email": "ada@example.com",
+            "username": "root",
+            "id": 99,
+        },
+        format="json",
+    )
+    assert response.status_code == 200
+    assert response.json()["auth"] == "jwt-bearer"
+    user.refresh_from_db()
+    assert (user.first_name, user.last_name, user.email, user.username, user.pk) == (
+        "Ada",
+        "Lovelace",
+        "ada@example.com",
+        "alice",
+        response.json()["id"],
+    )
+
+
+def test_patch_refuses_taken_email_case_insensitively(user, user_factory, obtain, bearer):
+    user_factory(username="bob", email="bob@example.com")
+    client = bearer(obtain(user)["access"])
+    body = assert_error(client.patch(ME_URL, {"email": "BOB@example.com"}, format="json"), 400, "invalid")
+    assert "email" in body["errors"]
+    user.refresh_from_db()
+    assert user.email == "alice@example.com"
+
+
+@pytest.mark.parametrize(
+    "payload", [{"email": "not-an-email"}, {"email": ""}, {"first_name": "x" * 500}, {"email": None}]
+)
+def test_patch_bad_values_are_400(user, obtain, bearer, payload):
+    client = bearer(obtain(user)["access"])
+    assert_error(client.patch(ME_URL, payload, format="json"), 400, "invalid")
+
+
+def test_patch_malformed_json_and_wrong_type(user, obtain, bearer):
+    client = bearer(obtain(user)["access"])
+    assert_error(client.patch(ME_URL, "{", content_type="application/json"), 400, "parse_error")
+    assert_error(client.patch(ME_URL, "first_name=x", content_type="text/plain"), 415)
+
+
+def test_session_patch_needs_csrf(user):
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(user)
+    client.get("/accounts/login/")  # any page that sets csrftoken
+    if "csrftoken" not in client.cookies:
+        pytest.skip("no page sets csrftoken yet")
+    assert_error(client.patch(ME_URL, {"first_name": "Eve"}, format="json"), 403, "csrf_failed")
+    response = client.patch(ME_URL, {"first_name": "Eve"}, format="json", **csrf_header(client))
+    assert response.status_code == 200
+    assert response.json()["auth"] == "session"
+
+
+def test_delete_and_post_are_405_json(user, obtain, bearer):
+    client = bearer(obtain(user)["access"])
+    assert_error(client.delete(ME_URL), 405, "method_not_allowed")
+    assert_error(client.post(ME_URL, {}, format="json"), 405, "method_not_allowed")
+
+
+def test_bearer_get_me_costs_one_query(user, obtain, bearer, django_assert_num_queries):
+    client = bearer(obtain(user)["access"])
+    client.get(ME_URL)
+    # The user row; the revocation verdict comes from the cache.
+    with django_assert_num_queries(1):
+        assert client.get(ME_URL).status_code == 200
+
+
+def test_cookie_get_me_costs_one_query(user, cookie_login, django_assert_num_queries):
+    client = cookie_login(user)
+    client.get(ME_URL)
+    with django_assert_num_queries(1):
+        assert client.get(ME_URL).status_code == 200
+
+
+def test_session_get_me_query_count(user, client, django_assert_num_queries):
+    client.force_login(user)
+    client.get(ME_URL)
+    # Warm session cache: the user row only.
+    with django_assert_num_queries(1):
+        assert client.get(ME_URL).status_code == 200
+
+
+def test_cold_cache_costs_one_more_query_then_warms(user, obtain, bearer, django_assert_num_queries):
+    from django.core.cache import cache
+
+    client = bearer(obtain(user)["access"])
+    cache.clear()
+    with django_assert_num_queries(2):  # user + the family row, cached again
+        assert client.get(ME_URL).status_code == 200
+    with django_assert_num_queries(1):
+        assert client.get(ME_URL).status_code == 200

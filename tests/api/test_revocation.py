@@ -1,0 +1,176 @@
+"""Instant revocation: logout-all, password change and reset, deactivation, deletion; stateless mode."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from accounts.services import user_revoke_all
+from api import services
+from api.models import TokenFamily
+from tests.api.conftest import LOGOUT_ALL_URL, ME_URL, REFRESH_URL, assert_error, csrf_header
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def logins(user, obtain, cookie_login, client):
+    """Three logins of alice (bearer, cookie, session) and one of bob."""
+
+    def make(user_factory):
+        bob = user_factory(username="bob")
+        client.force_login(user)
+        return {
+            "bearer": obtain(user),
+            "cookie": cookie_login(user),
+            "session": client,
+            "bob": obtain(bob),
+        }
+
+    return make
+
+
+def _all_dead(result, bearer, api_client):
+    assert_error(bearer(result["bearer"]["access"]).get(ME_URL), 401)
+    assert_error(api_client.post(REFRESH_URL, {"refresh": result["bearer"]["refresh"]}, format="json"), 401)
+    assert_error(result["cookie"].get(ME_URL), 401)
+    assert result["session"].get(ME_URL).status_code in (401, 403)
+    # Bob is untouched.
+    assert bearer(result["bob"]["access"]).get(ME_URL).status_code == 200
+
+
+@pytest.mark.parametrize("how", ["bearer", "cookie", "session"])
+def test_logout_all_with_any_authentication_ends_everything(how, logins, user_factory, bearer, api_client):
+    result = logins(user_factory)
+    if how == "bearer":
+        response = bearer(result["bearer"]["access"]).post(LOGOUT_ALL_URL)
+    elif how == "cookie":
+        response = result["cookie"].post(LOGOUT_ALL_URL, **csrf_header(result["cookie"]))
+    else:
+        response = result["session"].post(LOGOUT_ALL_URL)
+    assert response.status_code == 204
+    _all_dead(result, bearer, api_client)
+
+
+def test_logout_all_with_cookie_needs_csrf(user, cookie_login):
+    client = cookie_login(user)
+    assert_error(client.post(LOGOUT_ALL_URL), 403, "csrf_failed")
+    assert client.get(ME_URL).status_code == 200
+
+
+def test_logout_all_anonymous_is_401(api_client):
+    assert_error(api_client.post(LOGOUT_ALL_URL), 401, "not_authenticated")
+
+
+def test_user_revoke_all_kills_access_tokens_on_the_next_request(user, obtain, bearer, cookie_login):
+    pair = obtain(user)
+    client = bearer(pair["access"])
+    cookie_client = cookie_login(user)
+    assert client.get(ME_URL).status_code == 200  # warm cache holds "live"
+    user_revoke_all(user=user)  # password change / reset / admin action path
+    assert_error(client.get(ME_URL), 401, "token_revoked")
+    assert_error(cookie_client.get(ME_URL), 401, "token_revoked")
+    assert set(TokenFamily.objects.filter(user=user).values_list("revoked_reason", flat=True)) == {
+        "revoke_all"
+    }
+
+
+def test_tokens_issued_after_revoke_all_work(user, obtain, bearer):
+    obtain(user)
+    services.tokens_revoke_all(user=user)
+    assert bearer(obtain(user)["access"]).get(ME_URL).status_code == 200
+
+
+def test_password_change_through_the_form_kills_tokens(user, obtain, bearer, client, password):
+    pair = obtain(user)
+    client.force_login(user)
+    response = client.post(
+        "/accounts/password_change/",
+        {
+            "old_password": password,
+            "new_password1": "n3w-Passw0rd-long",
+            "new_password2": "n3w-Passw0rd-long",
+        },
+    )
+    assert response.status_code == 302
+    assert_error(bearer(pair["access"]).get(ME_URL), 401, "token_revoked")
+
+
+def test_deactivation_kills_tokens(user, obtain, bearer):
+    pair = obtain(user)
+    client = bearer(pair["access"])
+    assert client.get(ME_URL).status_code == 200
+    user.is_active = False
+    user.save()
+    response = client.get(ME_URL)
+    assert response.status_code == 401
+    assert response.json()["code"] in ("user_inactive", "token_revoked")
+
+
+def test_deactivation_without_signal_still_refused(user, obtain, bearer, django_user_model):
+    client = bearer(obtain(user)["access"])
+    django_user_model.objects.filter(pk=user.pk).update(is_active=False)
+    assert_error(client.get(ME_URL), 401, "user_inactive")
+
+
+def test_deletion_kills_tokens(user, obtain, bearer, cookie_login):
+    pair = obtain(user)
+    cookie_client = cookie_login(user)
+    user.delete()
+    assert bearer(pair["access"]).get(ME_URL).status_code == 401
+    assert cookie_client.get(ME_URL).status_code == 401
+
+
+def test_revocation_survives_cache_flush(user, obtain, bearer):
+    pair = obtain(user)
+    services.tokens_revoke_all(user=user)
+    cache.clear()
+    assert_error(bearer(pair["access"]).get(ME_URL), 401, "token_revoked")
+
+
+def test_stale_live_verdict_is_overwritten_by_revocation(user, obtain, bearer):
+    pair = obtain(user)
+    client = bearer(pair["access"])
+    assert client.get(ME_URL).status_code == 200
+    services.family_revoke(family_id=services.AccessToken(pair["access"]).family_id)
+    assert_error(client.get(ME_URL), 401, "token_revoked")
+
+
+def test_stateless_mode_skips_revocation_and_user_query(
+    user, obtain, bearer, settings, django_assert_num_queries
+):
+    settings.JWT_STATELESS = True
+    pair = obtain(user)
+    client = bearer(pair["access"])
+    services.tokens_revoke_all(user=user)
+    cache.clear()
+    # Documented trade-off of the benchmark mode: the revoked token still
+    # authenticates, with no family lookup (cold cache) and no user query; the
+    # one query is /api/me/ loading the fields it returns.
+    with django_assert_num_queries(1):
+        response = client.get(ME_URL)
+    assert response.status_code == 200
+    assert response.json()["username"] == "alice"
+    assert response.json()["auth"] == "jwt-bearer"
+
+
+def test_jwt_cookie_user_for_the_home_page(user, cookie_login, rf):
+    client = cookie_login(user)
+    request = rf.get("/")
+    request.COOKIES["access_token"] = client.cookies["access_token"].value
+    assert services.jwt_cookie_user(request) == user
+    request.COOKIES["access_token"] = "garbage"
+    assert services.jwt_cookie_user(request) is None
+    request.COOKIES.pop("access_token")
+    assert services.jwt_cookie_user(request) is None
+    request.COOKIES["access_token"] = client.cookies["access_token"].value
+    services.tokens_revoke_all(user=user)
+    assert services.jwt_cookie_user(request) is None
+
+
+def test_cookie_logout_then_home_shows_no_jwt(user, cookie_login):
+    client = cookie_login(user)
+    assert client.post("/api/auth/cookie/logout/", **csrf_header(client)).status_code == 204
+    assert "access_token" not in {k for k, v in client.cookies.items() if v.value}
+    assert APIClient().get(ME_URL).status_code == 401
