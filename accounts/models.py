@@ -37,7 +37,11 @@ class Session(AbstractBaseSession):
     deleted only through accounts.services, which also drops the cache entry.
     """
 
-    public_id = models.CharField(max_length=32, unique=True, editable=False)
+    # The primary key is a digest of the session key, not the key itself, so
+    # admin URLs, checkboxes and log lines never carry a credential
+    # (OWASP ASVS 5.0 V7.2.3); the engine derives it on every save.
+    public_id = models.CharField("id", max_length=32, primary_key=True, editable=False)
+    session_key = models.CharField("session key", max_length=40, unique=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -53,6 +57,9 @@ class Session(AbstractBaseSession):
 
     class Meta(AbstractBaseSession.Meta):
         indexes = [models.Index(fields=["user", "expire_date"], name="accounts_session_user_exp")]
+
+    def __str__(self) -> str:
+        return f"session {self.public_id[:8]}"
 
     @classmethod
     def get_session_store_class(cls):

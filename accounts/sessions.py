@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY, get_user_model
+from django.contrib.sessions.backends.base import VALID_KEY_CHARS
 from django.contrib.sessions.backends.cached_db import SessionStore as CachedDBStore
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -111,6 +112,16 @@ class SessionStore(CachedDBStore):
         from accounts.models import Session
 
         return Session
+
+    def _validate_session_key(self, key) -> bool:
+        # Django only checks the length; a cookie with a NUL byte would then
+        # reach PostgreSQL and fail as a 500. Keys are ours: 32 chars of
+        # VALID_KEY_CHARS, so anything else is simply no session.
+        return bool(
+            super()._validate_session_key(key)
+            and len(key) <= 40
+            and all(c in VALID_KEY_CHARS for c in key)
+        )
 
     def get_session_cookie_age(self) -> int:
         # The cookie (and the cache entry) last until the absolute deadline;

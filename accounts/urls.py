@@ -1,6 +1,6 @@
 """URLs of the session side, under /accounts/ (paths fixed by CONTRACT.md)."""
 
-from django.urls import path
+from django.urls import path, re_path
 
 from accounts import views
 
@@ -23,5 +23,6 @@ urlpatterns = [
     path("reset/done/", views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("sessions/", views.sessions_list, name="sessions"),
     path("sessions/revoke-others/", views.sessions_revoke_others, name="sessions_revoke_others"),
-    path("sessions/<str:public_id>/revoke/", views.session_revoke, name="session_revoke"),
+    # A session's public id is 32 hex digits; anything else is a plain 404.
+    re_path(r"^sessions/(?P<public_id>[0-9a-f]{32})/revoke/$", views.session_revoke, name="session_revoke"),
 ]

@@ -249,6 +249,8 @@ if env.bool("DJANGO_BEHIND_TLS_PROXY", default=False):
 # signatures, no padding or curve-parameter choices to get wrong.
 # JWT_ALGORITHM=RS256 (RSA 3072) for verifiers that lack EdDSA.
 JWT_ALGORITHM = env.str("JWT_ALGORITHM", default="EdDSA")
+if JWT_ALGORITHM not in ("EdDSA", "RS256"):
+    raise ImproperlyConfigured("JWT_ALGORITHM must be EdDSA or RS256 (asymmetric only, RFC 8725 §3.1).")
 # Embedded default: signing_key.pem, next_signing_key.pem (staged rotation)
 # and previous/*.pem (retired public keys) are generated here by jwt_rotate_key.
 JWT_KEYS_DIR = VAR_DIR / "jwt"

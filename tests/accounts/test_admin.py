@@ -1,0 +1,120 @@
+import pytest
+from django.test import Client
+
+from accounts.models import Session
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def alice_clients(user, password):
+    clients = []
+    for ua in ("Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0", "curl/8.0"):
+        c = Client(HTTP_USER_AGENT=ua)
+        assert c.post("/accounts/login/", {"username": "alice", "password": password}).status_code == 302
+        clients.append(c)
+    return clients
+
+
+def _authenticated(client) -> bool:
+    return client.get("/accounts/profile/").status_code == 200
+
+
+def test_sessions_changelist_shows_columns_and_never_the_key(admin_client, alice_clients, user):
+    response = admin_client.get("/admin/accounts/session/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "alice" in body and "Firefox 128 on Linux" in body
+    rows = Session.objects.filter(user=user)
+    assert rows.count() == 2
+    for row in rows:
+        assert row.session_key not in body
+        assert row.public_id in body
+    change = admin_client.get(f"/admin/accounts/session/{rows[0].pk}/change/").content.decode()
+    assert rows[0].session_key not in change
+    assert "Firefox" in change or "curl" in change
+
+
+def test_sessions_search_by_username_and_filter(admin_client, alice_clients, user_factory, clock):
+    bob = user_factory(username="bob")
+    Client().force_login(bob)
+    response = admin_client.get("/admin/accounts/session/?q=alice")
+    assert response.context["cl"].result_count == 2
+    clock.advance(days=-30)
+    Client().force_login(bob)  # expired
+    assert admin_client.get("/admin/accounts/session/?state=expired").context["cl"].result_count == 1
+    active = admin_client.get("/admin/accounts/session/?state=active").context["cl"].result_count
+    assert active == Session.objects.count() - 1
+
+
+def test_sessions_admin_revoke_action(admin_client, alice_clients, user):
+    ids = list(Session.objects.filter(user=user).values_list("pk", flat=True))
+    response = admin_client.post(
+        "/admin/accounts/session/", {"action": "revoke_selected", "_selected_action": ids}
+    )
+    assert response.status_code == 302
+    assert not Session.objects.filter(user=user).exists()
+    assert not any(_authenticated(c) for c in alice_clients)
+
+
+def test_sessions_admin_is_read_only(admin_client, alice_clients, user):
+    row = Session.objects.filter(user=user).first()
+    assert admin_client.get("/admin/accounts/session/add/").status_code == 403
+    response = admin_client.post(f"/admin/accounts/session/{row.pk}/change/", {"ip": "10.0.0.1"})
+    assert response.status_code == 403
+    row.refresh_from_db()
+    assert row.ip != "10.0.0.1"
+
+
+def test_sessions_admin_delete_goes_through_the_service(admin_client, alice_clients, user):
+    row = Session.objects.filter(user=user).first()
+    response = admin_client.post(f"/admin/accounts/session/{row.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not Session.objects.filter(pk=row.pk).exists()
+    assert sum(_authenticated(c) for c in alice_clients) == 1
+
+
+def test_user_admin_revoke_all_action(admin_client, alice_clients, user, user_factory, monkeypatch):
+    import api.services
+
+    revoked = []
+    monkeypatch.setattr(api.services, "tokens_revoke_all", lambda *, user: revoked.append(user) or 0)
+    bob = user_factory(username="bob")
+    bob_client = Client()
+    bob_client.force_login(bob)
+    response = admin_client.post(
+        "/admin/accounts/user/", {"action": "revoke_all_sessions_and_tokens", "_selected_action": [user.pk]}
+    )
+    assert response.status_code == 302
+    assert revoked == [user]
+    assert not any(_authenticated(c) for c in alice_clients)
+    assert _authenticated(bob_client)
+    assert _authenticated(admin_client), "the admin's own session is untouched"
+
+
+def test_user_admin_deactivation_ends_sessions(admin_client, alice_clients, user):
+    response = admin_client.get(f"/admin/accounts/user/{user.pk}/change/")
+    form = response.context["adminform"].form
+    data = {
+        k: v
+        for k, v in form.initial.items()
+        if v is not None and k not in ("password", "groups", "user_permissions")
+    }
+    data.update({"date_joined_0": "2026-01-01", "date_joined_1": "00:00:00", "is_active": ""})
+    data.pop("date_joined", None)
+    data.pop("last_login", None)
+    data.pop("is_active")
+    response = admin_client.post(f"/admin/accounts/user/{user.pk}/change/", data)
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
+    user.refresh_from_db()
+    assert not user.is_active
+    assert not any(_authenticated(c) for c in alice_clients)
+
+
+def test_user_admin_delete_ends_sessions(admin_client, alice_clients, user):
+    response = admin_client.post(
+        "/admin/accounts/user/", {"action": "delete_selected", "_selected_action": [user.pk], "post": "yes"}
+    )
+    assert response.status_code == 302
+    assert not Session.objects.filter(user_id=user.pk).exists()
+    assert not any(_authenticated(c) for c in alice_clients)

@@ -1,0 +1,117 @@
+"""accounts.services: the one revocation path, and everything that must call it."""
+
+import pytest
+from django.conf import settings
+from django.core.cache import caches
+from django.test import Client
+
+from accounts import services
+from accounts.models import Session
+from accounts.sessions import SessionStore
+
+pytestmark = pytest.mark.django_db
+
+
+def _logged_in_clients(user, n):
+    clients = []
+    for _ in range(n):
+        c = Client()
+        c.force_login(user)
+        clients.append(c)
+    return clients
+
+
+def _key(client):
+    return client.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+def _authenticated(client) -> bool:
+    return client.get("/accounts/profile/").status_code == 200
+
+
+def _cached(key) -> bool:
+    return caches[settings.SESSION_CACHE_ALIAS].get(SessionStore.cache_key_prefix + key) is not None
+
+
+def test_session_revoke_ends_one_session_row_and_cache(user):
+    a, b = _logged_in_clients(user, 2)
+    assert _cached(_key(a))
+    assert services.session_revoke(user=user, session_key=_key(a)) is True
+    assert not Session.objects.filter(session_key=_key(a)).exists()
+    assert not _cached(_key(a))
+    assert not _authenticated(a)
+    assert _authenticated(b)
+
+
+def test_session_revoke_refuses_another_users_session(user, user_factory):
+    (a,) = _logged_in_clients(user, 1)
+    other = user_factory(username="mallory")
+    assert services.session_revoke(user=other, session_key=_key(a)) is False
+    assert services.session_revoke(user=user, session_key="does-not-exist") is False
+    assert _authenticated(a)
+
+
+def test_sessions_revoke_all_keeps_one(user, user_factory):
+    a, b, c = _logged_in_clients(user, 3)
+    (bystander,) = _logged_in_clients(user_factory(username="bob"), 1)
+    assert services.sessions_revoke_all(user=user, keep_session_key=_key(a)) == 2
+    assert _authenticated(a)
+    assert not _authenticated(b) and not _authenticated(c)
+    assert _authenticated(bystander)
+
+
+def test_user_revoke_all_ends_sessions_and_tokens(user, monkeypatch):
+    calls = []
+    import api.services
+
+    monkeypatch.setattr(api.services, "tokens_revoke_all", lambda *, user: calls.append(user) or 0)
+    a, b = _logged_in_clients(user, 2)
+    services.user_revoke_all(user=user)
+    assert calls == [user]
+    assert not _authenticated(a) and not _authenticated(b)
+    assert not Session.objects.filter(user=user).exists()
+
+
+@pytest.mark.parametrize("how", ["save", "save_update_fields"])
+def test_deactivation_ends_every_session(user, how):
+    a, b = _logged_in_clients(user, 2)
+    user.is_active = False
+    if how == "save":
+        user.save()
+    else:
+        user.save(update_fields=["is_active"])
+    assert not Session.objects.filter(user=user).exists()
+    assert not _authenticated(a) and not _authenticated(b)
+
+
+def test_saving_an_active_user_ends_nothing(user):
+    (a,) = _logged_in_clients(user, 1)
+    user.first_name = "Changed"
+    user.save()
+    assert _authenticated(a)
+
+
+def test_user_deletion_ends_every_session_and_cache_entry(user):
+    a, b = _logged_in_clients(user, 2)
+    keys = [_key(a), _key(b)]
+    user.delete()
+    assert not Session.objects.filter(session_key__in=keys).exists()
+    assert not any(_cached(k) for k in keys)
+    assert not _authenticated(a)
+
+
+def test_deactivation_through_the_api_user_object_ends_sessions(user, django_user_model):
+    (a,) = _logged_in_clients(user, 1)
+    fresh = django_user_model.objects.get(pk=user.pk)  # another copy, as a shell would load it
+    fresh.is_active = False
+    fresh.save()
+    assert not _authenticated(a)
+
+
+def test_sessions_active_list_excludes_other_users_and_expired(user, user_factory, clock):
+    _logged_in_clients(user, 2)
+    _logged_in_clients(user_factory(username="bob"), 1)
+    clock.advance(days=-30)
+    _logged_in_clients(user, 1)  # expired long ago
+    rows = services.sessions_active_list(user=user)
+    assert len(rows) == 2 and all(r.user_id == user.pk for r in rows)

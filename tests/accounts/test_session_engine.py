@@ -1,0 +1,195 @@
+"""The session engine: lifetimes, cheap requests, cache as a layer over the database."""
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY
+from django.core.cache import caches
+from django.core.management import call_command
+
+from accounts.models import Session
+from accounts.sessions import SessionStore
+
+pytestmark = pytest.mark.django_db
+
+PROFILE = "/accounts/profile/"
+
+
+def _authenticated(client) -> bool:
+    return client.get(PROFILE).status_code == 200
+
+
+def _session_cache():
+    return caches[settings.SESSION_CACHE_ALIAS]
+
+
+def _writes(captured) -> list[str]:
+    return [
+        q["sql"] for q in captured if q["sql"].split()[0].upper() in {"INSERT", "UPDATE", "DELETE", "REPLACE"}
+    ]
+
+
+def test_login_creates_a_row_with_user_ip_and_user_agent(client, user, login, clock):
+    login(user, HTTP_USER_AGENT="Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0", REMOTE_ADDR="203.0.113.7")
+    row = Session.objects.get(user=user)
+    assert row.session_key == client.cookies[settings.SESSION_COOKIE_NAME].value
+    assert row.ip == "203.0.113.7"
+    assert "Firefox" in row.user_agent
+    assert row.created_at == row.last_activity == clock.now
+    assert row.get_decoded()[SESSION_KEY] == str(user.pk)
+
+
+def test_warm_cache_request_makes_one_query_and_writes_nothing(
+    client, user, clock, django_assert_num_queries
+):
+    client.force_login(user)
+    assert _authenticated(client)
+    clock.advance(seconds=settings.SESSION_ACTIVITY_UPDATE_INTERVAL - 1)
+    with django_assert_num_queries(1) as ctx:  # the user, nothing else
+        assert _authenticated(client)
+    assert "accounts_session" not in ctx.captured_queries[0]["sql"]
+
+
+def test_last_activity_is_written_at_most_once_per_interval(
+    client, user, clock, django_assert_max_num_queries
+):
+    client.force_login(user)
+    before = Session.objects.get(user=user).last_activity
+    clock.advance(seconds=settings.SESSION_ACTIVITY_UPDATE_INTERVAL + 1)
+    with django_assert_max_num_queries(5) as ctx:
+        assert _authenticated(client)
+    writes = _writes(ctx.captured_queries)
+    assert len(writes) == 1 and writes[0].startswith("UPDATE") and "accounts_session" in writes[0]
+    after = Session.objects.get(user=user).last_activity
+    assert after == clock.now and after > before
+    # The next request within the interval writes nothing again.
+    clock.advance(seconds=10)
+    with django_assert_max_num_queries(1) as ctx:
+        assert _authenticated(client)
+    assert _writes(ctx.captured_queries) == []
+
+
+def test_flushing_the_cache_loses_no_session(client, user, clock, django_assert_num_queries):
+    client.force_login(user)
+    _session_cache().clear()
+    with django_assert_num_queries(2):  # the session row, then the user
+        assert _authenticated(client)
+    with django_assert_num_queries(1):  # the cache is warm again
+        assert _authenticated(client)
+
+
+def test_session_is_read_from_the_cache(client, user, clock):
+    client.force_login(user)
+    key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    assert _session_cache().get(SessionStore.cache_key_prefix + key)[SESSION_KEY] == str(user.pk)
+
+
+@pytest.mark.parametrize(
+    ("remember", "idle_setting"),
+    [(False, "SESSION_IDLE_TIMEOUT"), (True, "SESSION_REMEMBER_IDLE_TIMEOUT")],
+)
+def test_idle_timeout_is_enforced_server_side(client, user, login, clock, remember, idle_setting):
+    login(user, remember_me=remember)
+    idle = getattr(settings, idle_setting)
+    clock.advance(seconds=idle - 1)
+    assert _authenticated(client), "still inside the idle timeout"
+    clock.advance(seconds=idle + 1)
+    assert not _authenticated(client), "idle for longer than the timeout"
+    assert not Session.objects.filter(user=user).exists(), "the expired row is deleted at once"
+
+
+@pytest.mark.parametrize(
+    ("remember", "absolute_setting", "idle_setting"),
+    [
+        (False, "SESSION_ABSOLUTE_LIFETIME", "SESSION_IDLE_TIMEOUT"),
+        (True, "SESSION_REMEMBER_ABSOLUTE_LIFETIME", "SESSION_REMEMBER_IDLE_TIMEOUT"),
+    ],
+)
+def test_absolute_lifetime_is_enforced_even_when_active(
+    client, user, login, clock, remember, absolute_setting, idle_setting
+):
+    login(user, remember_me=remember)
+    absolute, idle = getattr(settings, absolute_setting), getattr(settings, idle_setting)
+    step = idle // 2
+    elapsed = 0
+    while elapsed + step < absolute:
+        clock.advance(seconds=step)
+        elapsed += step
+        assert _authenticated(client), f"active session alive after {elapsed}s"
+    clock.advance(seconds=absolute - elapsed)
+    assert not _authenticated(client)
+    assert not Session.objects.filter(user=user).exists()
+
+
+def test_plain_and_remember_lifetimes_differ(client, user, login, clock, settings):
+    settings.SESSION_IDLE_TIMEOUT = 600
+    settings.SESSION_REMEMBER_IDLE_TIMEOUT = 6000
+    login(user, remember_me=True)
+    clock.advance(seconds=1200)
+    assert _authenticated(client), "remember-me survives the plain idle timeout"
+
+
+def test_lifetimes_come_from_settings(client, user, login, clock, settings):
+    settings.SESSION_IDLE_TIMEOUT = 120
+    login(user)
+    clock.advance(seconds=121)
+    assert not _authenticated(client)
+
+
+def test_expire_date_is_the_earlier_deadline(client, user, login, clock):
+    login(user)
+    row = Session.objects.get(user=user)
+    assert (row.expire_date - row.last_activity).total_seconds() == settings.SESSION_IDLE_TIMEOUT
+
+
+def test_clearsessions_removes_expired_rows_and_keeps_live_ones(client, user_factory, clock):
+    from django.test import Client
+
+    old = user_factory(username="old")
+    clock.advance(days=-30)
+    Client().force_login(old)
+    clock.advance(days=30)
+    client.force_login(user_factory(username="fresh"))
+    assert Session.objects.count() == 2
+    call_command("clearsessions")
+    assert list(Session.objects.values_list("user__username", flat=True)) == ["fresh"]
+    assert _authenticated(client)
+
+
+@pytest.mark.parametrize(
+    "cookie",
+    ["", "x", "a" * 32, "a" * 40, "../../etc/passwd", "' OR 1=1 --", "\u00e9" * 10, "a" * 4000],
+)
+def test_forged_or_random_session_cookie_is_anonymous(client, user, cookie):
+    client.force_login(user)
+    client.cookies[settings.SESSION_COOKIE_NAME] = cookie
+    response = client.get(PROFILE)
+    assert response.status_code == 302
+    assert response["Location"].startswith(settings.LOGIN_URL)
+    home = client.get("/")
+    assert home.status_code == 200
+    assert home.context["session_user"] is None
+
+
+def test_anonymous_session_without_user_is_stored_without_user(client):
+    # The password reset confirm view stores its token in an anonymous session.
+    store = SessionStore()
+    store["x"] = 1
+    store.save()
+    row = Session.objects.get(session_key=store.session_key)
+    assert row.user is None and row.public_id
+
+
+def test_tampered_timestamps_do_not_crash(client, user, clock):
+    client.force_login(user)
+    session = client.session
+    session["_session_created"] = "garbage"
+    session["_session_activity"] = 1e30
+    session.save()
+    assert client.get("/").status_code == 200
+
+
+@pytest.mark.parametrize("raw", ["aaaaaaaa\x00bbbbbbbb", "a\x00" * 20, "%00%00%00%00%00%00%00%00"])
+def test_session_cookie_with_nul_bytes_is_anonymous(client, raw):
+    response = client.get("/", HTTP_COOKIE=f"{settings.SESSION_COOKIE_NAME}={raw}")
+    assert response.status_code == 200
+    assert response.context["session_user"] is None

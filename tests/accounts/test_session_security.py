@@ -1,0 +1,172 @@
+"""Session security (OWASP ASVS 5.0 V7.2.4 fixation, V3.5 CSRF, V7.4.1 logout, V3.3 cookies)."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from accounts.models import Session
+
+pytestmark = pytest.mark.django_db
+
+SESSION = settings.SESSION_COOKIE_NAME
+
+
+def _anonymous(client) -> bool:
+    return client.get("/").context["session_user"] is None
+
+
+def test_session_key_changes_at_login_and_old_key_is_dead(client, user, password):
+    # Plant a pre-login session (what a fixation attacker would hand the victim).
+    session = client.session
+    session["planted"] = "by attacker"
+    session.save()
+    old_key = session.session_key
+    assert Session.objects.filter(session_key=old_key).exists()
+
+    response = client.post("/accounts/login/", {"username": "alice", "password": password})
+    assert response.status_code == 302
+    new_key = client.cookies[SESSION].value
+    assert new_key != old_key
+    assert not Session.objects.filter(session_key=old_key).exists()
+
+    attacker = Client()
+    attacker.cookies[SESSION] = old_key
+    assert _anonymous(attacker)
+
+
+def test_csrf_token_rotates_at_login(user, password):
+    client = Client(enforce_csrf_checks=True)
+    client.get("/accounts/login/")
+    before = client.cookies["csrftoken"].value
+    response = client.post(
+        "/accounts/login/",
+        {"username": "alice", "password": password, "csrfmiddlewaretoken": before},
+    )
+    assert response.status_code == 302
+    assert client.cookies["csrftoken"].value != before
+
+
+def _csrf_client(user=None):
+    client = Client(enforce_csrf_checks=True)
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+FORMS = [
+    # (path, needs_login, data)
+    ("/accounts/login/", False, {"username": "alice", "password": "x"}),
+    (
+        "/accounts/signup/",
+        False,
+        {"username": "n", "email": "n@example.com", "password1": "x", "password2": "x"},
+    ),
+    ("/accounts/password_reset/", False, {"email": "alice@example.com"}),
+    ("/accounts/logout/", True, {}),
+    ("/accounts/profile/", True, {"first_name": "A", "last_name": "B", "email": "alice@example.com"}),
+    ("/accounts/password_change/", True, {"old_password": "x", "new_password1": "y", "new_password2": "y"}),
+    ("/accounts/sessions/revoke-others/", True, {}),
+]
+
+
+@pytest.mark.parametrize(("path", "needs_login", "data"), FORMS)
+@pytest.mark.parametrize("token", [None, "wrong", "a" * 64])
+def test_every_form_rejects_missing_or_wrong_csrf(user, path, needs_login, data, token):
+    client = _csrf_client(user if needs_login else None)
+    client.get("/accounts/login/")  # obtain a csrftoken cookie
+    if token is not None:
+        data = {**data, "csrfmiddlewaretoken": token}
+    sessions_before = Session.objects.count()
+    response = client.post(path, data)
+    assert response.status_code == 403
+    assert Session.objects.count() == sessions_before
+
+
+def test_session_revoke_rejects_missing_csrf(user):
+    client = _csrf_client(user)
+    row = Session.objects.get(user=user)
+    assert client.post(f"/accounts/sessions/{row.public_id}/revoke/").status_code == 403
+    assert Session.objects.filter(pk=row.pk).exists()
+
+
+def test_password_reset_confirm_rejects_missing_csrf(user, client):
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    csrf = Client(enforce_csrf_checks=True)
+    url = csrf.get(f"/accounts/reset/{uid}/{token}/")["Location"]
+    response = csrf.post(url, {"new_password1": "N3w-passw0rd!x", "new_password2": "N3w-passw0rd!x"})
+    assert response.status_code == 403
+    user.refresh_from_db()
+    assert user.check_password("correct horse battery staple")
+
+
+def test_forms_accept_the_right_csrf_token(user, password):
+    client = Client(enforce_csrf_checks=True)
+    client.get("/accounts/login/")
+    token = client.cookies["csrftoken"].value
+    response = client.post(
+        "/accounts/login/", {"username": "alice", "password": password, "csrfmiddlewaretoken": token}
+    )
+    assert response.status_code == 302
+
+
+def test_logout_replay_of_old_cookie_is_anonymous_and_row_is_gone(client, user, login):
+    login(user)
+    key = client.cookies[SESSION].value
+    assert client.post("/accounts/logout/").status_code == 302
+    assert not Session.objects.filter(session_key=key).exists()
+    replay = Client()
+    replay.cookies[SESSION] = key
+    assert _anonymous(replay)
+    assert replay.get("/accounts/profile/").status_code == 302
+
+
+def test_get_logout_is_405_and_keeps_the_session(client, user):
+    client.force_login(user)
+    assert client.get("/accounts/logout/").status_code == 405
+    assert not _anonymous(client)
+
+
+def test_session_cookie_flags_with_secure_settings(user, password, settings):
+    settings.SESSION_COOKIE_SECURE = True
+    settings.CSRF_COOKIE_SECURE = True
+    client = Client()
+    client.get("/accounts/login/", secure=True)
+    response = client.post("/accounts/login/", {"username": "alice", "password": password}, secure=True)
+    session_cookie = response.cookies[SESSION]
+    assert session_cookie["secure"] is True
+    assert session_cookie["httponly"] is True
+    assert session_cookie["samesite"] == "Lax"
+    csrf_cookie = response.cookies["csrftoken"]
+    assert csrf_cookie["secure"] is True and csrf_cookie["samesite"] == "Lax"
+
+
+def test_production_settings_make_cookies_secure_httponly_lax():
+    code = (
+        "from django.conf import settings as s;"
+        "print(s.SESSION_COOKIE_SECURE, s.SESSION_COOKIE_HTTPONLY, s.SESSION_COOKIE_SAMESITE,"
+        " s.CSRF_COOKIE_SECURE, s.CSRF_COOKIE_SAMESITE, s.SESSION_ENGINE)"
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "authdemo.settings",
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": "x" * 60,
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup();" + code],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout.split()
+    assert out == ["True", "True", "Lax", "True", "Lax", "accounts.sessions"]
