@@ -20,3 +20,11 @@ STORAGES = {
     **STORAGES,  # noqa: F405
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# SQLite: the test database is a file (one per test process), not shared-cache
+# memory, so live-server tests see production's locking (IMMEDIATE
+# transactions and the busy timeout) instead of "database table is locked".
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    import os as _os
+
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test_db_{_os.getpid()}.sqlite3")}  # noqa: F405

@@ -1,0 +1,89 @@
+"""Every error under /api/ is JSON with detail and code (404, 405, 500); /api/health/."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import DatabaseError
+
+from tests.api.conftest import assert_error
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/", "/api/nope/", "/api/auth/", "/api/auth/token/extra/", "/api/me/../x"]
+)
+def test_unknown_api_paths_are_404_json(api_client, path):
+    assert_error(api_client.get(path), 404, "not_found")
+
+
+def test_non_api_404_stays_html(client):
+    response = client.get("/definitely-not-here/")
+    assert response.status_code == 404
+    assert not response["Content-Type"].startswith("application/json")
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("get", "/api/auth/token/refresh/"), ("put", "/api/auth/cookie/login/"), ("delete", "/api/health/")],
+)
+def test_wrong_method_is_405_json(api_client, method, path):
+    assert_error(getattr(api_client, method)(path), 405, "method_not_allowed")
+
+
+def test_unexpected_error_in_a_view_is_500_json(api_client, monkeypatch, caplog):
+    def boom(**kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("api.services.token_verify", boom)
+    response = api_client.post("/api/auth/token/verify/", {"token": "x"}, format="json")
+    body = assert_error(response, 500, "server_error")
+    assert "boom" not in body["detail"]
+    assert any("Unhandled" in r.getMessage() for r in caplog.records)
+
+
+def test_root_handler500_answers_json_under_api(rf):
+    from api.exceptions import handler500
+
+    response = handler500(rf.get("/api/whatever/"))
+    assert response.status_code == 500
+    assert response["Content-Type"] == "application/json"
+    assert handler500(rf.get("/accounts/x/"))["Content-Type"].startswith("text/html")
+
+
+def test_health_ok(api_client):
+    response = api_client.get("/api/health/")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok", "cache": "ok"}
+    assert response["Cache-Control"] == "no-store"
+
+
+def test_health_ignores_bad_credentials(api_client):
+    response = api_client.get("/api/health/", HTTP_AUTHORIZATION="Bearer garbage")
+    assert response.status_code == 200
+
+
+def test_health_names_failing_database(api_client, monkeypatch):
+    def broken(self):
+        raise DatabaseError("down")
+
+    monkeypatch.setattr("django.db.backends.base.base.BaseDatabaseWrapper.cursor", broken)
+    response = api_client.get("/api/health/")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["database"] == "error" and body["cache"] == "ok" and body["status"] == "error"
+    assert body["code"] == "service_unavailable" and "database" in body["detail"]
+
+
+def test_health_names_failing_cache(api_client, monkeypatch):
+    from django.core.cache import cache
+
+    def broken(*args, **kwargs):
+        raise ConnectionError("redis down")
+
+    monkeypatch.setattr(cache, "set", broken)
+    response = api_client.get("/api/health/")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["cache"] == "error" and body["database"] == "ok"
+    assert "cache" in body["detail"]

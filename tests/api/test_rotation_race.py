@@ -1,0 +1,63 @@
+"""Race-free rotation: parallel refreshes of one token yield exactly one new pair (real HTTP, threads)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import urllib.error
+import urllib.request
+
+import pytest
+from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
+
+from api.tokens import RefreshToken
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.live]
+
+PARALLEL = 20
+
+
+def _post(url: str, body: dict) -> tuple[int, dict]:
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}, method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def _race(url: str, body: dict) -> list[tuple[int, dict]]:
+    results: list[tuple[int, dict]] = []
+    lock = threading.Lock()
+    start = threading.Barrier(PARALLEL)
+
+    def worker():
+        start.wait(timeout=30)
+        outcome = _post(url, body)
+        with lock:
+            results.append(outcome)
+
+    threads = [threading.Thread(target=worker) for _ in range(PARALLEL)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+def test_parallel_refreshes_yield_exactly_one_pair(live_server, user, password):
+    status, pair = _post(f"{live_server.url}/api/auth/token/", {"username": "alice", "password": password})
+    assert status == 200
+    family = RefreshToken(pair["refresh"])["fam"]
+    results = _race(f"{live_server.url}/api/auth/token/refresh/", {"refresh": pair["refresh"]})
+    assert len(results) == PARALLEL
+    winners = [body for status, body in results if status == 200]
+    losers = [body for status, body in results if status != 200]
+    assert len(winners) == 1, results
+    assert all(status in (401,) for status, _ in results if status != 200), results
+    assert {body["code"] for body in losers} <= {"token_reused", "token_revoked"}
+    # Exactly one new refresh token was recorded in the family: the login's first and the winner's.
+    assert OutstandingToken.objects.filter(family_link__family_id=family).count() == 2
+    assert "access" in winners[0] and "refresh" in winners[0]
