@@ -77,7 +77,7 @@ lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 
 # Per-request cost of each authentication mechanism (not part of `make test`).
-bench: $(VENV)/.dev-installed
+bench: $(VENV)/.runtime-installed
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 # Browser tests against a live server; drives the system chromium, downloads no browser.

@@ -1,0 +1,1 @@
+"""Benchmarks of authdemo (`make bench`); not part of the test suite."""

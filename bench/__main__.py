@@ -1,0 +1,241 @@
+"""`make bench`: what each authentication mechanism costs per request, in one process.
+
+GET /api/me/ authenticated four ways (session cookie, JWT bearer with the
+revocation check, JWT cookie, JWT bearer in stateless mode), and the two
+logins (HTML form login that starts a session, JSON token obtain), through
+Django's full middleware stack with the test client (no network). Rounds are
+interleaved (every scenario once per round, in a rotating order), so drift of
+the machine affects all alike; the report gives the median of the per-round
+means, the ratio to the session baseline, and the database queries of one
+warm request.
+
+    .venv/bin/python -m bench [--rounds 15] [--requests 200] [--logins 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import platform
+import statistics
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Scenario:
+    name: str
+    run: Callable[[], None]  # one request; raises if the answer is wrong
+    per_round: int
+    # Entered around each batch of requests (a settings override), outside the timing.
+    context: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext
+    samples: list[float] = field(default_factory=list)  # seconds per request, one per round
+    queries: int | None = None
+    cache_ops: int | None = None
+    note: str = ""
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+    # whitenoise warns that STATIC_ROOT was never collected; irrelevant here.
+    warnings.filterwarnings("ignore", message="No directory at")
+    import django
+
+    django.setup()
+
+
+def _expect(response, status: int, what: str) -> None:
+    if response.status_code != status:
+        body = response.content[:300].decode(errors="replace")
+        raise SystemExit(f"bench: {what} answered {response.status_code}, expected {status}: {body}")
+
+
+def _build(args) -> tuple[list[Scenario], list[Scenario]]:
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.test import Client, override_settings
+
+    password = "bench password, long enough 42"
+    user = get_user_model().objects.create_user(
+        username="bench", email="bench@example.com", password=password
+    )
+    credentials = {"username": user.username, "password": password}
+
+    # Session: a real form login, then the sessionid cookie.
+    session = Client()
+    _expect(session.post("/accounts/login/", credentials, secure=True), 302, "form login")
+
+    # JWT bearer: a token pair from the JSON endpoint.
+    bearer = Client()
+    obtained = bearer.post("/api/auth/token/", credentials, content_type="application/json", secure=True)
+    _expect(obtained, 200, "token obtain")
+    auth_header = {"HTTP_AUTHORIZATION": f"Bearer {obtained.json()['access']}"}
+
+    # JWT cookie: the access_token cookie set by the cookie login.
+    cookie = Client()
+    _expect(
+        cookie.post("/api/auth/cookie/login/", credentials, content_type="application/json", secure=True),
+        200,
+        "cookie login",
+    )
+
+    def me(client: Client, expected_auth: str, **extra) -> Callable[[], None]:
+        def run() -> None:
+            response = client.get("/api/me/", secure=True, **extra)
+            if response.status_code != 200 or response.json().get("auth") != expected_auth:
+                _expect(response, 200, f"GET /api/me/ ({expected_auth})")
+                got = response.json().get("auth")
+                raise SystemExit(f"bench: /api/me/ reported {got!r}, not {expected_auth!r}")
+
+        return run
+
+    has_stateless = hasattr(settings, "JWT_STATELESS")
+    n = args.requests
+    requests = [
+        Scenario("session cookie", me(session, "session"), n, note="baseline"),
+        Scenario("JWT bearer", me(bearer, "jwt-bearer", **auth_header), n, note="revocation check"),
+        Scenario("JWT cookie", me(cookie, "jwt-cookie"), n, note="revocation check"),
+    ]
+    if has_stateless:
+        requests.append(
+            Scenario(
+                "JWT bearer, stateless",
+                me(bearer, "jwt-bearer", **auth_header),
+                n,
+                note="JWT_STATELESS, no revocation",
+                context=lambda: override_settings(JWT_STATELESS=True),
+            )
+        )
+
+    login_client = Client()
+
+    def form_login() -> None:
+        login_client.cookies.clear()
+        _expect(login_client.post("/accounts/login/", credentials, secure=True), 302, "form login")
+
+    def token_obtain() -> None:
+        _expect(
+            login_client.post("/api/auth/token/", credentials, content_type="application/json", secure=True),
+            200,
+            "token obtain",
+        )
+
+    logins = [
+        Scenario("form login (session)", form_login, args.logins, note="baseline"),
+        Scenario("token obtain (JWT pair)", token_obtain, args.logins),
+    ]
+    return requests, logins
+
+
+_CACHE_METHODS = ("get", "get_many", "set", "set_many", "add", "incr", "decr", "delete", "delete_many",
+                  "has_key", "touch", "get_or_set")
+
+
+def _count_queries(scenarios: list[Scenario]) -> None:
+    """Record the database queries and cache calls of one warm request of each scenario."""
+    from django.core.cache import caches
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    cache = caches["default"]  # the same object for every caller in this thread
+    calls: list[str] = []
+    originals = {name: getattr(cache, name) for name in _CACHE_METHODS}
+
+    def counting(name, method):
+        def wrapper(*args, **kwargs):
+            calls.append(name)
+            return method(*args, **kwargs)
+
+        return wrapper
+
+    for s in scenarios:
+        with s.context():
+            s.run()  # warm: caches filled, last-activity write done
+            for name, method in originals.items():
+                setattr(cache, name, counting(name, method))
+            calls.clear()
+            try:
+                with CaptureQueriesContext(connection) as ctx:
+                    s.run()
+            finally:
+                for name in originals:
+                    delattr(cache, name)
+        s.queries = len(ctx.captured_queries)
+        s.cache_ops = len(calls)
+
+
+def _measure(scenarios: list[Scenario], rounds: int) -> None:
+    for r in range(rounds):
+        shift = r % len(scenarios)
+        for s in scenarios[shift:] + scenarios[:shift]:
+            with s.context():
+                s.run()  # first request after entering the context: not timed
+                start = time.perf_counter()
+                for _ in range(s.per_round):
+                    s.run()
+                s.samples.append((time.perf_counter() - start) / s.per_round)
+
+
+def _report(title: str, scenarios: list[Scenario], unit: str) -> None:
+    scale = {"us": 1e6, "ms": 1e3}[unit]
+    base = statistics.median(scenarios[0].samples)
+    print(f"\n{title}")
+    head = f"{'median ' + unit:>10} {'spread':>14} {'ratio':>7} {'queries':>8} {'cache':>6}"
+    print(f"  {'scenario':<26} {head}  note")
+    for s in scenarios:
+        med = statistics.median(s.samples)
+        spread = f"{min(s.samples) * scale:.0f}-{max(s.samples) * scale:.0f}"
+        row = f"{med * scale:>10.1f} {spread:>14} {med / base:>6.2f}x {s.queries!s:>8} {s.cache_ops!s:>6}"
+        print(f"  {s.name:<26} {row}  {s.note}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=15, help="interleaved rounds (default 15)")
+    parser.add_argument("--requests", type=int, default=200, help="GET /api/me/ per scenario and round")
+    parser.add_argument("--logins", type=int, default=8, help="logins per scenario and round")
+    parser.add_argument("--login-rounds", type=int, default=5, help="interleaved rounds of logins")
+    args = parser.parse_args(argv)
+
+    _setup_django()
+    import django
+    from django.conf import settings
+    from django.db import connection
+    from django.test.utils import setup_test_environment, teardown_test_environment
+
+    setup_test_environment(debug=False)
+    old_name = connection.settings_dict["NAME"]
+    connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    try:
+        requests, logins = _build(args)
+        _count_queries(requests + logins)
+        _measure(requests, args.rounds)
+        _measure(logins, args.login_rounds)
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+        teardown_test_environment()
+
+    mode = "services (PostgreSQL + Redis)" if settings.REDIS_URL else "embedded (SQLite + per-process cache)"
+    print(
+        f"authdemo bench: {mode}; Python {platform.python_version()}, Django {django.get_version()}, "
+        f"{settings.PASSWORD_HASHERS[0].rsplit('.', 1)[-1]}, {settings.SIMPLE_JWT['ALGORITHM']}"
+    )
+    print(
+        f"median of {args.rounds} interleaved rounds x {args.requests} requests; "
+        "queries / cache = database queries / cache calls of one warm request"
+    )
+    _report("GET /api/me/, per request", requests, "us")
+    print(
+        f"\nmedian of {args.login_rounds} interleaved rounds x {args.logins} logins "
+        "(both pay the same password hash; the rest is session vs token bookkeeping)"
+    )
+    _report("Login, per login", logins, "ms")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
