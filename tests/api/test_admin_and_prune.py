@@ -1,0 +1,99 @@
+"""Token admin (search by user, family shown, "revoke family") and the jwt_prune command."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+
+from api.models import TokenFamily
+from api.tokens import RefreshToken
+from tests.api.conftest import ME_URL, REFRESH_URL, assert_error
+
+pytestmark = pytest.mark.django_db
+
+OUTSTANDING = "/admin/token_blacklist/outstandingtoken/"
+BLACKLISTED = "/admin/token_blacklist/blacklistedtoken/"
+FAMILIES = "/admin/api/tokenfamily/"
+
+
+def test_outstanding_admin_searches_by_username_and_shows_family(admin_client, user, user_factory, obtain):
+    pair = obtain(user)
+    obtain(user_factory(username="bob"))
+    response = admin_client.get(OUTSTANDING, {"q": "alice"})
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert RefreshToken(pair["refresh"])["fam"] in content
+    assert RefreshToken(pair["refresh"])["jti"] in content
+    assert response.context["cl"].result_count == 1
+    assert admin_client.get(OUTSTANDING, {"q": "alice@example.com"}).context["cl"].result_count == 1
+
+
+def test_blacklisted_admin_searches_by_user(admin_client, user, obtain, api_client):
+    pair = obtain(user)
+    api_client.post(REFRESH_URL, {"refresh": pair["refresh"]}, format="json")
+    response = admin_client.get(BLACKLISTED, {"q": "alice"})
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == 1
+    assert RefreshToken(pair["refresh"])["fam"] in response.content.decode()
+
+
+def test_revoke_family_action_kills_that_login_only(admin_client, user, obtain, bearer):
+    pair, other = obtain(user), obtain(user)
+    token = OutstandingToken.objects.get(jti=RefreshToken(pair["refresh"])["jti"])
+    response = admin_client.post(
+        OUTSTANDING, {"action": "revoke_family", "_selected_action": [token.pk]}, follow=True
+    )
+    assert response.status_code == 200
+    assert_error(bearer(pair["access"]).get(ME_URL), 401, "token_revoked")
+    assert bearer(other["access"]).get(ME_URL).status_code == 200
+    assert TokenFamily.objects.get(pk=RefreshToken(pair["refresh"])["fam"]).revoked_reason == "admin"
+
+
+def test_family_admin_action(admin_client, user, obtain, bearer):
+    pair = obtain(user)
+    family_id = RefreshToken(pair["refresh"])["fam"]
+    assert admin_client.get(FAMILIES, {"q": "alice"}).context["cl"].result_count == 1
+    admin_client.post(FAMILIES, {"action": "revoke_family", "_selected_action": [family_id]})
+    assert_error(bearer(pair["access"]).get(ME_URL), 401, "token_revoked")
+
+
+def test_staff_without_permission_cannot_revoke(client, user, user_factory, obtain, bearer):
+    staff = user_factory(username="viewer", is_staff=True)
+    from django.contrib.auth.models import Permission
+
+    staff.user_permissions.add(
+        Permission.objects.get(codename="view_outstandingtoken"),
+    )
+    client.force_login(staff)
+    pair = obtain(user)
+    token = OutstandingToken.objects.get(jti=RefreshToken(pair["refresh"])["jti"])
+    client.post(OUTSTANDING, {"action": "revoke_family", "_selected_action": [token.pk]})
+    assert bearer(pair["access"]).get(ME_URL).status_code == 200
+
+
+def test_prune_deletes_only_expired_rows_and_prints_progress(user, obtain, api_client):
+    live = obtain(user)
+    old = obtain(user)
+    api_client.post(REFRESH_URL, {"refresh": old["refresh"]}, format="json")  # one blacklisted row
+    old_family = RefreshToken(old["refresh"])["fam"]
+    past = timezone.now() - timedelta(days=2)
+    OutstandingToken.objects.filter(family_link__family_id=old_family).update(expires_at=past)
+    TokenFamily.objects.filter(pk=old_family).update(expires_at=past)
+    out = StringIO()
+    call_command("jwt_prune", stdout=out)
+    output = out.getvalue()
+    assert "outstanding tokens: 2 expired" in output
+    assert "token families: 1 expired" in output
+    assert "Done" in output
+    assert not TokenFamily.objects.filter(pk=old_family).exists()
+    assert not BlacklistedToken.objects.exists()
+    assert OutstandingToken.objects.filter(jti=RefreshToken(live["refresh"])["jti"]).exists()
+    # Idempotent.
+    out = StringIO()
+    call_command("jwt_prune", stdout=out)
+    assert "outstanding tokens: 0 expired" in out.getvalue()
