@@ -65,9 +65,14 @@ class CookieSessionSerializer(serializers.Serializer):
 
 
 class HealthSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=["ok", "error"])
-    database = serializers.ChoiceField(choices=["ok", "error"])
-    cache = serializers.ChoiceField(choices=["ok", "error"])
+    status = serializers.CharField(help_text='"ok" or "error"')
+    database = serializers.CharField(help_text='"ok" or "error"')
+    cache = serializers.CharField(help_text='"ok" or "error"')
+
+
+class HealthErrorSerializer(HealthSerializer):
+    detail = serializers.CharField()
+    code = serializers.CharField()
 
 
 class ErrorSerializer(serializers.Serializer):

@@ -13,7 +13,8 @@ from django.contrib.auth import logout as session_logout
 from django.core.cache import cache
 from django.db import connections
 from django.middleware.csrf import rotate_token
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -44,6 +45,28 @@ UNAUTHENTICATED = _error("Authentication credentials were not provided.", "not_a
 CSRF_FAILED = _error("CSRF Failed: CSRF token missing.", "csrf_failed")
 BAD_CREDENTIALS = _error("No active account found with the given credentials", "invalid_credentials")
 THROTTLED = _error("Too many login attempts. Try again later.", "throttled", "Rate limited; see Retry-After")
+CSRF_HEADER = OpenApiParameter(
+    "X-CSRFToken",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=True,
+    description="Value of the csrftoken cookie (Django CSRF protection of cookie-borne credentials)",
+)
+COOKIE_SESSION_EXAMPLE = OpenApiExample(
+    "cookie login",
+    value={
+        "user": {
+            "id": 1,
+            "username": "demo",
+            "email": "demo@example.com",
+            "first_name": "",
+            "last_name": "",
+        },
+        "access_expires": "2026-01-01T12:05:00Z",
+        "refresh_expires": "2026-01-02T12:00:00Z",
+    },
+    response_only=True,
+)
 CREDENTIALS_EXAMPLE = OpenApiExample(
     "credentials", value={"username": "demo", "password": "correct horse battery staple"}, request_only=True
 )
@@ -126,6 +149,8 @@ def _cookie_session_body(user, pair: services.TokenPair) -> dict:
 
 
 class TokenObtainView(PublicAuthMixin, NoStoreMixin, APIView):
+    """Exchange username and password for an access and a refresh token (a new login)."""
+
     @extend_schema(
         tags=["tokens"],
         summary="Log in: username and password for an access and a refresh token",
@@ -152,6 +177,8 @@ class TokenObtainView(PublicAuthMixin, NoStoreMixin, APIView):
 
 
 class TokenRefreshView(PublicAuthMixin, NoStoreMixin, APIView):
+    """Rotate a refresh token within its family; a rotated-out token presented again is reuse."""
+
     @extend_schema(
         tags=["tokens"],
         summary="Rotate a refresh token: a new pair; the presented token is dead from now on",
@@ -187,6 +214,8 @@ class TokenRefreshView(PublicAuthMixin, NoStoreMixin, APIView):
 
 
 class TokenVerifyView(PublicAuthMixin, NoStoreMixin, APIView):
+    """Say whether a token is valid, unrevoked and of an active user."""
+
     @extend_schema(
         tags=["tokens"],
         summary="Check a token (access or refresh): valid, not revoked, user active",
@@ -230,6 +259,8 @@ class TokenRevokeView(NoStoreMixin, APIView):
 
 
 class CookieLoginView(PublicAuthMixin, NoStoreMixin, APIView):
+    """Log in with the token cookies: tokens travel only in HttpOnly cookies, never in the body."""
+
     @extend_schema(
         tags=["cookies"],
         summary="Log in with the token cookies (HttpOnly); the body holds the user and expiry times only",
@@ -242,21 +273,7 @@ class CookieLoginView(PublicAuthMixin, NoStoreMixin, APIView):
         },
         examples=[
             CREDENTIALS_EXAMPLE,
-            OpenApiExample(
-                "cookie login",
-                value={
-                    "user": {
-                        "id": 1,
-                        "username": "demo",
-                        "email": "demo@example.com",
-                        "first_name": "",
-                        "last_name": "",
-                    },
-                    "access_expires": "2026-01-01T12:05:00Z",
-                    "refresh_expires": "2026-01-02T12:00:00Z",
-                },
-                response_only=True,
-            ),
+            COOKIE_SESSION_EXAMPLE,
         ],
     )
     def post(self, request):
@@ -272,9 +289,15 @@ class CookieLoginView(PublicAuthMixin, NoStoreMixin, APIView):
 
 
 class CookieRefreshView(PublicAuthMixin, NoStoreMixin, APIView):
+    """Rotate both token cookies from the refresh cookie; needs the CSRF header."""
+
     @extend_schema(
         tags=["cookies"],
         summary="Rotate the token cookies (needs X-CSRFToken)",
+        description="Reads the `refresh_token` cookie (path /api/auth/cookie/); sets both cookies anew. "
+        "A rotated-out refresh cookie presented again answers 401 `token_reused` and revokes that login.",
+        parameters=[CSRF_HEADER],
+        examples=[COOKIE_SESSION_EXAMPLE],
         request=None,
         responses={
             200: serializers.CookieSessionSerializer,
@@ -303,9 +326,12 @@ class CookieRefreshView(PublicAuthMixin, NoStoreMixin, APIView):
 
 
 class CookieLogoutView(PublicAuthMixin, APIView):
+    """Revoke the cookie login's tokens and clear the cookies; needs the CSRF header."""
+
     @extend_schema(
         tags=["cookies"],
         summary="Log out the cookie login (needs X-CSRFToken): both tokens revoked, cookies cleared",
+        parameters=[CSRF_HEADER],
         request=None,
         responses={204: None, 403: CSRF_FAILED},
     )
@@ -321,6 +347,8 @@ class CookieLogoutView(PublicAuthMixin, APIView):
 
 
 class LogoutAllView(APIView):
+    """End every session and revoke every token of the user (accounts.services.user_revoke_all)."""
+
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
@@ -366,6 +394,8 @@ ME_EXAMPLE = OpenApiExample(
 
 
 class MeView(APIView):
+    """The authenticated user; PATCH edits the name and email fields."""
+
     permission_classes = [IsAuthenticated]
 
     def _body(self, request, user) -> dict:
@@ -402,6 +432,8 @@ class MeView(APIView):
 
 
 class HealthView(APIView):
+    """Database and cache health for load balancers (anonymous)."""
+
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
@@ -411,7 +443,7 @@ class HealthView(APIView):
         responses={
             200: serializers.HealthSerializer,
             503: OpenApiResponse(
-                serializers.HealthSerializer,
+                serializers.HealthErrorSerializer,
                 description="A dependency is down; the failing part says error",
                 examples=[
                     OpenApiExample(
