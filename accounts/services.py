@@ -13,13 +13,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from django.conf import settings
-from django.core.cache import caches
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Session
-from accounts.sessions import SessionStore
+from accounts.sessions import sessions_cache_tombstone
 
 security_log = logging.getLogger("authdemo.security")
 
@@ -30,9 +28,9 @@ def _sessions_delete(*, session_keys: Iterable[str]) -> int:
         return 0
     with transaction.atomic():
         deleted, _ = Session.objects.filter(session_key__in=keys).delete()
-    # After the rows: a request that reads the database between the two
-    # steps finds nothing to cache again.
-    caches[settings.SESSION_CACHE_ALIAS].delete_many([SessionStore.cache_key_prefix + k for k in keys])
+    # After the rows, tombstones (not plain deletes): a request that read a
+    # row just before finds its cache add() refused (accounts.sessions.load).
+    sessions_cache_tombstone(session_keys=keys)
     return deleted
 
 

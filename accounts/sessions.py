@@ -26,6 +26,7 @@ from django.conf import settings
 from django.contrib.auth import SESSION_KEY, get_user_model
 from django.contrib.sessions.backends.base import VALID_KEY_CHARS
 from django.contrib.sessions.backends.cached_db import SessionStore as CachedDBStore
+from django.core.cache import caches
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
@@ -37,6 +38,11 @@ IP_KEY = "_session_ip"
 USER_AGENT_KEY = "_session_ua"
 
 USER_AGENT_MAX_LENGTH = 512
+
+# What the cache holds for a deleted session for a while, so that a request
+# that read the row just before the deletion cannot put it back in the cache.
+REVOKED_KEY = "_session_revoked"
+TOMBSTONE_SECONDS = 300
 
 
 def _now() -> datetime:
@@ -104,6 +110,15 @@ def session_remember_set(session, *, remember: bool) -> None:
     session.set_expiry(None if remember else 0)
 
 
+def sessions_cache_tombstone(*, session_keys: list[str]) -> None:
+    """Replace the cache entries of deleted sessions with short-lived tombstones."""
+    if session_keys:
+        caches[settings.SESSION_CACHE_ALIAS].set_many(
+            {SessionStore.cache_key_prefix + key: {REVOKED_KEY: True} for key in session_keys},
+            timeout=TOMBSTONE_SECONDS,
+        )
+
+
 class SessionStore(CachedDBStore):
     cache_key_prefix = "accounts.sessions"
 
@@ -133,9 +148,22 @@ class SessionStore(CachedDBStore):
         return max(0, int((deadlines[1] - _now()).total_seconds()))
 
     def load(self) -> dict:
-        data = super().load()
-        if not data:
-            return data
+        # cached_db's load(), with two changes: the cache is filled with
+        # add(), not set(), so a revocation's tombstone written meanwhile wins
+        # the race; and the server-side lifetimes are checked.
+        try:
+            data = self._cache.get(self.cache_key)
+        except Exception:
+            data = None  # e.g. an invalid cache key: read the database
+        if data is None:
+            row = self._get_session_from_db()
+            if row is None:
+                return {}
+            data = self.decode(row.session_data)
+            self._cache.add(self.cache_key, data, self.get_expiry_age(expiry=row.expire_date))
+        if not data or data.get(REVOKED_KEY):
+            self._session_key = None
+            return {}
         now = _now()
         deadlines = session_deadlines(data)
         if deadlines is not None and now >= min(deadlines):
@@ -150,6 +178,12 @@ class SessionStore(CachedDBStore):
             data[ACTIVITY_KEY] = now.timestamp()
             self.modified = True
         return data
+
+    def delete(self, session_key=None) -> None:
+        session_key = session_key or self.session_key
+        super().delete(session_key)
+        if session_key:
+            sessions_cache_tombstone(session_keys=[session_key])
 
     def create_model_instance(self, data: dict):
         now = _now()

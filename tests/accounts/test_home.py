@@ -62,3 +62,13 @@ def test_static_css_is_served(client):
     from django.contrib.staticfiles import finders
 
     assert finders.find("css/site.css")
+
+
+def test_home_shows_real_jwt_cookie_login(client, user, password):
+    response = client.post(
+        "/api/auth/cookie/login/", {"username": "alice", "password": password}, content_type="application/json"
+    )
+    assert response.status_code == 200
+    body = client.get("/").content.decode()
+    assert "Authenticated by JWT cookie as <strong>alice</strong>" in body
+    assert "Not authenticated by session." in body

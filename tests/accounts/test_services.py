@@ -7,7 +7,7 @@ from django.test import Client
 
 from accounts import services
 from accounts.models import Session
-from accounts.sessions import SessionStore
+from accounts.sessions import REVOKED_KEY, SessionStore
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +30,9 @@ def _authenticated(client) -> bool:
 
 
 def _cached(key) -> bool:
-    return caches[settings.SESSION_CACHE_ALIAS].get(SessionStore.cache_key_prefix + key) is not None
+    """Return whether the cache holds live session data (not a revocation tombstone) for key."""
+    value = caches[settings.SESSION_CACHE_ALIAS].get(SessionStore.cache_key_prefix + key)
+    return bool(value) and REVOKED_KEY not in value
 
 
 def test_session_revoke_ends_one_session_row_and_cache(user):
@@ -115,3 +117,36 @@ def test_sessions_active_list_excludes_other_users_and_expired(user, user_factor
     _logged_in_clients(user, 1)  # expired long ago
     rows = services.sessions_active_list(user=user)
     assert len(rows) == 2 and all(r.user_id == user.pk for r in rows)
+
+
+def test_api_logout_all_with_a_session_ends_every_session(user):
+    me, other = _logged_in_clients(user, 2)
+    csrf = Client(enforce_csrf_checks=True)
+    csrf.cookies = me.cookies
+    csrf.get("/accounts/login/")  # a csrftoken cookie
+    token = csrf.cookies["csrftoken"].value
+    response = csrf.post(
+        "/api/auth/logout-all/", data="{}", content_type="application/json", HTTP_X_CSRFTOKEN=token
+    )
+    assert response.status_code == 204
+    assert not Session.objects.filter(user=user).exists()
+    assert not _authenticated(other)
+
+
+def test_revocation_wins_the_race_with_a_cold_cache_read(user):
+    """A request that read the row just before revocation cannot put it back in the cache."""
+    (victim,) = _logged_in_clients(user, 1)
+    key = _key(victim)
+    caches[settings.SESSION_CACHE_ALIAS].clear()  # cold cache: the next read goes to the database
+    store = SessionStore(key)
+    read_row = store._get_session_from_db
+
+    def read_then_revoke():
+        row = read_row()
+        services.sessions_revoke_all(user=user)  # lands between the read and the cache fill
+        return row
+
+    store._get_session_from_db = read_then_revoke
+    store.load()
+    assert not _cached(key)
+    assert not _authenticated(victim)
