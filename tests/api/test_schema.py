@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import os
 import re
 
 import pytest
@@ -113,3 +115,22 @@ def test_swagger_ui_assets_exist_in_the_static_files():
         "drf_spectacular_sidecar/swagger-ui-dist/swagger-ui.css",
     ):
         assert finders.find(asset), asset
+
+
+def test_schema_generates_without_warnings_or_errors():
+    """Schema warnings are system-check warnings: `check --deploy --fail-level WARNING` needs none."""
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", os.devnull, stdout=out, stderr=out)
+
+
+def test_system_checks_report_no_schema_warning():
+    from django.core import checks
+
+    messages = [
+        m
+        for m in checks.run_checks(include_deployment_checks=True)
+        if m.id and m.id.startswith("drf_spectacular")
+    ]
+    assert messages == []
