@@ -45,6 +45,7 @@ class UserInactiveError(TokenError):
 class TokenPair:
     access: AccessToken
     refresh: RefreshToken
+    user: object = None
 
     @property
     def access_expires(self) -> datetime:
@@ -157,7 +158,7 @@ def token_pair_issue(*, user) -> TokenPair:
     """Return a new access and refresh token of ``user``: a new login, so a new family."""
     refresh = RefreshToken.for_user(user)
     _family_cache_warm(refresh)
-    return TokenPair(access=refresh.access_token, refresh=refresh)
+    return TokenPair(access=refresh.access_token, refresh=refresh, user=user)
 
 
 def token_refresh(*, raw: str, ip: str = "") -> TokenPair:
@@ -202,7 +203,7 @@ def token_refresh(*, raw: str, ip: str = "") -> TokenPair:
             ip,
         )
         raise ReusedTokenError("Token was already used; every token of this login is revoked")
-    return TokenPair(access=new_refresh.access_token, refresh=new_refresh)
+    return TokenPair(access=new_refresh.access_token, refresh=new_refresh, user=user)
 
 
 def token_verify(*, raw: str) -> None:

@@ -319,8 +319,7 @@ class CookieRefreshView(PublicAuthMixin, NoStoreMixin, APIView):
             )
             _cookies_clear(response)  # a dead refresh cookie is of no further use
             return response
-        user = get_user_model().objects.get(pk=pair.refresh["user_id"])
-        response = Response(_cookie_session_body(user, pair))
+        response = Response(_cookie_session_body(pair.user, pair))
         _cookies_set(response, pair)
         return response
 

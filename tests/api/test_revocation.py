@@ -174,3 +174,17 @@ def test_cookie_logout_then_home_shows_no_jwt(user, cookie_login):
     assert client.post("/api/auth/cookie/logout/", **csrf_header(client)).status_code == 204
     assert "access_token" not in {k for k, v in client.cookies.items() if v.value}
     assert APIClient().get(ME_URL).status_code == 401
+
+
+def test_password_reset_completion_kills_tokens(user, obtain, bearer, client, mailoutbox):
+    import re
+
+    pair = obtain(user)
+    assert client.post("/accounts/password_reset/", {"email": user.email}).status_code == 302
+    link = re.search(r"https?://[^/\s]+(/\S*/reset/\S+/)", mailoutbox[0].body).group(1)
+    form_url = client.get(link)["Location"]  # Django swaps the token for a session marker
+    response = client.post(
+        form_url, {"new_password1": "n3w-Passw0rd-long", "new_password2": "n3w-Passw0rd-long"}
+    )
+    assert response.status_code == 302
+    assert_error(bearer(pair["access"]).get(ME_URL), 401, "token_revoked")
