@@ -76,3 +76,26 @@ def test_jwcrypto_refuses_a_token_whose_kid_is_not_published(client, api_client,
     settings.JWT_EXTRA_PUBLIC_KEYS = ""
     with pytest.raises(jwt.JWTMissingKey):
         jwt.JWT(jwt=access, key=_jwks(client), algs=["EdDSA"], expected_type="JWS")
+
+
+def test_jwcrypto_verifies_rs256_tokens_too(client, api_client, user, password, settings):
+    """JWT_ALGORITHM=RS256, the fallback for verifiers without EdDSA, interoperates the same way."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    pem = (
+        rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        .private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        .decode()
+    )
+    settings.SIMPLE_JWT = {**settings.SIMPLE_JWT, "ALGORITHM": "RS256", "SIGNING_KEY": pem}
+    access = _issued_access_token(api_client, user, password)
+    key_set = _jwks(client)
+    assert [k.get("alg") for k in json.loads(key_set.export(private_keys=False))["keys"]] == ["RS256"]
+    token = jwt.JWT(jwt=access, key=key_set, algs=["RS256"], check_claims={"aud": "authdemo-api"})
+    assert json.loads(token.token.objects["protected"])["alg"] == "RS256"
+    # And EdDSA is not accepted in its place.
+    with pytest.raises(jwt.JWTMissingKey):  # no key of the set verifies under EdDSA
+        jwt.JWT(jwt=access, key=key_set, algs=["EdDSA"])
