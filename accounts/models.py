@@ -61,6 +61,13 @@ class Session(AbstractBaseSession):
     def __str__(self) -> str:
         return f"session {self.public_id[:8]}"
 
+    @property
+    def absolute_expiry(self):
+        """Return the instant this session ends however active it is (absolute lifetime)."""
+        from accounts.sessions import lifetimes
+
+        return self.created_at + lifetimes(remember=self.remember_me)[1]
+
     @classmethod
     def get_session_store_class(cls):
         from accounts.sessions import SessionStore

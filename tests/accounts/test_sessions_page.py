@@ -1,5 +1,7 @@
 """/accounts/sessions/: list, end one, end all others; owner-scoped."""
 
+from datetime import timedelta
+
 import pytest
 from django.conf import settings
 from django.test import Client
@@ -123,3 +125,13 @@ def test_device_summary_handles_odd_user_agents(ua, expected):
     from accounts.templatetags.session_display import device_summary
 
     assert device_summary(ua) == expected
+
+
+def test_page_shows_idle_and_absolute_expiry(user, password, clock):
+    c = _login(user, password, CHROME_MAC)
+    row = Session.objects.get(user=user)
+    body = c.get("/accounts/sessions/").content.decode()
+    assert row.expire_date.strftime("%Y-%m-%d %H:%M") in body
+    absolute = row.created_at + timedelta(seconds=settings.SESSION_ABSOLUTE_LIFETIME)
+    assert row.absolute_expiry == absolute
+    assert f"at the latest {absolute:%Y-%m-%d %H:%M} UTC" in body
