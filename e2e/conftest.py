@@ -1,0 +1,67 @@
+"""Browser tests (`make e2e`): Playwright drives the system chromium against a live server.
+
+Not part of `make test` (testpaths is tests/). No browser is downloaded:
+Debian's /usr/bin/chromium is used (apt-get install chromium).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+# Playwright's sync API keeps an asyncio loop in the main thread; the ORM
+# calls of fixtures run in that thread between browser steps, never
+# concurrently with it, which is what this flag allows.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if CHROMIUM is None:
+        pytest.skip("needs the system chromium (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def plain_http_cookies(settings):
+    """The live server speaks plain HTTP, as `make run` does (DEBUG): no Secure cookies."""
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+    settings.JWT_COOKIE_SECURE = False
+
+
+@pytest.fixture
+def site(live_server, plain_http_cookies, transactional_db) -> str:
+    return live_server.url
+
+
+@pytest.fixture
+def user(django_user_model):
+    return django_user_model.objects.create_user(
+        username="alice", email="alice@example.com", password=PASSWORD
+    )
+
+
+@pytest.fixture
+def new_page(browser):
+    """Open pages in fresh browser contexts (one per simulated device); all closed afterwards."""
+    contexts = []
+
+    def make():
+        context = browser.new_context(user_agent="Mozilla/5.0 (X11; Linux x86_64) e2e Chrome/156.0")
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
