@@ -7,7 +7,6 @@ login's token family, so one cache lookup answers "is this token revoked".
 
 from __future__ import annotations
 
-import importlib.util
 import uuid
 from datetime import timedelta
 
@@ -45,12 +44,10 @@ def _family_id(token: Token) -> uuid.UUID:
 
 
 class BackendMixin:
-    """Take the token backend from ``api.keys.token_backend()`` once that module exists."""
+    """Take the token backend from ``api.keys.token_backend()``: the key ring (kid, previous keys)."""
 
     def get_token_backend(self):
-        if importlib.util.find_spec("api.keys") is None:
-            return super().get_token_backend()
-        from api import keys
+        from api import keys  # imported late: api.keys reads settings at first use
 
         return keys.token_backend()
 
