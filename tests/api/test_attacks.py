@@ -1,8 +1,9 @@
 """Attacks on the JWT side (RFC 8725 §2, OWASP ASVS 5.0 V9): each one is a 401 JSON, never a 5xx.
 
 Every attack starts from a genuine token issued by POST /api/auth/token/ and
-is presented where it could do harm: as a bearer token to /api/me/, to
-/api/auth/token/verify/ and, for refresh tokens, to /api/auth/token/refresh/.
+is presented where it could do harm: to /api/me/ as a bearer token and as the
+access_token cookie, to /api/auth/token/verify/ and, for refresh tokens, to
+/api/auth/token/refresh/.
 A positive control shows the genuine token works at each place, so a 401
 means the attack was refused, not that the endpoint is broken.
 """
@@ -250,6 +251,15 @@ def me(client, token: str):
     return client.get("/api/me/", HTTP_AUTHORIZATION=f"Bearer {token}")
 
 
+def me_cookie(client, token: str):
+    """The same token in the HttpOnly ``access_token`` cookie (a GET needs no CSRF token)."""
+    client.cookies["access_token"] = token
+    try:
+        return client.get("/api/me/")
+    finally:
+        del client.cookies["access_token"]
+
+
 def verify(client, token: str):
     return client.post("/api/auth/token/verify/", {"token": token}, format="json")
 
@@ -259,7 +269,12 @@ def refresh(client, token: str):
 
 
 # (endpoint, which genuine token it takes)
-TARGETS = {"me": (me, "access"), "verify": (verify, "access"), "refresh": (refresh, "refresh")}
+TARGETS = {
+    "me": (me, "access"),
+    "me-cookie": (me_cookie, "access"),
+    "verify": (verify, "access"),
+    "refresh": (refresh, "refresh"),
+}
 
 
 def assert_refused(response) -> None:
