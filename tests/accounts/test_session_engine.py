@@ -193,3 +193,15 @@ def test_session_cookie_with_nul_bytes_is_anonymous(client, raw):
     response = client.get("/", HTTP_COOKIE=f"{settings.SESSION_COOKIE_NAME}={raw}")
     assert response.status_code == 200
     assert response.context["session_user"] is None
+
+
+@pytest.mark.parametrize("path", ["/", PROFILE, "/accounts/sessions/"])
+def test_session_pages_cost_one_query_plus_their_own(
+    client, user, clock, django_assert_max_num_queries, path
+):
+    client.force_login(user)
+    client.get(path)
+    # The user (+1 for the sessions list itself); no session read or write.
+    with django_assert_max_num_queries(2 if path.endswith("sessions/") else 1) as ctx:
+        assert client.get(path).status_code == 200
+    assert _writes(ctx.captured_queries) == []
