@@ -355,3 +355,26 @@ def test_rotate_command_with_environment_keys_writes_private_key_file_only_when_
 
     with pytest.raises(CommandError):
         _run("--private-key-out", str(out))
+
+
+@pytest.mark.django_db
+def test_rotation_logs_nobody_out_through_the_endpoints(api_client, user, password, settings):
+    old, new = ed25519.Ed25519PrivateKey.generate(), ed25519.Ed25519PrivateKey.generate()
+    _ring_settings(settings, old)
+    pair = api_client.post(
+        "/api/auth/token/", {"username": user.username, "password": password}, format="json"
+    ).json()
+
+    _ring_settings(settings, new, extra=[old])  # rotated: new key signs, old one verifies
+    bearer = {"HTTP_AUTHORIZATION": f"Bearer {pair['access']}"}
+    assert api_client.get("/api/me/", **bearer).status_code == 200
+    response = api_client.post("/api/auth/token/refresh/", {"refresh": pair["refresh"]}, format="json")
+    assert response.status_code == 200
+    new_kid = keys.public_key_kid(new.public_key())
+    assert jwt.get_unverified_header(response.json()["access"])["kid"] == new_kid
+    assert jwt.get_unverified_header(response.json()["refresh"])["kid"] == new_kid
+
+    _ring_settings(settings, new)  # old key retired: its tokens no longer verify
+    response = api_client.get("/api/me/", **bearer)
+    assert response.status_code == 401
+    assert response.json()["code"] == "token_not_valid"
