@@ -87,6 +87,8 @@ class Command(BaseCommand):
             self.stdout.write(pem.decode("ascii"))
         self.stdout.write(f"Public key {new_kid}:")
         self.stdout.write(keys.public_key_pem(public))
+        self.stdout.write(f"Current public key {current_kid} (it goes to JWT_EXTRA_PUBLIC_KEYS in step 3):")
+        self.stdout.write(keys.public_key_pem(keys.key_ring().signing_key.public_key()))
         refresh = int(api_settings.REFRESH_TOKEN_LIFETIME.total_seconds())
         self.stdout.write(
             "Procedure:\n"
