@@ -150,3 +150,25 @@ def test_cold_cache_costs_one_more_query_then_warms(user, obtain, bearer, django
         assert client.get(ME_URL).status_code == 200
     with django_assert_num_queries(1):
         assert client.get(ME_URL).status_code == 200
+
+
+@pytest.mark.parametrize("transport", ["bearer", "cookie"])
+def test_authenticated_request_costs_one_cache_read(
+    transport, user, obtain, bearer, cookie_login, monkeypatch
+):
+    from django.core.cache import caches
+
+    client = bearer(obtain(user)["access"]) if transport == "bearer" else cookie_login(user)
+    client.get(ME_URL)
+    backend = caches["default"]
+    reads = []
+    for name in ("get", "get_many", "has_key"):
+        original = getattr(backend, name)
+
+        def spy(*args, _original=original, _name=name, **kwargs):
+            reads.append(_name)
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(backend, name, spy)
+    assert client.get(ME_URL).status_code == 200
+    assert reads == ["get"]
