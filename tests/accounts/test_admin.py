@@ -118,3 +118,24 @@ def test_user_admin_delete_ends_sessions(admin_client, alice_clients, user):
     assert response.status_code == 302
     assert not Session.objects.filter(user_id=user.pk).exists()
     assert not any(_authenticated(c) for c in alice_clients)
+
+
+def test_admin_setting_a_password_ends_the_users_sessions(admin_client, alice_clients, user):
+    new = "Admin-set-passw0rd"
+    response = admin_client.post(
+        f"/admin/accounts/user/{user.pk}/password/",
+        {"password1": new, "password2": new, "usable_password": "true"},
+    )
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.check_password(new)
+    assert not Session.objects.filter(user=user).exists()
+    assert _authenticated(admin_client)
+
+
+def test_admin_password_form_errors_end_nothing(admin_client, alice_clients, user):
+    response = admin_client.post(
+        f"/admin/accounts/user/{user.pk}/password/", {"password1": "a", "password2": "b"}
+    )
+    assert response.status_code == 200
+    assert Session.objects.filter(user=user).count() == 2
