@@ -61,3 +61,50 @@ def test_parallel_refreshes_yield_exactly_one_pair(live_server, user, password):
     # Exactly one new refresh token was recorded in the family: the login's first and the winner's.
     assert OutstandingToken.objects.filter(family_link__family_id=family).count() == 2
     assert "access" in winners[0] and "refresh" in winners[0]
+
+
+def test_parallel_cookie_refreshes_yield_exactly_one_pair(live_server, user, password):
+    from http.cookies import SimpleCookie
+
+    request = urllib.request.Request(
+        f"{live_server.url}/api/auth/cookie/login/",
+        data=json.dumps({"username": "alice", "password": password}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        jar = SimpleCookie()
+        for header in response.headers.get_all("Set-Cookie"):
+            jar.load(header)
+    cookie_header = "; ".join(f"{name}={jar[name].value}" for name in ("refresh_token", "csrftoken"))
+    headers = {
+        "Cookie": cookie_header,
+        "X-CSRFToken": jar["csrftoken"].value,
+        "Referer": live_server.url,  # Django's CSRF check wants a same-origin Referer on HTTPS only
+    }
+
+    results: list[int] = []
+    lock = threading.Lock()
+    start = threading.Barrier(PARALLEL)
+
+    def worker():
+        start.wait(timeout=30)
+        req = urllib.request.Request(
+            f"{live_server.url}/api/auth/cookie/refresh/", data=b"", headers=headers, method="POST"
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                status = resp.status
+        except urllib.error.HTTPError as exc:
+            status = exc.code
+        with lock:
+            results.append(status)
+
+    threads = [threading.Thread(target=worker) for _ in range(PARALLEL)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(results) == PARALLEL
+    assert results.count(200) == 1, results
+    assert results.count(401) == PARALLEL - 1, results
