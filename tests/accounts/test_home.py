@@ -66,7 +66,9 @@ def test_static_css_is_served(client):
 
 def test_home_shows_real_jwt_cookie_login(client, user, password):
     response = client.post(
-        "/api/auth/cookie/login/", {"username": "alice", "password": password}, content_type="application/json"
+        "/api/auth/cookie/login/",
+        {"username": "alice", "password": password},
+        content_type="application/json",
     )
     assert response.status_code == 200
     body = client.get("/").content.decode()
