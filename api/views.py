@@ -119,6 +119,11 @@ def _token_call(func, **kwargs):
         raise token_error_to_auth_failed(exc) from exc
 
 
+def _no_body(request) -> None:
+    """Parse the body of a body-less endpoint, so malformed JSON or another media type is a 4xx."""
+    request.data  # noqa: B018 - parsing raises ParseError / UnsupportedMediaType
+
+
 def _cookies_set(response: Response, pair: services.TokenPair) -> None:
     # HttpOnly: no script reads the tokens (ASVS 5.0 V3.3.4); SameSite=Lax and
     # the CSRF check keep cross-site requests from using them (V3.3.2);
@@ -307,6 +312,7 @@ class CookieRefreshView(PublicAuthMixin, NoStoreMixin, APIView):
     )
     def post(self, request):
         csrf_enforce(request)
+        _no_body(request)
         raw = request.COOKIES.get(settings.JWT_REFRESH_COOKIE)
         if not raw:
             raise exceptions.AuthenticationFailed("No refresh token cookie", code="not_authenticated")
@@ -336,6 +342,7 @@ class CookieLogoutView(PublicAuthMixin, APIView):
     )
     def post(self, request):
         csrf_enforce(request)
+        _no_body(request)
         services.cookie_tokens_revoke(
             raw_access=request.COOKIES.get(settings.JWT_ACCESS_COOKIE, ""),
             raw_refresh=request.COOKIES.get(settings.JWT_REFRESH_COOKIE, ""),
@@ -359,6 +366,7 @@ class LogoutAllView(APIView):
     def post(self, request):
         from accounts.services import user_revoke_all
 
+        _no_body(request)
         user = _db_user(request)
         user_revoke_all(user=user)
         if getattr(request.successful_authenticator, "auth_mechanism", "") == "session":
