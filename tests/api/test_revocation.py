@@ -48,7 +48,7 @@ def test_logout_all_with_any_authentication_ends_everything(how, logins, user_fa
     elif how == "cookie":
         response = result["cookie"].post(LOGOUT_ALL_URL, **csrf_header(result["cookie"]))
     else:
-        response = result["session"].post(LOGOUT_ALL_URL)
+        response = result["session"].post(LOGOUT_ALL_URL, content_type="application/json")
     assert response.status_code == 204
     _all_dead(result, bearer, api_client)
 
