@@ -8,6 +8,7 @@ real `make serve` (gunicorn, production settings) and talks to it.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -247,18 +248,79 @@ def _runtime_installed() -> bool:
     )
 
 
-@pytest.mark.live
-def test_make_serve_really_serves_in_production_mode(tmp_path):
-    if not _runtime_installed():
-        pytest.skip("the .venv is not installed by make; `make test` installs it")
-    port = _free_port()
+def _clean_env(**extra: str) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_", "JWT_", "MAKE", "AUTHDEMO_"))
         and k not in {"MFLAGS", "HOST", "PORT"}
     }
-    env.update(
+    env.update(extra)
+    return env
+
+
+def _wait_until_served(url: str, proc: subprocess.Popen, log: Path, **headers: str):
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            return _get(url, **headers)
+        except OSError:
+            time.sleep(0.3)
+    raise AssertionError(f"nothing served at {url}:\n{log.read_text()}")
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=5)
+
+
+@pytest.mark.live
+def test_make_run_really_serves_and_the_printed_demo_user_logs_in(tmp_path):
+    if not _runtime_installed():
+        pytest.skip("the .venv is not installed by make; `make test` installs it")
+    port = _free_port()
+    log = tmp_path / "run.log"
+    env = _clean_env(AUTHDEMO_VAR_DIR=str(tmp_path / "var"), PORT=str(port))
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [MAKE, "--no-print-directory", "run"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        status, _, body = _wait_until_served(base + "/", proc, log)
+        assert status == 200
+        assert b"Session" in body and b"JWT" in body
+        password = (tmp_path / "var" / "demo_password").read_text()
+        assert f"Demo user: demo  password: {password}" in log.read_text()
+        # The printed credentials obtain a JWT pair.
+        request = urllib.request.Request(
+            base + "/api/auth/token/",
+            data=json.dumps({"username": "demo", "password": password}).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 200
+            assert {"access", "refresh"} <= set(json.load(response))
+    finally:
+        _stop(proc)
+
+
+@pytest.mark.live
+def test_make_serve_really_serves_in_production_mode(tmp_path):
+    if not _runtime_installed():
+        pytest.skip("the .venv is not installed by make; `make test` installs it")
+    port = _free_port()
+    env = _clean_env(
         DJANGO_SECRET_KEY="s" * 60,
         AUTHDEMO_VAR_DIR=str(tmp_path / "var"),
         DJANGO_BEHIND_TLS_PROXY="1",
@@ -276,14 +338,7 @@ def test_make_serve_really_serves_in_production_mode(tmp_path):
         )
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        status = None
-        while time.monotonic() < deadline and proc.poll() is None:
-            try:
-                status, headers, _ = _get(base + "/", **{"X-Forwarded-Proto": "https"})
-                break
-            except OSError:
-                time.sleep(0.3)
+        status, headers, _ = _wait_until_served(base + "/", proc, log, **{"X-Forwarded-Proto": "https"})
         assert status == 200, log.read_text()
         assert "max-age=" in headers.get("Strict-Transport-Security", "")
         assert "1 worker process(es)" in log.read_text()
@@ -300,9 +355,4 @@ def test_make_serve_really_serves_in_production_mode(tmp_path):
         # No demo user in production mode.
         assert "Demo user" not in log.read_text()
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=5)
+        _stop(proc)
