@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import JsonResponse
 from django.views import defaults
 from rest_framework import status
@@ -30,6 +31,13 @@ def _code_of(codes) -> str:
 def api_exception_handler(exc, context):
     """Return DRF's response reshaped to ``{"detail", "code", ...}``; a JSON 500 for the unexpected."""
     response = exception_handler(exc, context)
+    if response is None and isinstance(exc, RequestDataTooBig):
+        return Response(
+            {"detail": "Request body too large.", "code": "request_too_large"},
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+    if response is None and isinstance(exc, SuspiciousOperation):
+        return Response({"detail": "Bad request.", "code": "bad_request"}, status=status.HTTP_400_BAD_REQUEST)
     if response is None:
         logger.error("Unhandled exception in API view", exc_info=exc)
         return Response(
@@ -63,6 +71,20 @@ def handler404(request, exception=None):
     if _is_api(request):
         return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
     return defaults.page_not_found(request, exception)
+
+
+def handler400(request, exception=None):
+    """Return the 400 (e.g. a disallowed Host header): JSON under /api/, Django's page elsewhere."""
+    if _is_api(request):
+        return JsonResponse({"detail": "Bad request.", "code": "bad_request"}, status=400)
+    return defaults.bad_request(request, exception)
+
+
+def handler403(request, exception=None):
+    """Return the 403: JSON under /api/, Django's page elsewhere."""
+    if _is_api(request):
+        return JsonResponse({"detail": "Permission denied.", "code": "permission_denied"}, status=403)
+    return defaults.permission_denied(request, exception)
 
 
 def handler500(request):

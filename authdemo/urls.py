@@ -11,5 +11,7 @@ urlpatterns = [
 ]
 
 # JSON errors under /api/ (every API error has detail and code), Django's pages elsewhere.
+handler400 = "api.exceptions.handler400"
+handler403 = "api.exceptions.handler403"
 handler404 = "api.exceptions.handler404"
 handler500 = "api.exceptions.handler500"

@@ -87,3 +87,24 @@ def test_health_names_failing_cache(api_client, monkeypatch):
     body = response.json()
     assert body["cache"] == "error" and body["database"] == "ok"
     assert "cache" in body["detail"]
+
+
+def test_oversized_body_is_413_json(api_client):
+    body = '{"username": "' + "a" * 3_000_000 + '", "password": "x"}'
+    response = api_client.post("/api/auth/token/", body, content_type="application/json")
+    assert_error(response, 413, "request_too_large")
+
+
+def test_disallowed_host_is_400_json_under_api(client):
+    assert_error(client.get("/api/me/", HTTP_HOST="evil.example"), 400, "bad_request")
+    response = client.get("/", HTTP_HOST="evil.example")
+    assert response.status_code == 400
+    assert not response["Content-Type"].startswith("application/json")
+
+
+def test_root_handler403_answers_json_under_api(rf):
+    from api.exceptions import handler403
+
+    response = handler403(rf.get("/api/x/"))
+    assert response.status_code == 403
+    assert response["Content-Type"] == "application/json"
