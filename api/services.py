@@ -113,7 +113,10 @@ def _families_revoke(queryset, *, reason: str) -> int:
 
 def family_revoke(*, family_id: uuid.UUID, reason: str = TokenFamily.Reason.LOGOUT) -> bool:
     """Revoke every token (refresh and access) of one login; return whether it was live."""
-    return _families_revoke(TokenFamily.objects.filter(pk=family_id), reason=reason) > 0
+    revoked = _families_revoke(TokenFamily.objects.filter(pk=family_id), reason=reason) > 0
+    if revoked:
+        security_log.info("token family revoked family=%s reason=%s", family_id, reason)
+    return revoked
 
 
 def tokens_revoke_all(*, user) -> int:
