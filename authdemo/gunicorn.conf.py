@@ -17,6 +17,9 @@ keepalive = 5
 limit_request_field_size = 32768
 # No max_requests: recycling the only worker of the embedded default would
 # reset its in-memory rate-limit counters.
+# No runtime control socket (gunicorn >= 25): it could add workers to an
+# instance that must keep exactly one, and two instances would share its path.
+control_socket_disable = True
 accesslog = "-"
 errorlog = "-"
 # Django alone decides whether a request came over HTTPS, from
