@@ -356,3 +356,29 @@ def test_make_serve_really_serves_in_production_mode(tmp_path):
         assert "Demo user" not in log.read_text()
     finally:
         _stop(proc)
+
+
+def test_gunicorn_config():
+    from gunicorn.app.base import Application
+
+    class Probe(Application):
+        def init(self, parser, opts, args):
+            return None
+
+        def load(self):  # pragma: no cover - never serves
+            return None
+
+        def load_config(self):
+            self.load_config_from_file(str(ROOT / "authdemo" / "gunicorn.conf.py"))
+
+    cfg = Probe().cfg
+    assert cfg.wsgi_app == "authdemo.wsgi:application"
+    assert cfg.worker_class_str == "gthread"
+    assert cfg.threads >= 2
+    # Django alone decides HTTPS (DJANGO_BEHIND_TLS_PROXY); gunicorn trusts no header.
+    assert cfg.secure_scheme_headers == {}
+    # Nothing can add workers at runtime; no recycling of the only worker's memory.
+    assert cfg.control_socket_disable is True
+    assert cfg.max_requests == 0
+    # A 16 KB bearer token reaches the app.
+    assert cfg.limit_request_field_size >= 16 * 1024 + 100
