@@ -69,8 +69,13 @@ def _is_api(request) -> bool:
 def handler404(request, exception=None):
     """Return the 404: JSON under /api/, Django's page elsewhere."""
     if _is_api(request):
-        return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
+        return api_not_found(request)
     return defaults.page_not_found(request, exception)
+
+
+def api_not_found(request, *args, **kwargs):
+    """Return the JSON 404 of an unknown /api/ path, whatever DEBUG says."""
+    return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
 
 
 def handler400(request, exception=None):

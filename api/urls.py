@@ -1,8 +1,8 @@
 """URLs of the JWT side (paths from CONTRACT.md). Included at the root by authdemo/urls.py."""
 
-from django.urls import path
+from django.urls import path, re_path
 
-from api import schema, views
+from api import exceptions, schema, views
 from api.keys import JwksView
 
 app_name = "api"
@@ -22,4 +22,8 @@ urlpatterns = [
     path(".well-known/jwks.json", JwksView.as_view(), name="jwks"),
     path("api/schema/", schema.SchemaView.as_view(), name="schema"),
     path("api/docs/", schema.DocsView.as_view(), name="docs"),
+    # Last: any other /api/ path is a JSON 404, also under DJANGO_DEBUG=1 (where
+    # handler404 is bypassed) and for a POST without the trailing slash (which
+    # CommonMiddleware's APPEND_SLASH would turn into a 500 under DEBUG).
+    re_path(r"^api/", exceptions.api_not_found, name="not-found"),
 ]

@@ -17,6 +17,21 @@ def test_unknown_api_paths_are_404_json(api_client, path):
     assert_error(api_client.get(path), 404, "not_found")
 
 
+@pytest.mark.parametrize("debug", [True, False])
+def test_unknown_api_path_is_json_under_debug_too(api_client, settings, debug):
+    # DEBUG=1 (make run) bypasses handler404; the /api/ catch-all does not.
+    settings.DEBUG = debug
+    assert_error(api_client.get("/api/nope/"), 404, "not_found")
+
+
+@pytest.mark.parametrize("debug", [True, False])
+def test_post_without_trailing_slash_is_404_json_not_500(api_client, settings, debug):
+    # Under DEBUG, APPEND_SLASH raises RuntimeError for a POST it cannot redirect.
+    settings.DEBUG = debug
+    response = api_client.post("/api/auth/token", {"username": "a", "password": "b"}, format="json")
+    assert_error(response, 404, "not_found")
+
+
 def test_non_api_404_stays_html(client):
     response = client.get("/definitely-not-here/")
     assert response.status_code == 404
