@@ -103,6 +103,21 @@ def test_production_without_secret_key_refuses_to_start(tmp_path, secret):
     assert not (tmp_path / "secret_key").exists()
 
 
+def test_wsgi_application_without_secret_key_refuses_to_load(tmp_path):
+    """What gunicorn imports fails at once, not at the first request."""
+    result = subprocess.run(
+        [sys.executable, "-c", "import authdemo.wsgi"],
+        cwd=ROOT,
+        env=_base_env(tmp_path, DJANGO_DEBUG="0"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY setting must not be empty" in result.stderr
+
+
 def _print_secret_key(var_dir: Path) -> str:
     result = _manage(
         "shell",
