@@ -65,6 +65,7 @@ serve: $(VENV)/.runtime-installed
 	@export DJANGO_DEBUG=0; \
 	if [ -n "$${REDIS_URL:-}" ]; then workers=$(SERVE_WORKERS); else workers=1; fi; \
 	$(MANAGE) migrate --noinput && \
+	$(MANAGE) demo_user --check && \
 	$(MANAGE) collectstatic --noinput --verbosity 0 && \
 	$(MANAGE) check --deploy && \
 	echo "gunicorn on http://$(HOST):$(PORT)/ with $$workers worker process(es)" && \

@@ -186,7 +186,9 @@ def test_serve_without_redis_runs_one_worker(sandbox):
     assert "--config authdemo/gunicorn.conf.py" in gunicorn
     assert "--bind 127.0.0.1:8000" in gunicorn
     assert "--workers 1 " in gunicorn + " "
-    assert not _matching(calls, "demo_user")
+    # It creates no demo user; it only warns if one from `make run` could log in.
+    demo_calls = [c.split(" | ")[0] for c in _matching(calls, "demo_user")]
+    assert demo_calls == ["python manage.py demo_user --check"]
     assert not _matching(calls, "runserver")
 
 
@@ -199,7 +201,7 @@ def test_serve_with_redis_runs_several_workers_on_host_and_port(sandbox):
     assert "--bind 0.0.0.0:9000" in gunicorn
     workers = int(gunicorn.split("--workers ")[1].split()[0])
     assert workers >= 2
-    assert not _matching(sandbox.calls(), "demo_user")
+    assert all("--check" in c for c in _matching(sandbox.calls(), "demo_user"))
 
 
 def test_serve_even_with_debug_in_the_environment_is_production(sandbox):
@@ -352,8 +354,9 @@ def test_make_serve_really_serves_in_production_mode(tmp_path):
         status, _, body = _get(base + "/", Host="evil.example", **{"X-Forwarded-Proto": "https"})
         assert status == 400
         assert b"Traceback" not in body
-        # No demo user in production mode.
+        # No demo user in production mode, and no warning about one.
         assert "Demo user" not in log.read_text()
+        assert "demo user" not in log.read_text()
     finally:
         _stop(proc)
 

@@ -85,3 +85,28 @@ def test_embedded_detection(settings, tmp_path):
     assert not demo_user.embedded_database_is_default(
         database={"ENGINE": "django.db.backends.postgresql", "NAME": str(tmp_path / "db.sqlite3")}
     )
+
+
+def _check() -> str:
+    err = StringIO()
+    call_command("demo_user", "--check", stdout=StringIO(), stderr=err)
+    return err.getvalue()
+
+
+def test_check_warns_when_the_demo_user_can_log_in(embedded, django_user_model):
+    assert _check() == ""  # no var/demo_password yet
+    assert not (embedded / "demo_password").exists()  # and --check creates none
+
+    _run()
+    assert "can log in here" in _check()
+
+    django_user_model.objects.filter(username="demo").update(is_active=False)
+    assert _check() == ""
+
+
+def test_check_ignores_a_real_user_named_demo(settings, tmp_path, user_factory):
+    """--check works on any database and never creates anything."""
+    settings.VAR_DIR = tmp_path
+    (tmp_path / "demo_password").write_text("the demo password")
+    user_factory(username="demo", password="someone else's password")
+    assert _check() == ""

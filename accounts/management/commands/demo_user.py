@@ -37,7 +37,17 @@ def demo_password() -> str:
 class Command(BaseCommand):
     help = "Create the demo user if absent (embedded SQLite default only) and print its credentials."
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--check",
+            action="store_true",
+            help="Create nothing; warn if the demo user of `make run` can log in here (`make serve`).",
+        )
+
     def handle(self, *args, **options):
+        if options["check"]:
+            self._check()
+            return
         if not embedded_database_is_default():
             raise CommandError(
                 "The demo user exists only in the embedded default (no DATABASE_URL); "
@@ -60,5 +70,20 @@ class Command(BaseCommand):
                 self.style.WARNING(
                     "The demo user's password was changed since it was created, so the one above no "
                     "longer works; set it again with `.venv/bin/python manage.py changepassword demo`."
+                )
+            )
+
+    def _check(self) -> None:
+        """Warn when the demo user can log in with its var/ password (`make serve` after `make run`)."""
+        path = settings.VAR_DIR / "demo_password"
+        if not path.exists():
+            return
+        User = get_user_model()
+        user = User.objects.filter(**{f"{User.USERNAME_FIELD}__iexact": DEMO_USERNAME}).first()
+        if user is not None and user.is_active and user.check_password(path.read_text().strip()):
+            self.stderr.write(
+                self.style.WARNING(
+                    f"WARNING: the demo user of `make run` can log in here with the password in {path}. "
+                    "Deactivate or delete it (/admin/) before serving real users, or use DATABASE_URL."
                 )
             )
