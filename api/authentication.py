@@ -44,9 +44,6 @@ class JWTBearerAuthentication(JWTAuthentication):
 
     auth_mechanism = "jwt-bearer"
 
-    def get_raw_token(self, header: bytes) -> bytes | None:
-        return super().get_raw_token(header)
-
     def get_validated_token(self, raw_token: bytes) -> AccessToken:
         try:
             token = AccessToken(raw_token)
