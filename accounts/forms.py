@@ -42,6 +42,10 @@ class LoginForm(AuthenticationForm):
 
     error_messages = {
         **AuthenticationForm.error_messages,
+        # Usernames match case-insensitively here (accounts.models.UserManager).
+        "invalid_login": (
+            "Please enter a correct username and password. Note that the password is case-sensitive."
+        ),
         "rate_limited": "Too many login attempts. Try again later.",
     }
 

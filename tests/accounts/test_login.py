@@ -59,6 +59,8 @@ def test_unknown_user_and_wrong_password_get_the_same_response(client, user):
     assert wrong.status_code == unknown.status_code == 200
     assert _errors(wrong) == _errors(unknown)
     assert len(_errors(wrong)) == 1 and GENERIC_ERROR in _errors(wrong)[0]
+    # Usernames are case-insensitive here, so the message does not say otherwise.
+    assert "both fields may be case-sensitive" not in _errors(wrong)[0]
     assert SESSION_KEY not in client.session
     assert not Session.objects.filter(user=user).exists()
 
