@@ -1,5 +1,4 @@
 from django.contrib import admin, messages
-from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils import timezone
 
@@ -14,17 +13,6 @@ class UserAdmin(DjangoUserAdmin):
         (None, {"classes": ("wide",), "fields": ("username", "email", "password1", "password2")}),
     )
     actions = ["revoke_all_sessions_and_tokens"]
-
-    def user_change_password(self, request, id, form_url=""):
-        # A password set by an admin ends the user's other sessions and every
-        # JWT, as the user's own password change does (OWASP ASVS 5.0 V7.4.3).
-        response = super().user_change_password(request, id, form_url)
-        if request.method == "POST" and response.status_code == 302:
-            user = self.get_object(request, unquote(id))
-            if user is not None:
-                keep = request.session.session_key if user.pk == request.user.pk else None
-                services.user_revoke_all(user=user, keep_session_key=keep)
-        return response
 
     @admin.action(description="Revoke all sessions and tokens of the selected users")
     def revoke_all_sessions_and_tokens(self, request, queryset):

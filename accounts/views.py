@@ -120,12 +120,9 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     template_name = "accounts/password_change.html"
     success_url = reverse_lazy("accounts:password_change_done")
 
-    def form_valid(self, form):
-        # super() saves the password and runs update_session_auth_hash(),
-        # which cycles this session's key: keep the *new* key.
-        response = super().form_valid(form)
-        services.user_revoke_all(user=form.user, keep_session_key=self.request.session.session_key)
-        return response
+    # Saving the new password ends every session and JWT of the user
+    # (accounts.signals.user_on_save); super() then runs
+    # update_session_auth_hash(), which carries this session to a new key.
 
 
 class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
@@ -149,10 +146,8 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:password_reset_complete")
 
-    def form_valid(self, form):
-        response = super().form_valid(form)
-        services.user_revoke_all(user=form.user)
-        return response
+    # Saving the new password ends every session and JWT of the user
+    # (accounts.signals.user_on_save).
 
 
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):

@@ -150,3 +150,73 @@ def test_revocation_wins_the_race_with_a_cold_cache_read(user):
     store.load()
     assert not _cached(key)
     assert not _authenticated(victim)
+
+
+def _bearer_works(access: str) -> bool:
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
+    return client.get("/api/me/").status_code == 200
+
+
+def _token_pair(user) -> str:
+    from api.services import token_pair_issue
+
+    return str(token_pair_issue(user=user).access)
+
+
+@pytest.mark.parametrize("how", ["save", "save_update_fields"])
+def test_password_set_from_a_shell_ends_every_session_and_jwt(user, how):
+    a, b = _logged_in_clients(user, 2)
+    access = _token_pair(user)
+    assert _bearer_works(access)
+    user.set_password("A-brand-new-passw0rd")
+    if how == "save":
+        user.save()
+    else:
+        user.save(update_fields=["password"])
+    assert not Session.objects.filter(user=user).exists()
+    assert not _authenticated(a) and not _authenticated(b)
+    assert not _bearer_works(access)
+
+
+def test_changepassword_command_ends_every_session_and_jwt(user, monkeypatch):
+    from django.core.management import call_command
+
+    (a,) = _logged_in_clients(user, 1)
+    access = _token_pair(user)
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": "A-brand-new-passw0rd")
+    call_command("changepassword", user.username, stdout=None)
+    assert not _authenticated(a)
+    assert not _bearer_works(access)
+
+
+def test_saving_other_fields_after_set_password_elsewhere_ends_nothing(user):
+    (a,) = _logged_in_clients(user, 1)
+    access = _token_pair(user)
+    user.first_name = "Renamed"
+    user.save(update_fields=["first_name"])
+    assert _authenticated(a)
+    assert _bearer_works(access)
+
+
+def test_hash_upgrade_at_login_is_not_a_password_change(user, password, settings):
+    """Django re-hashes with the first hasher at login; that must not log anybody out."""
+    (a,) = _logged_in_clients(user, 1)
+    access = _token_pair(user)
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+    ]
+    old_hash = user.password
+    assert old_hash.startswith("md5$")
+    login = Client().post("/accounts/login/", {"username": user.username, "password": password})
+    assert login.status_code == 302
+    user.refresh_from_db()
+    assert user.password.startswith("pbkdf2_sha256$")
+    # No revocation ran: the other session's row and the JWT survive. (Django's
+    # own session hash check, derived from the password hash, still makes the
+    # other browser log in again once: stock Django behaviour.)
+    assert Session.objects.filter(user=user, session_key=_key(a)).exists()
+    assert _bearer_works(access)
