@@ -1,0 +1,223 @@
+"""Services mode across processes: two gunicorn workers share rate limits, revocations and sessions.
+
+This is what services mode is for: several app processes behind one load
+balancer. The test starts gunicorn with two worker processes on the test
+database and the test Redis, and checks over real HTTP that
+
+- 30 parallel wrong logins against a username limit of 5 reach the password
+  check at most 5 times in total (every 401 is one password check), though
+  they land on both workers;
+- a token revoked through one worker is refused by every worker at once;
+- a session revoked through one worker is anonymous on every worker.
+
+Embedded mode runs one process by design (`make serve` starts one worker
+without REDIS_URL), so the test only runs with DATABASE_URL and REDIS_URL.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+pytestmark = [
+    pytest.mark.live,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        not (os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL")),
+        reason="services mode: needs DATABASE_URL and REDIS_URL",
+    ),
+]
+
+ROOT = Path(__file__).resolve().parent.parent
+LIMIT = 5
+PARALLEL = 30
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    user = db.get("USER") or "postgres"
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    host = db.get("HOST") or "127.0.0.1"
+    port = db.get("PORT") or 5432
+    return f"postgres://{user}{password}@{host}:{port}/{db['NAME']}"
+
+
+def _request(url: str, *, body: dict | None = None, headers: dict | None = None, method=None):
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(
+        url,
+        data=data,
+        headers={"Content-Type": "application/json", **(headers or {})},
+        method=method or ("POST" if data is not None else "GET"),
+    )
+    for attempt in range(20):
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return response.status, response.read(), response.headers
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read(), exc.headers
+        except (ConnectionError, urllib.error.URLError):
+            time.sleep(0.05 * (attempt + 1))
+    raise AssertionError(f"{url}: connection refused 20 times")
+
+
+@pytest.fixture
+def gunicorn(tmp_path, user):
+    """Start gunicorn with two worker processes on the test database and Redis; yield (url, pids)."""
+    port = _free_port()
+    access_log = tmp_path / "access.log"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "authdemo.test_settings",
+        "DATABASE_URL": _database_url(),
+        "LOGIN_RATELIMIT_USERNAME": f"{LIMIT}/15m",
+        "LOGIN_RATELIMIT_IP": "1000/m",
+        "AUTHDEMO_VAR_DIR": str(settings.VAR_DIR),
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "gunicorn",
+            "--config", str(ROOT / "authdemo" / "gunicorn.conf.py"),
+            "--bind", f"127.0.0.1:{port}",
+            "--workers", "2",
+            "--threads", "4",
+            "--keep-alive", "0",
+            "--access-logfile", str(access_log),
+            "--access-logformat", "%(p)s %(m)s %(U)s %(s)s",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/api/health/", timeout=5) as response:
+                    if response.status == 200:
+                        break
+            except (OSError, urllib.error.URLError):
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(process.stderr.read().decode(errors="replace")[-3000:])
+            time.sleep(0.2)
+
+        def pids(path_prefix: str) -> set[str]:
+            lines = access_log.read_text().splitlines() if access_log.exists() else []
+            return {
+                m.group(1)
+                for line in lines
+                if (m := re.match(r"<(\d+)> \w+ (\S+)", line)) and m.group(2).startswith(path_prefix)
+            }
+
+        yield url, pids
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stderr:
+            process.stderr.close()
+
+
+def _on_both_workers(call, pids, path: str, *, at_least: int = 10) -> list:
+    """Call ``call`` at least ``at_least`` times and until both workers have served ``path`` (200 at most)."""
+    results = []
+    while len(results) < at_least or len(pids(path)) < 2:
+        assert len(results) < 200, "the second worker process never answered"
+        results.append(call())
+    return results
+
+
+def _parallel(calls) -> list:
+    results, lock = [], threading.Lock()
+    barrier = threading.Barrier(len(calls))
+
+    def worker(call):
+        barrier.wait(timeout=60)
+        outcome = call()
+        with lock:
+            results.append(outcome)
+
+    threads = [threading.Thread(target=worker, args=(c,)) for c in calls]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    return results
+
+
+def test_rate_limit_holds_across_worker_processes(gunicorn, user):
+    url, pids = gunicorn
+    statuses = _parallel(
+        [
+            (lambda: _request(f"{url}/api/auth/token/", body={"username": "Alice", "password": "nope"})[0])
+            for _ in range(PARALLEL)
+        ]
+    )
+    assert len(statuses) == PARALLEL
+    assert set(statuses) <= {401, 429}, statuses
+    # Each 401 is one attempt that reached the password check.
+    assert statuses.count(401) <= LIMIT, statuses
+    assert statuses.count(429) >= PARALLEL - LIMIT
+    # Past the limit, every worker process refuses: the counter is shared.
+    later = _on_both_workers(
+        lambda: _request(f"{url}/api/auth/token/", body={"username": "alice", "password": "nope"})[0],
+        pids,
+        "/api/auth/token/",
+    )
+    assert set(later) == {429}, later
+
+
+def test_revocation_through_one_worker_holds_in_every_worker(gunicorn, user, password):
+    url, pids = gunicorn
+    status, body, _ = _request(f"{url}/api/auth/token/", body={"username": "alice", "password": password})
+    assert status == 200
+    access = json.loads(body)["access"]
+    bearer = {"Authorization": f"Bearer {access}"}
+    # Warm every worker's view of the token (and its cached verdict).
+    warm = _on_both_workers(lambda: _request(f"{url}/api/me/", headers=bearer)[0], pids, "/api/me/")
+    assert set(warm) == {200}
+    assert _request(f"{url}/api/auth/logout-all/", headers=bearer, method="POST")[0] == 204
+    after = [_request(f"{url}/api/me/", headers=bearer) for _ in range(20)]
+    assert {status for status, _, _ in after} == {401}
+    assert {json.loads(body)["code"] for _, body, _ in after} == {"token_revoked"}
+
+
+def test_session_revoked_through_one_worker_is_anonymous_on_every_worker(gunicorn, user, client):
+    url, pids = gunicorn
+    client.force_login(user)  # committed: the test is transactional
+    name = settings.SESSION_COOKIE_NAME
+    cookie = {"Cookie": f"{name}={client.cookies[name].value}"}
+    warm = _on_both_workers(lambda: _request(f"{url}/api/me/", headers=cookie), pids, "/api/me/")
+    assert {status for status, _, _ in warm} == {200}
+    assert {json.loads(body)["auth"] for _, body, _ in warm} == {"session"}
+    from accounts.services import sessions_revoke_all
+
+    assert sessions_revoke_all(user=user) == 1
+    after = [_request(f"{url}/api/me/", headers=cookie)[0] for _ in range(20)]
+    # Anonymous now: DRF answers 401 (bearer challenge) or 403, never 200.
+    assert set(after) == {401} or set(after) == {403}, after
