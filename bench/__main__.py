@@ -1,7 +1,9 @@
 """`make bench`: what each authentication mechanism costs per request, in one process.
 
 GET /api/me/ authenticated four ways (session cookie, JWT bearer with the
-revocation check, JWT cookie, JWT bearer in stateless mode), and the two
+revocation check, JWT cookie, JWT bearer in stateless mode), the same four
+authentication steps alone (the authentication class without the view, so
+the part that differs between mechanisms stands out), and the two
 logins (HTML form login that starts a session, JSON token obtain), through
 Django's full middleware stack with the test client (no network). Rounds are
 interleaved (every scenario once per round, in a rotating order), so drift of
@@ -128,7 +130,88 @@ def _build(args) -> tuple[list[Scenario], list[Scenario]]:
         Scenario("form login (session)", form_login, args.logins, note="baseline"),
         Scenario("token obtain (JWT pair)", token_obtain, args.logins),
     ]
-    return requests, logins
+
+    auth = _auth_scenarios(
+        user=user,
+        session_key=session.cookies[settings.SESSION_COOKIE_NAME].value,
+        access_cookie=cookie.cookies[settings.JWT_ACCESS_COOKIE].value,
+        auth_header=auth_header,
+        n=n,
+        has_stateless=has_stateless,
+    )
+    return requests, logins, auth
+
+
+def _auth_scenarios(*, user, session_key, access_cookie, auth_header, n, has_stateless) -> list[Scenario]:
+    """Return scenarios that run only the authentication step of each mechanism, no view.
+
+    What /api/me/ costs besides authentication (routing, middleware, the view,
+    JSON rendering) is the same for every mechanism; this isolates the part
+    that differs. A stateless JWT needs no database at all here.
+    """
+    from django.conf import settings
+    from django.contrib.auth.middleware import AuthenticationMiddleware
+    from django.contrib.sessions.middleware import SessionMiddleware
+    from django.test import RequestFactory, override_settings
+    from rest_framework.request import Request
+
+    from api.authentication import JWTBearerAuthentication, JWTCookieAuthentication, SessionAuthentication
+
+    factory = RequestFactory()
+
+    def authenticated(authenticator, expected_pk, make_request) -> Callable[[], None]:
+        def run() -> None:
+            result = authenticator.authenticate(Request(make_request()))
+            if result is None or str(result[0].pk) != str(expected_pk):
+                raise SystemExit(
+                    f"bench: {type(authenticator).__name__} did not authenticate the user: {result!r}"
+                )
+
+        return run
+
+    def session_request():
+        request = factory.get("/api/me/", secure=True)
+        request.COOKIES[settings.SESSION_COOKIE_NAME] = session_key
+        SessionMiddleware(lambda r: None).process_request(request)
+        AuthenticationMiddleware(lambda r: None).process_request(request)
+        return request
+
+    def bearer_request():
+        return factory.get("/api/me/", secure=True, **auth_header)
+
+    def cookie_request():
+        request = factory.get("/api/me/", secure=True)
+        request.COOKIES[settings.JWT_ACCESS_COOKIE] = access_cookie
+        return request
+
+    scenarios = [
+        Scenario(
+            "session", authenticated(SessionAuthentication(), user.pk, session_request), n, note="baseline"
+        ),
+        Scenario(
+            "JWT bearer",
+            authenticated(JWTBearerAuthentication(), user.pk, bearer_request),
+            n,
+            note="verify + revocation check + user",
+        ),
+        Scenario(
+            "JWT cookie",
+            authenticated(JWTCookieAuthentication(), user.pk, cookie_request),
+            n,
+            note="verify + revocation check + user",
+        ),
+    ]
+    if has_stateless:
+        scenarios.append(
+            Scenario(
+                "JWT bearer, stateless",
+                authenticated(JWTBearerAuthentication(), user.pk, bearer_request),
+                n,
+                note="verify only: no database, no cache",
+                context=lambda: override_settings(JWT_STATELESS=True),
+            )
+        )
+    return scenarios
 
 
 _CACHE_METHODS = ("get", "get_many", "set", "set_many", "add", "incr", "decr", "delete", "delete_many",
@@ -211,9 +294,10 @@ def main(argv: list[str] | None = None) -> int:
     old_name = connection.settings_dict["NAME"]
     connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
-        requests, logins = _build(args)
-        _count_queries(requests + logins)
+        requests, logins, auth = _build(args)
+        _count_queries(requests + logins + auth)
         _measure(requests, args.rounds)
+        _measure(auth, args.rounds)
         _measure(logins, args.login_rounds)
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
@@ -229,6 +313,7 @@ def main(argv: list[str] | None = None) -> int:
         "queries / cache = database queries / cache calls of one warm request"
     )
     _report("GET /api/me/, per request", requests, "us")
+    _report("Authentication step alone (the authentication class, no view), per request", auth, "us")
     print(
         f"\nmedian of {args.login_rounds} interleaved rounds x {args.logins} logins "
         "(both pay the same password hash; the rest is session vs token bookkeeping)"
