@@ -22,7 +22,6 @@ import re
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -31,6 +30,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.db import connection
+
+from tests.livehttp import json_request, parallel, send
 
 pytestmark = [
     pytest.mark.live,
@@ -61,23 +62,8 @@ def _database_url() -> str:
     return f"postgres://{user}{password}@{host}:{port}/{db['NAME']}"
 
 
-def _request(url: str, *, body: dict | None = None, headers: dict | None = None, method=None):
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(
-        url,
-        data=data,
-        headers={"Content-Type": "application/json", **(headers or {})},
-        method=method or ("POST" if data is not None else "GET"),
-    )
-    for attempt in range(20):
-        try:
-            with urllib.request.urlopen(request, timeout=60) as response:
-                return response.status, response.read(), response.headers
-        except urllib.error.HTTPError as exc:
-            return exc.code, exc.read(), exc.headers
-        except (ConnectionError, urllib.error.URLError):
-            time.sleep(0.05 * (attempt + 1))
-    raise AssertionError(f"{url}: connection refused 20 times")
+def _request(url: str, **kwargs):
+    return send(json_request(url, **kwargs))
 
 
 @pytest.fixture
@@ -152,27 +138,9 @@ def _on_both_workers(call, pids, path: str, *, at_least: int = 10) -> list:
     return results
 
 
-def _parallel(calls) -> list:
-    results, lock = [], threading.Lock()
-    barrier = threading.Barrier(len(calls))
-
-    def worker(call):
-        barrier.wait(timeout=60)
-        outcome = call()
-        with lock:
-            results.append(outcome)
-
-    threads = [threading.Thread(target=worker, args=(c,)) for c in calls]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    return results
-
-
 def test_rate_limit_holds_across_worker_processes(gunicorn, user):
     url, pids = gunicorn
-    statuses = _parallel(
+    statuses = parallel(
         [
             (lambda: _request(f"{url}/api/auth/token/", body={"username": "Alice", "password": "nope"})[0])
             for _ in range(PARALLEL)

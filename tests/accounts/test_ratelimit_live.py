@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import re
 import threading
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -18,6 +17,8 @@ from http.cookies import SimpleCookie
 
 import pytest
 from django.contrib.auth.backends import ModelBackend
+
+from tests.livehttp import json_request, parallel, send
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.live]
 
@@ -46,28 +47,8 @@ def counting(settings):
     return CountingBackend
 
 
-def _send(request: urllib.request.Request) -> int:
-    """Return the status of ``request``, retrying when the test server's small listen backlog resets it."""
-    for attempt in range(20):
-        try:
-            with urllib.request.urlopen(request, timeout=60) as response:
-                return response.status
-        except urllib.error.HTTPError as exc:
-            return exc.code
-        except (ConnectionResetError, urllib.error.URLError):
-            time.sleep(0.05 * (attempt + 1))
-    raise AssertionError("the live server refused the connection 20 times")
-
-
 def _json_login(base: str, path: str, username: str, password: str) -> int:
-    return _send(
-        urllib.request.Request(
-            f"{base}{path}",
-            data=json.dumps({"username": username, "password": password}).encode(),
-            headers={"Content-Type": "application/json"},
-            method="POST",
-        )
-    )
+    return send(json_request(f"{base}{path}", body={"username": username, "password": password}))[0]
 
 
 def _form_login_prepared(base: str):
@@ -94,28 +75,9 @@ def _form_login_prepared(base: str):
             },
             method="POST",
         )
-        return _send(request)
+        return send(request)[0]
 
     return post
-
-
-def _parallel(calls) -> list[int]:
-    results: list[int] = []
-    lock = threading.Lock()
-    barrier = threading.Barrier(len(calls))
-
-    def worker(call):
-        barrier.wait(timeout=60)
-        status = call()
-        with lock:
-            results.append(status)
-
-    threads = [threading.Thread(target=worker, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
 
 
 def test_parallel_wrong_json_logins_reach_password_check_at_most_limit_times(
@@ -125,7 +87,7 @@ def test_parallel_wrong_json_logins_reach_password_check_at_most_limit_times(
         (lambda: _json_login(live_server.url, "/api/auth/token/", "alice", "wrong password"))
         for _ in range(PARALLEL)
     ]
-    results = _parallel(calls)
+    results = parallel(calls)
     assert len(results) == PARALLEL
     assert counting.calls <= LIMIT
     assert results.count(401) == counting.calls
@@ -150,7 +112,7 @@ def test_parallel_wrong_logins_across_paths_share_one_counter(live_server, user,
             calls.append(
                 lambda name=name: _json_login(live_server.url, "/api/auth/cookie/login/", name, "x")
             )
-    results = _parallel(calls)
+    results = parallel(calls)
     assert len(results) == PARALLEL
     assert counting.calls <= LIMIT
     assert results.count(429) >= PARALLEL - LIMIT

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 import urllib.error
 import urllib.request
 
@@ -11,6 +10,7 @@ import pytest
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 from api.tokens import RefreshToken
+from tests.livehttp import json_request, parallel, send
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.live]
 
@@ -18,33 +18,12 @@ PARALLEL = 20
 
 
 def _post(url: str, body: dict) -> tuple[int, dict]:
-    request = urllib.request.Request(
-        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}, method="POST"
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read())
+    status, raw, _ = send(json_request(url, body=body))
+    return status, json.loads(raw)
 
 
 def _race(url: str, body: dict) -> list[tuple[int, dict]]:
-    results: list[tuple[int, dict]] = []
-    lock = threading.Lock()
-    start = threading.Barrier(PARALLEL)
-
-    def worker():
-        start.wait(timeout=30)
-        outcome = _post(url, body)
-        with lock:
-            results.append(outcome)
-
-    threads = [threading.Thread(target=worker) for _ in range(PARALLEL)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
+    return parallel([lambda: _post(url, body)] * PARALLEL)
 
 
 def test_parallel_refreshes_yield_exactly_one_pair(live_server, user, password):
@@ -83,28 +62,13 @@ def test_parallel_cookie_refreshes_yield_exactly_one_pair(live_server, user, pas
         "Referer": live_server.url,  # Django's CSRF check wants a same-origin Referer on HTTPS only
     }
 
-    results: list[int] = []
-    lock = threading.Lock()
-    start = threading.Barrier(PARALLEL)
-
-    def worker():
-        start.wait(timeout=30)
-        req = urllib.request.Request(
+    def refresh() -> int:
+        request = urllib.request.Request(
             f"{live_server.url}/api/auth/cookie/refresh/", data=b"", headers=headers, method="POST"
         )
-        try:
-            with urllib.request.urlopen(req, timeout=30) as resp:
-                status = resp.status
-        except urllib.error.HTTPError as exc:
-            status = exc.code
-        with lock:
-            results.append(status)
+        return send(request)[0]
 
-    threads = [threading.Thread(target=worker) for _ in range(PARALLEL)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    results = parallel([refresh] * PARALLEL)
     assert len(results) == PARALLEL
     assert results.count(200) == 1, results
     assert results.count(401) == PARALLEL - 1, results
