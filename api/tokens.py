@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
+from rest_framework_simplejwt import settings as jwt_settings
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
@@ -53,10 +54,11 @@ class BackendMixin:
 
 
 class AccessToken(BackendMixin, SimpleAccessToken):
-    # Read per instance, so settings overrides (tests) apply.
+    # Read per instance from the module attribute, which SimpleJWT rebinds
+    # when SIMPLE_JWT changes, so settings overrides (tests) apply.
     @property
     def lifetime(self) -> timedelta:
-        return api_settings.ACCESS_TOKEN_LIFETIME
+        return jwt_settings.api_settings.ACCESS_TOKEN_LIFETIME
 
     @property
     def family_id(self) -> uuid.UUID:
@@ -82,7 +84,7 @@ class RefreshToken(BackendMixin, SimpleRefreshToken):
 
     @property
     def lifetime(self) -> timedelta:
-        return api_settings.REFRESH_TOKEN_LIFETIME
+        return jwt_settings.api_settings.REFRESH_TOKEN_LIFETIME
 
     @property
     def family_id(self) -> uuid.UUID:
