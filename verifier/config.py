@@ -62,9 +62,7 @@ def config_from_env(environ: Mapping[str, str] = os.environ) -> Config:
             if origins is not None
             else base.allowed_origins
         ),
-        refetch_interval=_number(
-            environ, "VERIFIER_REFETCH_INTERVAL", base.refetch_interval, float, 0, 3600
-        ),
+        refetch_interval=_number(environ, "VERIFIER_REFETCH_INTERVAL", base.refetch_interval, float, 0, 3600),
         jwks_min_ttl=min_ttl,
         jwks_max_ttl=_number(environ, "VERIFIER_JWKS_MAX_TTL", base.jwks_max_ttl, int, min_ttl, 86400),
         host=environ.get("HOST", "").strip() or base.host,
