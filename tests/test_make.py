@@ -28,9 +28,11 @@ pytestmark = pytest.mark.skipif(MAKE is None, reason="needs make")
 
 # Logs "<program> <args>" plus the DJANGO_DEBUG it saw (and, on a line of its
 # own, the verifier's JWKS_URL when set); `-m venv DIR` builds a fake venv
-# whose programs are this same script. It ignores SIGTERM, so `make run`'s
-# stop of the background verifier cannot cut its log short. FAKE_FAIL_ON=<word> makes any
-# call whose arguments contain <word> exit with FAKE_FAIL_CODE.
+# whose programs are this same script. It ignores SIGTERM, and a fake
+# runserver waits until the background verifier has logged, so `make run`'s
+# stop of the verifier cannot cut the log short however loaded the machine.
+# FAKE_FAIL_ON=<word> makes any call whose arguments contain <word> exit with
+# FAKE_FAIL_CODE.
 FAKE_PROGRAM = """#!/bin/sh
 trap '' TERM
 echo "$(basename "$0") $* | DJANGO_DEBUG=${DJANGO_DEBUG-unset}" >> "$FAKE_LOG"
@@ -41,6 +43,10 @@ if [ "$1" = "-m" ] && [ "$2" = "venv" ]; then
     mkdir -p "$3/bin"
     for p in python ruff gunicorn; do cp "$FAKE_SELF" "$3/bin/$p"; done
 fi
+case "$*" in *runserver*)
+    n=0
+    while [ $n -lt 200 ] && ! grep -q "^gunicorn " "$FAKE_LOG"; do sleep 0.05; n=$((n + 1)); done;;
+esac
 if [ -n "${FAKE_FAIL_ON-}" ]; then
     case "$*" in *"$FAKE_FAIL_ON"*) exit "${FAKE_FAIL_CODE:-1}";; esac
 fi
