@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.models import TokenUser
 
+from accounts import services as account_services
 from accounts.ratelimit import client_ip, login_attempt_register, login_success_register
 from api import serializers, services
 from api.authentication import csrf_enforce, token_error_to_auth_failed
@@ -364,11 +365,9 @@ class LogoutAllView(APIView):
         responses={204: None, 401: UNAUTHENTICATED, 403: CSRF_FAILED},
     )
     def post(self, request):
-        from accounts.services import user_revoke_all
-
         _no_body(request)
         user = _db_user(request)
-        user_revoke_all(user=user)
+        account_services.user_revoke_all(user=user)
         if getattr(request.successful_authenticator, "auth_mechanism", "") == "session":
             session_logout(request._request)
         response = Response(status=status.HTTP_204_NO_CONTENT)
