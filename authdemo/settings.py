@@ -45,6 +45,7 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 INSTALLED_APPS = [
     "accounts",
     "api",
+    "compare",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

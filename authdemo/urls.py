@@ -1,4 +1,4 @@
-"""Root URLconf: the session side under /accounts/, the JWT side under /api/."""
+"""Root URLconf: the session side under /accounts/, the JWT side under /api/, the comparison at /."""
 
 from django.contrib import admin
 from django.urls import include, path
@@ -7,7 +7,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("", include("api.urls")),
-    path("", include("accounts.home_urls")),
+    path("", include("compare.urls")),
 ]
 
 # JSON errors under /api/ (every API error has detail and code), Django's pages elsewhere.
