@@ -21,6 +21,8 @@ from rest_framework_simplejwt.tokens import RefreshToken as SimpleRefreshToken
 from rest_framework_simplejwt.tokens import UntypedToken as SimpleUntypedToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
+from api import keyring
+
 FAMILY_CLAIM = "fam"
 
 
@@ -44,12 +46,10 @@ def _family_id(token: Token) -> uuid.UUID:
 
 
 class BackendMixin:
-    """Take the token backend from ``api.keys.token_backend()``: the key ring (kid, previous keys)."""
+    """Take the token backend from ``api.keyring.token_backend()``: the key ring (kid, previous keys)."""
 
     def get_token_backend(self):
-        from api import keys  # imported late: api.keys reads settings at first use
-
-        return keys.token_backend()
+        return keyring.token_backend()
 
 
 class AccessToken(BackendMixin, SimpleAccessToken):

@@ -13,9 +13,17 @@ from django.contrib.auth import logout as session_logout
 from django.core.cache import cache
 from django.db import connections
 from django.middleware.csrf import rotate_token
+from django.utils.cache import patch_cache_control
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import exceptions, status
+from rest_framework import serializers as drf_serializers
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -24,7 +32,7 @@ from rest_framework_simplejwt.models import TokenUser
 
 from accounts import services as account_services
 from accounts.ratelimit import client_ip, login_attempt_register, login_success_register
-from api import serializers, services
+from api import jwk, keyring, serializers, services
 from api.authentication import csrf_enforce, token_error_to_auth_failed
 from api.tokens import AccessToken
 
@@ -496,3 +504,52 @@ def _cache_ok() -> bool:
         return cache.get("health:probe") == "1"
     except Exception:  # any client error means "down" to a load balancer
         return False
+
+
+class JwksView(APIView):
+    """GET /.well-known/jwks.json: the public keys that verify access tokens."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="jwks",
+        summary="Public keys that verify tokens (JWK Set)",
+        auth=[],
+        tags=["keys"],
+        responses={
+            200: OpenApiResponse(
+                response=inline_serializer(
+                    "JwkSet",
+                    {
+                        "keys": drf_serializers.ListField(
+                            child=drf_serializers.DictField(child=drf_serializers.CharField())
+                        )
+                    },
+                ),
+                description="RFC 7517 JWK Set; select the key by the token header's kid.",
+                examples=[
+                    OpenApiExample(
+                        "Ed25519",
+                        value={
+                            "keys": [
+                                {
+                                    "kty": "OKP",
+                                    "crv": "Ed25519",
+                                    "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo",
+                                    "kid": "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k",
+                                    "alg": "EdDSA",
+                                    "use": "sig",
+                                }
+                            ]
+                        },
+                    )
+                ],
+            )
+        },
+    )
+    def get(self, request) -> Response:
+        response = Response(keyring.jwks_document())
+        # Public and cacheable: verifiers poll it (docs/jwt-keys.md, rotation).
+        patch_cache_control(response, public=True, max_age=jwk.JWKS_MAX_AGE)
+        return response

@@ -24,7 +24,7 @@ from rest_framework_simplejwt import tokens as simplejwt_tokens
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
 
-from api import keys
+from api import jwk, keyring
 
 pytestmark = pytest.mark.django_db
 
@@ -56,12 +56,12 @@ def compact(header: dict, payload: dict, sign: Callable[[bytes], bytes] | None) 
 
 def ring_sign(signing_input: bytes) -> bytes:
     """Sign with the project's real signing key (for claim attacks that need a valid signature)."""
-    return keys.key_ring().signing_key.sign(signing_input)
+    return keyring.key_ring().signing_key.sign(signing_input)
 
 
 ATTACKER_KEY = ed25519.Ed25519PrivateKey.generate()
-ATTACKER_JWK = keys.public_key_jwk(ATTACKER_KEY.public_key())
-ATTACKER_KID = keys.public_key_kid(ATTACKER_KEY.public_key())
+ATTACKER_JWK = jwk.public_key_jwk(ATTACKER_KEY.public_key())
+ATTACKER_KID = jwk.public_key_kid(ATTACKER_KEY.public_key())
 
 
 def attacker_sign(signing_input: bytes) -> bytes:
@@ -107,7 +107,7 @@ def tampered_claims(token: str) -> str:
 
 
 def _public_pem() -> bytes:
-    return keys.public_key_pem(keys.key_ring().signing_key.public_key()).encode()
+    return jwk.public_key_pem(keyring.key_ring().signing_key.public_key()).encode()
 
 
 def hs256_with_public_pem(token: str) -> str:
@@ -122,7 +122,7 @@ def hs256_with_public_pem(token: str) -> str:
 
 def hs256_with_public_jwk_x(token: str) -> str:
     header, payload, _ = parts(token)
-    x = keys.public_key_jwk(keys.key_ring().signing_key.public_key())["x"]
+    x = jwk.public_key_jwk(keyring.key_ring().signing_key.public_key())["x"]
     return compact(
         {**header, "alg": "HS256"},
         payload,
@@ -366,7 +366,7 @@ def clock(monkeypatch):
 
 
 def _leeway() -> timedelta:
-    return keys.token_backend().get_leeway()
+    return keyring.token_backend().get_leeway()
 
 
 def test_access_token_expires_after_lifetime_plus_small_leeway(api_client, user, password, clock):
