@@ -45,6 +45,29 @@ def _family_id(token: Token) -> uuid.UUID:
         raise TokenError(_("Token has no valid family")) from exc
 
 
+class FamilyMixin:
+    """The members both token classes share: lifetime from settings, the family claim, its check."""
+
+    lifetime_setting: str
+
+    # Read per instance, so settings overrides (tests) apply.
+    @property
+    def lifetime(self) -> timedelta:
+        return getattr(api_settings, self.lifetime_setting)
+
+    @property
+    def family_id(self) -> uuid.UUID:
+        return _family_id(self)
+
+    def verify(self) -> None:
+        self.verify_claims()
+        _family_id(self)
+
+    def verify_claims(self) -> None:
+        """Check signature, expiry and type, as SimpleJWT's token class does."""
+        super().verify()
+
+
 class BackendMixin:
     """Take the token backend from ``api.keyring.token_backend()``: the key ring (kid, previous keys)."""
 
@@ -52,19 +75,8 @@ class BackendMixin:
         return keyring.token_backend()
 
 
-class AccessToken(BackendMixin, SimpleAccessToken):
-    # Read per instance, so settings overrides (tests) apply.
-    @property
-    def lifetime(self) -> timedelta:
-        return api_settings.ACCESS_TOKEN_LIFETIME
-
-    @property
-    def family_id(self) -> uuid.UUID:
-        return _family_id(self)
-
-    def verify(self) -> None:
-        super().verify()
-        _family_id(self)
+class AccessToken(FamilyMixin, BackendMixin, SimpleAccessToken):
+    lifetime_setting = "ACCESS_TOKEN_LIFETIME"
 
     @classmethod
     def for_user(cls, user) -> AccessToken:
@@ -77,23 +89,15 @@ class AccessToken(BackendMixin, SimpleAccessToken):
         return token
 
 
-class RefreshToken(BackendMixin, SimpleRefreshToken):
+class RefreshToken(FamilyMixin, BackendMixin, SimpleRefreshToken):
     access_token_class = AccessToken
+    lifetime_setting = "REFRESH_TOKEN_LIFETIME"
 
-    @property
-    def lifetime(self) -> timedelta:
-        return api_settings.REFRESH_TOKEN_LIFETIME
-
-    @property
-    def family_id(self) -> uuid.UUID:
-        return _family_id(self)
-
-    def verify(self) -> None:
+    def verify_claims(self) -> None:
         # Skip BlacklistMixin's blacklist check on purpose: whether this token
         # was rotated out is decided under a row lock by api.services.token_refresh
         # (reuse detection), and everywhere else by token_revocation_check.
         Token.verify(self)
-        _family_id(self)
 
     @classmethod
     def for_user(cls, user, *, family=None) -> RefreshToken:

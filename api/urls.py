@@ -16,7 +16,6 @@ urlpatterns = [
     path("api/auth/cookie/logout/", views.CookieLogoutView.as_view(), name="cookie-logout"),
     path("api/auth/logout-all/", views.LogoutAllView.as_view(), name="logout-all"),
     path("api/me/", views.MeView.as_view(), name="me"),
-    path("api/health/", views.HealthView.as_view(), name="health"),
     # Keys and OpenAPI
     path(".well-known/jwks.json", views.JwksView.as_view(), name="jwks"),
     path("api/schema/", schema.SchemaView.as_view(), name="schema"),

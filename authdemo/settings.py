@@ -163,7 +163,7 @@ LOGIN_RATELIMIT_IP = env.str("LOGIN_RATELIMIT_IP", default="30/m")
 # 0: the client IP is REMOTE_ADDR and X-Forwarded-For is ignored (it is
 # client-controlled).
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
-RATELIMIT_IP_META_KEY = "accounts.ratelimit.client_ip"
+RATELIMIT_IP_META_KEY = "authdemo.http.client_ip"
 
 # --- Sessions (owned by the sessions work; docs/sessions.md) ----------------
 # Rows live in accounts.Session (user, created, last activity, IP, user agent);

@@ -3,8 +3,12 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from authdemo.health import HealthView
+
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # Before api.urls, whose catch-all answers any other /api/ path with a 404.
+    path("api/health/", HealthView.as_view(), name="health"),
     path("accounts/", include("accounts.urls")),
     path("", include("api.urls")),
     path("", include("compare.urls")),

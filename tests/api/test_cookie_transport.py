@@ -145,7 +145,11 @@ def test_cookie_refresh_without_cookie_is_401(user):
 def test_cookie_refresh_with_garbage_cookie_is_401(user, cookie_login):
     client = cookie_login(user)
     client.cookies["refresh_token"] = "garbage"
-    assert_error(client.post(COOKIE_REFRESH_URL, **csrf_header(client)), 401, "token_not_valid")
+    response = client.post(COOKIE_REFRESH_URL, **csrf_header(client))
+    assert_error(response, 401, "token_not_valid")
+    # The shared 401 (with its WWW-Authenticate), and the dead cookies cleared.
+    assert response["WWW-Authenticate"].startswith("Bearer")
+    assert response.cookies["access_token"].value == "" and response.cookies["refresh_token"].value == ""
 
 
 def test_logout_needs_csrf_clears_cookies_and_revokes_both(user, cookie_login, api_client):
