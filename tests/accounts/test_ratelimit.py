@@ -6,6 +6,7 @@ import threading
 
 import pytest
 from django.core.cache import cache
+from django.urls import reverse
 
 from accounts.ratelimit import (
     login_attempt_register,
@@ -25,7 +26,7 @@ def limits(settings):
 def _attempts(rf, n, *, username, ip="203.0.113.7"):
     results = []
     for _ in range(n):
-        request = rf.post("/accounts/login/", REMOTE_ADDR=ip)
+        request = rf.post(reverse("accounts:login"), REMOTE_ADDR=ip)
         results.append(login_attempt_register(request, username=username))
     return results
 

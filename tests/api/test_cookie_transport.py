@@ -6,10 +6,11 @@ import pytest
 from rest_framework.test import APIClient
 
 from api.tokens import AccessToken, RefreshToken
-from tests.api.conftest import (
+from tests.api.helpers import (
     COOKIE_LOGIN_URL,
     COOKIE_LOGOUT_URL,
     COOKIE_REFRESH_URL,
+    LOGOUT_ALL_URL,
     ME_URL,
     REFRESH_URL,
     assert_error,
@@ -183,7 +184,7 @@ def test_bearer_needs_no_csrf(user, obtain):
     assert response.json()["auth"] == "jwt-bearer"
 
 
-@pytest.mark.parametrize("url", [COOKIE_REFRESH_URL, COOKIE_LOGOUT_URL, "/api/auth/logout-all/"])
+@pytest.mark.parametrize("url", [COOKIE_REFRESH_URL, COOKIE_LOGOUT_URL, LOGOUT_ALL_URL])
 def test_bodyless_endpoints_refuse_malformed_bodies(user, cookie_login, url):
     client = cookie_login(user)
     assert_error(

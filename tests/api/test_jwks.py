@@ -8,8 +8,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from api import jwk, keyring
+from tests.api.helpers import JWKS_URL
 
-URL = "/.well-known/jwks.json"
+URL = JWKS_URL
 
 
 def test_jwks_lists_the_signing_key_with_kid_alg_and_use(client):

@@ -19,6 +19,7 @@ from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import AccessToken
 
 from api import jwk, keyring
+from tests.api.helpers import ME_URL, REFRESH_URL, TOKEN_URL
 
 
 def _private_pem(key) -> str:
@@ -357,19 +358,19 @@ def test_rotation_logs_nobody_out_through_the_endpoints(api_client, user, passwo
     old, new = ed25519.Ed25519PrivateKey.generate(), ed25519.Ed25519PrivateKey.generate()
     _ring_settings(settings, old)
     pair = api_client.post(
-        "/api/auth/token/", {"username": user.username, "password": password}, format="json"
+        TOKEN_URL, {"username": user.username, "password": password}, format="json"
     ).json()
 
     _ring_settings(settings, new, extra=[old])  # rotated: new key signs, old one verifies
     bearer = {"HTTP_AUTHORIZATION": f"Bearer {pair['access']}"}
-    assert api_client.get("/api/me/", **bearer).status_code == 200
-    response = api_client.post("/api/auth/token/refresh/", {"refresh": pair["refresh"]}, format="json")
+    assert api_client.get(ME_URL, **bearer).status_code == 200
+    response = api_client.post(REFRESH_URL, {"refresh": pair["refresh"]}, format="json")
     assert response.status_code == 200
     new_kid = jwk.public_key_kid(new.public_key())
     assert jwt.get_unverified_header(response.json()["access"])["kid"] == new_kid
     assert jwt.get_unverified_header(response.json()["refresh"])["kid"] == new_kid
 
     _ring_settings(settings, new)  # old key retired: its tokens no longer verify
-    response = api_client.get("/api/me/", **bearer)
+    response = api_client.get(ME_URL, **bearer)
     assert response.status_code == 401
     assert response.json()["code"] == "token_not_valid"
