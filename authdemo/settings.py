@@ -165,7 +165,7 @@ LOGIN_RATELIMIT_IP = env.str("LOGIN_RATELIMIT_IP", default="30/m")
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 RATELIMIT_IP_META_KEY = "authdemo.http.client_ip"
 
-# --- Sessions (owned by the sessions work; docs/sessions.md) ----------------
+# --- Sessions (docs/sessions.md) --------------------------------------------
 # Rows live in accounts.Session (user, created, last activity, IP, user agent);
 # reads go through the cache (Redis in services mode), the database is the
 # source of truth, so flushing the cache loses no session.
@@ -327,12 +327,12 @@ SIMPLE_JWT = {
     "VERIFYING_KEY": _jwt_public_key,
 }
 
-# --- JWT transports and revocation (owned by the JWT work; docs/jwt.md) ------
+# --- JWT transports and revocation (docs/jwt.md) ----------------------------
 # Stateless mode: SimpleJWT's stateless user authentication, no user query and
 # no revocation check per request. Only for the benchmark's comparison: a
 # revoked, deactivated or deleted user's access token then works until it expires.
 JWT_STATELESS = env.bool("JWT_STATELESS", default=False)
-# Cookie transport (CONTRACT.md): both HttpOnly and SameSite=Lax; the refresh
+# Cookie transport (docs/contract.md): both HttpOnly and SameSite=Lax; the refresh
 # cookie only travels to the cookie endpoints; Secure outside DEBUG
 # (OWASP ASVS 5.0 V3.3.1, V3.3.2, V3.3.4).
 JWT_ACCESS_COOKIE = "access_token"
