@@ -3,8 +3,8 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils import timezone
 
 from accounts import services
+from accounts.devices import device_summary
 from accounts.models import Session, User
-from accounts.templatetags.session_display import device_summary
 
 
 @admin.register(User)

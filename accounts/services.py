@@ -1,4 +1,4 @@
-"""Session services: the one place that ends sessions (and, through api.services, tokens).
+"""Session services: the one place that ends sessions, and announces "end everything" to other apps.
 
 Every path that must end a user's sessions calls these: logout-all, password
 change (keeps the current session), password reset completion, deactivation,
@@ -14,12 +14,19 @@ import logging
 from collections.abc import Iterable
 
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from accounts.models import Session
 from accounts.sessions import sessions_cache_tombstone
 
 security_log = logging.getLogger("authdemo.security")
+
+# Sent by user_revoke_all with ``user``: every credential of that user other
+# than sessions (the JWT side's tokens) must die now. Apps that issue such
+# credentials connect to it in their AppConfig.ready(), so this app needs to
+# know none of them (api connects api.services.tokens_on_credentials_revoked).
+credentials_revoked = Signal()
 
 
 def _sessions_delete(*, session_keys: Iterable[str]) -> int:
@@ -55,11 +62,17 @@ def sessions_revoke_all(*, user, keep_session_key: str | None = None) -> int:
 
 
 def user_revoke_all(*, user, keep_session_key: str | None = None) -> None:
-    """Revoke every session (except ``keep_session_key``) and every JWT of ``user``."""
-    from api.services import tokens_revoke_all  # the JWT side owns token revocation
+    """Revoke every session (except ``keep_session_key``) and every JWT of ``user``.
 
+    The one entry point to "end everything of this user". Sessions end here;
+    then ``credentials_revoked`` is sent with ``user``, and its receiver
+    ``api.services.tokens_on_credentials_revoked`` (connected in
+    ``ApiConfig.ready()``) revokes every token through
+    ``api.services.tokens_revoke_all``. Receivers' errors propagate: a
+    revocation that failed is never reported as done.
+    """
     sessions_revoke_all(user=user, keep_session_key=keep_session_key)
-    tokens_revoke_all(user=user)
+    credentials_revoked.send(sender=type(user), user=user)
 
 
 def sessions_active_list(*, user) -> list[Session]:

@@ -9,8 +9,8 @@ from django.contrib.auth.signals import user_logged_in
 from django.db.models.signals import post_save, pre_delete
 
 from accounts import services
-from accounts.ratelimit import client_ip
 from accounts.sessions import session_login_stamp
+from authdemo.http import client_ip
 
 
 def _request_ip(request) -> str | None:

@@ -1,4 +1,4 @@
-"""URLs of the session side, under /accounts/ (paths fixed by CONTRACT.md)."""
+"""URLs of the session side, under /accounts/ (paths: docs/contract.md)."""
 
 from django.urls import path, re_path
 

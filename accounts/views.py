@@ -19,23 +19,6 @@ from accounts import services
 from accounts.forms import LoginForm, ProfileForm, SignupForm
 from accounts.ratelimit import login_success_register
 from accounts.sessions import public_id_for, session_remember_set
-from accounts.templatetags.auth_state import jwt_user
-
-
-def home(request: HttpRequest) -> HttpResponse:
-    """Render the side-by-side page: this browser's session state and JWT state."""
-    session_user = request.user if request.user.is_authenticated else None
-    jwt_state = jwt_user(request)
-    return render(
-        request,
-        "home.html",
-        {
-            "session_user": session_user,
-            "jwt_available": jwt_state.available,
-            "jwt_cookie_user": jwt_state.user,
-            "login_form": LoginForm(request) if session_user is None else None,
-        },
-    )
 
 
 def _safe_next(request: HttpRequest) -> str:

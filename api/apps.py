@@ -1,3 +1,5 @@
+"""App config of the JWT side: connects it to the accounts app's revocation hook."""
+
 from django.apps import AppConfig
 
 
@@ -5,3 +7,13 @@ class ApiConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "api"
     verbose_name = "API and tokens"
+
+    def ready(self) -> None:
+        from accounts.services import credentials_revoked
+        from api import services
+
+        # "End everything of this user" (accounts.services.user_revoke_all)
+        # reaches the tokens through this hook: accounts imports nothing of api.
+        credentials_revoked.connect(
+            services.tokens_on_credentials_revoked, dispatch_uid="api.tokens_on_credentials_revoked"
+        )

@@ -1,4 +1,7 @@
-"""OpenAPI: the schema and Swagger UI views, and the security schemes of the project's authentication.
+"""OpenAPI: the schema and Swagger UI views, each endpoint's description, the security schemes.
+
+Views use the descriptions as ``@extend_schema(**schema.TOKEN_OBTAIN)``: the
+examples, error responses and summaries live here, not in the views.
 
 The Swagger UI is served from drf-spectacular-sidecar's static files
 (``SPECTACULAR_SETTINGS["SWAGGER_UI_DIST"] = "SIDECAR"``): no CDN, so the docs
@@ -10,8 +13,17 @@ from __future__ import annotations
 from django.conf import settings
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework import serializers as drf_serializers
+
+from api import serializers
 
 
 class SchemaView(SpectacularAPIView):
@@ -43,6 +55,222 @@ class DocsView(SpectacularSwaggerView):
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
+
+
+# --- Shared pieces of the endpoint descriptions --------------------------------
+
+ERROR = serializers.ErrorSerializer
+_TOKEN_EXAMPLE = "eyJhbGciOi...<header>.<payload>.<signature>"
+
+
+def _error(detail: str, code: str, description: str = "") -> OpenApiResponse:
+    return OpenApiResponse(
+        ERROR,
+        description=description or detail,
+        examples=[OpenApiExample(code, value={"detail": detail, "code": code})],
+    )
+
+
+BAD_INPUT = _error("Invalid input.", "invalid", "Malformed JSON (code parse_error) or missing fields")
+BAD_TOKEN = _error("Token is invalid or expired", "token_not_valid", "Invalid, expired or revoked token")
+UNAUTHENTICATED = _error("Authentication credentials were not provided.", "not_authenticated")
+CSRF_FAILED = _error("CSRF Failed: CSRF token missing.", "csrf_failed")
+BAD_CREDENTIALS = _error("No active account found with the given credentials", "invalid_credentials")
+THROTTLED = _error("Too many login attempts. Try again later.", "throttled", "Rate limited; see Retry-After")
+CSRF_HEADER = OpenApiParameter(
+    "X-CSRFToken",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=True,
+    description="Value of the csrftoken cookie (Django CSRF protection of cookie-borne credentials)",
+)
+COOKIE_SESSION_EXAMPLE = OpenApiExample(
+    "cookie login",
+    value={
+        "user": {
+            "id": 1,
+            "username": "demo",
+            "email": "demo@example.com",
+            "first_name": "",
+            "last_name": "",
+        },
+        "access_expires": "2026-01-01T12:05:00Z",
+        "refresh_expires": "2026-01-02T12:00:00Z",
+    },
+    response_only=True,
+)
+CREDENTIALS_EXAMPLE = OpenApiExample(
+    "credentials", value={"username": "demo", "password": "correct horse battery staple"}, request_only=True
+)
+TOKEN_PAIR_EXAMPLE = OpenApiExample(
+    "token pair", value={"access": _TOKEN_EXAMPLE, "refresh": _TOKEN_EXAMPLE}, response_only=True
+)
+REFRESH_EXAMPLE = OpenApiExample("refresh", value={"refresh": _TOKEN_EXAMPLE}, request_only=True)
+ME_EXAMPLE = OpenApiExample(
+    "me",
+    value={
+        "id": 1,
+        "username": "demo",
+        "email": "demo@example.com",
+        "first_name": "Demo",
+        "last_name": "User",
+        "auth": "jwt-bearer",
+    },
+    response_only=True,
+)
+
+# --- Endpoint descriptions (keyword arguments of extend_schema) ------------------
+
+TOKEN_OBTAIN = {
+    "tags": ["tokens"],
+    "summary": "Log in: username and password for an access and a refresh token",
+    "request": serializers.CredentialsSerializer,
+    "responses": {
+        200: serializers.TokenPairSerializer,
+        400: BAD_INPUT,
+        401: BAD_CREDENTIALS,
+        429: THROTTLED,
+    },
+    "examples": [CREDENTIALS_EXAMPLE, TOKEN_PAIR_EXAMPLE],
+}
+
+TOKEN_REFRESH = {
+    "tags": ["tokens"],
+    "summary": "Rotate a refresh token: a new pair; the presented token is dead from now on",
+    "description": (
+        "Presenting a refresh token that was already rotated out answers 401 `token_reused` "
+        "and revokes every token of that login (its family)."
+    ),
+    "request": serializers.RefreshSerializer,
+    "responses": {
+        200: serializers.TokenPairSerializer,
+        400: BAD_INPUT,
+        401: _error(
+            "Token was already used; every token of this login is revoked",
+            "token_reused",
+            "Invalid (token_not_valid), revoked (token_revoked), reused (token_reused) "
+            "or user inactive (user_inactive)",
+        ),
+    },
+    "examples": [REFRESH_EXAMPLE, TOKEN_PAIR_EXAMPLE],
+}
+
+TOKEN_VERIFY = {
+    "tags": ["tokens"],
+    "summary": "Check a token (access or refresh): valid, not revoked, user active",
+    "request": serializers.VerifySerializer,
+    "responses": {200: serializers.EmptySerializer, 400: BAD_INPUT, 401: BAD_TOKEN},
+    "examples": [
+        OpenApiExample("token", value={"token": _TOKEN_EXAMPLE}, request_only=True),
+        OpenApiExample("valid", value={}, response_only=True),
+    ],
+}
+
+TOKEN_REVOKE = {
+    "tags": ["tokens"],
+    "summary": "Revoke a login: the refresh token given and the bearer access token",
+    "request": serializers.RefreshSerializer,
+    "responses": {204: None, 400: BAD_INPUT, 401: BAD_TOKEN},
+    "examples": [REFRESH_EXAMPLE],
+}
+
+COOKIE_LOGIN = {
+    "tags": ["cookies"],
+    "summary": "Log in with the token cookies (HttpOnly); the body holds the user and expiry times only",
+    "request": serializers.CredentialsSerializer,
+    "responses": {
+        200: serializers.CookieSessionSerializer,
+        400: BAD_INPUT,
+        401: BAD_CREDENTIALS,
+        429: THROTTLED,
+    },
+    "examples": [CREDENTIALS_EXAMPLE, COOKIE_SESSION_EXAMPLE],
+}
+
+COOKIE_REFRESH = {
+    "tags": ["cookies"],
+    "summary": "Rotate the token cookies (needs X-CSRFToken)",
+    "description": "Reads the `refresh_token` cookie (path /api/auth/cookie/); sets both cookies anew. "
+    "A rotated-out refresh cookie presented again answers 401 `token_reused` and revokes that login.",
+    "parameters": [CSRF_HEADER],
+    "examples": [COOKIE_SESSION_EXAMPLE],
+    "request": None,
+    "responses": {
+        200: serializers.CookieSessionSerializer,
+        401: BAD_TOKEN,
+        403: CSRF_FAILED,
+    },
+}
+
+COOKIE_LOGOUT = {
+    "tags": ["cookies"],
+    "summary": "Log out the cookie login (needs X-CSRFToken): both tokens revoked, cookies cleared",
+    "parameters": [CSRF_HEADER],
+    "request": None,
+    "responses": {204: None, 403: CSRF_FAILED},
+}
+
+LOGOUT_ALL = {
+    "tags": ["tokens"],
+    "summary": "End every session and revoke every token of the user (any authentication)",
+    "request": None,
+    "responses": {204: None, 401: UNAUTHENTICATED, 403: CSRF_FAILED},
+}
+
+ME_GET = {
+    "tags": ["me"],
+    "summary": "The authenticated user and the mechanism that authenticated this request",
+    "responses": {200: serializers.MeSerializer, 401: UNAUTHENTICATED},
+    "examples": [ME_EXAMPLE],
+}
+
+ME_PATCH = {
+    "tags": ["me"],
+    "summary": "Edit first name, last name and email (cookie-authenticated: needs X-CSRFToken)",
+    "request": serializers.MeSerializer,
+    "responses": {200: serializers.MeSerializer, 400: BAD_INPUT, 401: UNAUTHENTICATED, 403: CSRF_FAILED},
+    "examples": [
+        OpenApiExample("edit", value={"first_name": "Ada", "email": "ada@example.com"}, request_only=True),
+        ME_EXAMPLE,
+    ],
+}
+
+JWKS = {
+    "operation_id": "jwks",
+    "summary": "Public keys that verify tokens (JWK Set)",
+    "auth": [],
+    "tags": ["keys"],
+    "responses": {
+        200: OpenApiResponse(
+            response=inline_serializer(
+                "JwkSet",
+                {
+                    "keys": drf_serializers.ListField(
+                        child=drf_serializers.DictField(child=drf_serializers.CharField())
+                    )
+                },
+            ),
+            description="RFC 7517 JWK Set; select the key by the token header's kid.",
+            examples=[
+                OpenApiExample(
+                    "Ed25519",
+                    value={
+                        "keys": [
+                            {
+                                "kty": "OKP",
+                                "crv": "Ed25519",
+                                "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo",
+                                "kid": "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k",
+                                "alg": "EdDSA",
+                                "use": "sig",
+                            }
+                        ]
+                    },
+                )
+            ],
+        )
+    },
+}
 
 
 # --- Security schemes of the project's authentication classes ----------------

@@ -64,17 +64,6 @@ class CookieSessionSerializer(serializers.Serializer):
     refresh_expires = serializers.DateTimeField()
 
 
-class HealthSerializer(serializers.Serializer):
-    status = serializers.CharField(help_text='"ok" or "error"')
-    database = serializers.CharField(help_text='"ok" or "error"')
-    cache = serializers.CharField(help_text='"ok" or "error"')
-
-
-class HealthErrorSerializer(HealthSerializer):
-    detail = serializers.CharField()
-    code = serializers.CharField()
-
-
 class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
     code = serializers.CharField()

@@ -1,6 +1,6 @@
 """Token services of the JWT side: issue, rotate, verify, revoke.
 
-Revocation design (issue 4, OWASP ASVS 5.0 V7.4.1 / V9.2, RFC 8725 section 3):
+Revocation design (OWASP ASVS 5.0 V7.4.1 / V9.2, RFC 8725 section 3):
 every token carries the id of its login's family. Revoking a login, a user's
 every login, or a reused refresh token's login sets ``revoked_at`` on family
 rows in the database (the source of truth) and then mirrors the verdict into
@@ -130,6 +130,11 @@ def tokens_revoke_all(*, user) -> int:
     if revoked:
         security_log.info("all tokens revoked user_id=%s logins=%s", user.pk, revoked)
     return revoked
+
+
+def tokens_on_credentials_revoked(sender, *, user, **kwargs) -> None:
+    """Receive ``accounts.services.credentials_revoked``: revoke every token of ``user``."""
+    tokens_revoke_all(user=user)
 
 
 def _user_active(token) -> object:

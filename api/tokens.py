@@ -22,6 +22,8 @@ from rest_framework_simplejwt.tokens import RefreshToken as SimpleRefreshToken
 from rest_framework_simplejwt.tokens import UntypedToken as SimpleUntypedToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
+from api import keyring
+
 FAMILY_CLAIM = "fam"
 
 
@@ -44,29 +46,39 @@ def _family_id(token: Token) -> uuid.UUID:
         raise TokenError(_("Token has no valid family")) from exc
 
 
-class BackendMixin:
-    """Take the token backend from ``api.keys.token_backend()``: the key ring (kid, previous keys)."""
+class FamilyMixin:
+    """The members both token classes share: lifetime from settings, the family claim, its check."""
 
-    def get_token_backend(self):
-        from api import keys  # imported late: api.keys reads settings at first use
+    lifetime_setting: str
 
-        return keys.token_backend()
-
-
-class AccessToken(BackendMixin, SimpleAccessToken):
     # Read per instance from the module attribute, which SimpleJWT rebinds
     # when SIMPLE_JWT changes, so settings overrides (tests) apply.
     @property
     def lifetime(self) -> timedelta:
-        return jwt_settings.api_settings.ACCESS_TOKEN_LIFETIME
+        return getattr(jwt_settings.api_settings, self.lifetime_setting)
 
     @property
     def family_id(self) -> uuid.UUID:
         return _family_id(self)
 
     def verify(self) -> None:
-        super().verify()
+        self.verify_claims()
         _family_id(self)
+
+    def verify_claims(self) -> None:
+        """Check signature, expiry and type, as SimpleJWT's token class does."""
+        super().verify()
+
+
+class BackendMixin:
+    """Take the token backend from ``api.keyring.token_backend()``: the key ring (kid, previous keys)."""
+
+    def get_token_backend(self):
+        return keyring.token_backend()
+
+
+class AccessToken(FamilyMixin, BackendMixin, SimpleAccessToken):
+    lifetime_setting = "ACCESS_TOKEN_LIFETIME"
 
     @classmethod
     def for_user(cls, user) -> AccessToken:
@@ -79,23 +91,15 @@ class AccessToken(BackendMixin, SimpleAccessToken):
         return token
 
 
-class RefreshToken(BackendMixin, SimpleRefreshToken):
+class RefreshToken(FamilyMixin, BackendMixin, SimpleRefreshToken):
     access_token_class = AccessToken
+    lifetime_setting = "REFRESH_TOKEN_LIFETIME"
 
-    @property
-    def lifetime(self) -> timedelta:
-        return jwt_settings.api_settings.REFRESH_TOKEN_LIFETIME
-
-    @property
-    def family_id(self) -> uuid.UUID:
-        return _family_id(self)
-
-    def verify(self) -> None:
+    def verify_claims(self) -> None:
         # Skip BlacklistMixin's blacklist check on purpose: whether this token
         # was rotated out is decided under a row lock by api.services.token_refresh
         # (reuse detection), and everywhere else by token_revocation_check.
         Token.verify(self)
-        _family_id(self)
 
     @classmethod
     def for_user(cls, user, *, family=None) -> RefreshToken:

@@ -1,9 +1,8 @@
-"""URLs of the JWT side (paths from CONTRACT.md). Included at the root by authdemo/urls.py."""
+"""URLs of the JWT side (paths: docs/contract.md). Included at the root by authdemo/urls.py."""
 
 from django.urls import path, re_path
 
 from api import exceptions, schema, views
-from api.keys import JwksView
 
 app_name = "api"
 
@@ -17,9 +16,8 @@ urlpatterns = [
     path("api/auth/cookie/logout/", views.CookieLogoutView.as_view(), name="cookie-logout"),
     path("api/auth/logout-all/", views.LogoutAllView.as_view(), name="logout-all"),
     path("api/me/", views.MeView.as_view(), name="me"),
-    path("api/health/", views.HealthView.as_view(), name="health"),
-    # Keys and OpenAPI (api/keys.py, api/schema.py: the KEYS helper's)
-    path(".well-known/jwks.json", JwksView.as_view(), name="jwks"),
+    # Keys and OpenAPI
+    path(".well-known/jwks.json", views.JwksView.as_view(), name="jwks"),
     path("api/schema/", schema.SchemaView.as_view(), name="schema"),
     path("api/docs/", schema.DocsView.as_view(), name="docs"),
     # Last: any other /api/ path is a JSON 404, also under DJANGO_DEBUG=1 (where

@@ -2,7 +2,8 @@
 
 Token responses carry ``Cache-Control: no-store`` (RFC 6749 section 5.1,
 OWASP ASVS 5.0 V14.3). Login endpoints share the one login rate limiter
-(accounts.ratelimit) with the HTML login.
+(accounts.ratelimit) with the HTML login. The OpenAPI descriptions are in
+api/schema.py, the cookie transport's helpers in api/cookies.py.
 """
 
 from __future__ import annotations
@@ -10,11 +11,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth import logout as session_logout
-from django.core.cache import cache
-from django.db import connections
 from django.middleware.csrf import rotate_token
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from django.utils.cache import patch_cache_control
+from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -22,54 +21,12 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.models import TokenUser
 
-from accounts.ratelimit import client_ip, login_attempt_register, login_success_register
-from api import serializers, services
+from accounts import services as account_services
+from accounts.ratelimit import login_attempt_register, login_success_register
+from api import cookies, jwk, keyring, schema, serializers, services
 from api.authentication import csrf_enforce, token_error_to_auth_failed
 from api.tokens import AccessToken
-
-ERROR = serializers.ErrorSerializer
-_TOKEN_EXAMPLE = "eyJhbGciOi...<header>.<payload>.<signature>"
-
-
-def _error(detail: str, code: str, description: str = "") -> OpenApiResponse:
-    return OpenApiResponse(
-        ERROR,
-        description=description or detail,
-        examples=[OpenApiExample(code, value={"detail": detail, "code": code})],
-    )
-
-
-BAD_INPUT = _error("Invalid input.", "invalid", "Malformed JSON (code parse_error) or missing fields")
-BAD_TOKEN = _error("Token is invalid or expired", "token_not_valid", "Invalid, expired or revoked token")
-UNAUTHENTICATED = _error("Authentication credentials were not provided.", "not_authenticated")
-CSRF_FAILED = _error("CSRF Failed: CSRF token missing.", "csrf_failed")
-BAD_CREDENTIALS = _error("No active account found with the given credentials", "invalid_credentials")
-THROTTLED = _error("Too many login attempts. Try again later.", "throttled", "Rate limited; see Retry-After")
-CSRF_HEADER = OpenApiParameter(
-    "X-CSRFToken",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    required=True,
-    description="Value of the csrftoken cookie (Django CSRF protection of cookie-borne credentials)",
-)
-COOKIE_SESSION_EXAMPLE = OpenApiExample(
-    "cookie login",
-    value={
-        "user": {
-            "id": 1,
-            "username": "demo",
-            "email": "demo@example.com",
-            "first_name": "",
-            "last_name": "",
-        },
-        "access_expires": "2026-01-01T12:05:00Z",
-        "refresh_expires": "2026-01-02T12:00:00Z",
-    },
-    response_only=True,
-)
-CREDENTIALS_EXAMPLE = OpenApiExample(
-    "credentials", value={"username": "demo", "password": "correct horse battery staple"}, request_only=True
-)
+from authdemo.http import client_ip
 
 
 class PublicAuthMixin:
@@ -124,113 +81,98 @@ def _no_body(request) -> None:
     request.data  # noqa: B018 - parsing raises ParseError / UnsupportedMediaType
 
 
-def _cookies_set(response: Response, pair: services.TokenPair) -> None:
-    # HttpOnly: no script reads the tokens (ASVS 5.0 V3.3.4); SameSite=Lax and
-    # the CSRF check keep cross-site requests from using them (V3.3.2);
-    # Secure outside DEBUG (V3.3.1); the refresh token only travels to the
-    # cookie endpoints (path-scoped).
-    common = {"httponly": True, "secure": settings.JWT_COOKIE_SECURE, "samesite": "Lax"}
-    response.set_cookie(
-        settings.JWT_ACCESS_COOKIE, str(pair.access), expires=pair.access_expires, path="/", **common
-    )
-    response.set_cookie(
-        settings.JWT_REFRESH_COOKIE,
-        str(pair.refresh),
-        expires=pair.refresh_expires,
-        path=settings.JWT_REFRESH_COOKIE_PATH,
-        **common,
-    )
+# --- Login and refresh: one implementation, two transports -------------------
+# As SimpleJWT's TokenViewBase: the base views parse and call the service; the
+# transport mixin reads the refresh token and renders the new pair.
 
 
-def _cookies_clear(response: Response) -> None:
-    response.delete_cookie(settings.JWT_ACCESS_COOKIE, path="/", samesite="Lax")
-    response.delete_cookie(settings.JWT_REFRESH_COOKIE, path=settings.JWT_REFRESH_COOKIE_PATH, samesite="Lax")
+class BearerTransport:
+    """Tokens in the JSON bodies: ``{"refresh"}`` in, ``{"access", "refresh"}`` out."""
+
+    def refresh_raw(self, request) -> str:
+        data = serializers.RefreshSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return data.validated_data["refresh"]
+
+    def pair_response(self, request, pair: services.TokenPair, *, user) -> Response:
+        return Response({"access": str(pair.access), "refresh": str(pair.refresh)})
 
 
-def _cookie_session_body(user, pair: services.TokenPair) -> dict:
-    return serializers.CookieSessionSerializer(
-        {"user": user, "access_expires": pair.access_expires, "refresh_expires": pair.refresh_expires}
-    ).data
+class CookieTransport:
+    """Tokens only in HttpOnly cookies; unsafe requests carrying them need the CSRF header."""
+
+    def refresh_raw(self, request) -> str:
+        csrf_enforce(request)
+        _no_body(request)
+        raw = request.COOKIES.get(settings.JWT_REFRESH_COOKIE)
+        if not raw:
+            raise exceptions.AuthenticationFailed("No refresh token cookie", code="not_authenticated")
+        return raw
+
+    def pair_response(self, request, pair: services.TokenPair, *, user) -> Response:
+        response = Response(cookies.cookie_session_body(user, pair))
+        cookies.cookies_set(response, pair)
+        return response
 
 
-class TokenObtainView(PublicAuthMixin, NoStoreMixin, APIView):
-    """Exchange username and password for an access and a refresh token (a new login)."""
+class LoginViewBase(PublicAuthMixin, NoStoreMixin, APIView):
+    """Exchange username and password for a new token pair (a new login)."""
 
-    @extend_schema(
-        tags=["tokens"],
-        summary="Log in: username and password for an access and a refresh token",
-        request=serializers.CredentialsSerializer,
-        responses={
-            200: serializers.TokenPairSerializer,
-            400: BAD_INPUT,
-            401: BAD_CREDENTIALS,
-            429: THROTTLED,
-        },
-        examples=[
-            CREDENTIALS_EXAMPLE,
-            OpenApiExample(
-                "token pair", value={"access": _TOKEN_EXAMPLE, "refresh": _TOKEN_EXAMPLE}, response_only=True
-            ),
-        ],
-    )
     def post(self, request):
         data = serializers.CredentialsSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = _credentials_user(request, data.validated_data)
         pair = services.token_pair_issue(user=user)
-        return Response({"access": str(pair.access), "refresh": str(pair.refresh)})
+        return self.pair_response(request, pair, user=user)
 
 
-class TokenRefreshView(PublicAuthMixin, NoStoreMixin, APIView):
+class RefreshViewBase(PublicAuthMixin, NoStoreMixin, APIView):
     """Rotate a refresh token within its family; a rotated-out token presented again is reuse."""
 
-    @extend_schema(
-        tags=["tokens"],
-        summary="Rotate a refresh token: a new pair; the presented token is dead from now on",
-        description=(
-            "Presenting a refresh token that was already rotated out answers 401 `token_reused` "
-            "and revokes every token of that login (its family)."
-        ),
-        request=serializers.RefreshSerializer,
-        responses={
-            200: serializers.TokenPairSerializer,
-            400: BAD_INPUT,
-            401: _error(
-                "Token was already used; every token of this login is revoked",
-                "token_reused",
-                "Invalid (token_not_valid), revoked (token_revoked), reused (token_reused) "
-                "or user inactive (user_inactive)",
-            ),
-        },
-        examples=[
-            OpenApiExample("refresh", value={"refresh": _TOKEN_EXAMPLE}, request_only=True),
-            OpenApiExample(
-                "token pair", value={"access": _TOKEN_EXAMPLE, "refresh": _TOKEN_EXAMPLE}, response_only=True
-            ),
-        ],
-    )
     def post(self, request):
-        data = serializers.RefreshSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        pair = _token_call(
-            services.token_refresh, raw=data.validated_data["refresh"], ip=client_ip(request._request)
-        )
-        return Response({"access": str(pair.access), "refresh": str(pair.refresh)})
+        raw = self.refresh_raw(request)
+        pair = _token_call(services.token_refresh, raw=raw, ip=client_ip(request._request))
+        return self.pair_response(request, pair, user=pair.user)
+
+
+@extend_schema(**schema.TOKEN_OBTAIN)
+class TokenObtainView(BearerTransport, LoginViewBase):
+    """Exchange username and password for an access and a refresh token (a new login)."""
+
+
+@extend_schema(**schema.TOKEN_REFRESH)
+class TokenRefreshView(BearerTransport, RefreshViewBase):
+    """Rotate a refresh token within its family; a rotated-out token presented again is reuse."""
+
+
+@extend_schema(**schema.COOKIE_LOGIN)
+class CookieLoginView(CookieTransport, LoginViewBase):
+    """Log in with the token cookies: tokens travel only in HttpOnly cookies, never in the body."""
+
+    def pair_response(self, request, pair: services.TokenPair, *, user) -> Response:
+        # A new login gets a new CSRF token, as Django's login() does (fixation).
+        rotate_token(request._request)
+        return super().pair_response(request, pair, user=user)
+
+
+@extend_schema(**schema.COOKIE_REFRESH)
+class CookieRefreshView(CookieTransport, RefreshViewBase):
+    """Rotate both token cookies from the refresh cookie; needs the CSRF header."""
+
+    def handle_exception(self, exc):
+        response = super().handle_exception(exc)
+        if isinstance(exc.__cause__, TokenError):
+            cookies.cookies_clear(response)  # a dead refresh cookie is of no further use
+        return response
+
+
+# --- Other token endpoints ----------------------------------------------------
 
 
 class TokenVerifyView(PublicAuthMixin, NoStoreMixin, APIView):
     """Say whether a token is valid, unrevoked and of an active user."""
 
-    @extend_schema(
-        tags=["tokens"],
-        summary="Check a token (access or refresh): valid, not revoked, user active",
-        request=serializers.VerifySerializer,
-        responses={200: serializers.EmptySerializer, 400: BAD_INPUT, 401: BAD_TOKEN},
-        examples=[
-            OpenApiExample("token", value={"token": _TOKEN_EXAMPLE}, request_only=True),
-            OpenApiExample("valid", value={}, response_only=True),
-        ],
-    )
+    @extend_schema(**schema.TOKEN_VERIFY)
     def post(self, request):
         data = serializers.VerifySerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -243,13 +185,7 @@ class TokenRevokeView(NoStoreMixin, APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(
-        tags=["tokens"],
-        summary="Revoke a login: the refresh token given and the bearer access token",
-        request=serializers.RefreshSerializer,
-        responses={204: None, 400: BAD_INPUT, 401: BAD_TOKEN},
-        examples=[OpenApiExample("refresh", value={"refresh": _TOKEN_EXAMPLE}, request_only=True)],
-    )
+    @extend_schema(**schema.TOKEN_REVOKE)
     def post(self, request):
         data = serializers.RefreshSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -263,83 +199,10 @@ class TokenRevokeView(NoStoreMixin, APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class CookieLoginView(PublicAuthMixin, NoStoreMixin, APIView):
-    """Log in with the token cookies: tokens travel only in HttpOnly cookies, never in the body."""
-
-    @extend_schema(
-        tags=["cookies"],
-        summary="Log in with the token cookies (HttpOnly); the body holds the user and expiry times only",
-        request=serializers.CredentialsSerializer,
-        responses={
-            200: serializers.CookieSessionSerializer,
-            400: BAD_INPUT,
-            401: BAD_CREDENTIALS,
-            429: THROTTLED,
-        },
-        examples=[
-            CREDENTIALS_EXAMPLE,
-            COOKIE_SESSION_EXAMPLE,
-        ],
-    )
-    def post(self, request):
-        data = serializers.CredentialsSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        user = _credentials_user(request, data.validated_data)
-        pair = services.token_pair_issue(user=user)
-        # A new login gets a new CSRF token, as Django's login() does (fixation).
-        rotate_token(request._request)
-        response = Response(_cookie_session_body(user, pair))
-        _cookies_set(response, pair)
-        return response
-
-
-class CookieRefreshView(PublicAuthMixin, NoStoreMixin, APIView):
-    """Rotate both token cookies from the refresh cookie; needs the CSRF header."""
-
-    @extend_schema(
-        tags=["cookies"],
-        summary="Rotate the token cookies (needs X-CSRFToken)",
-        description="Reads the `refresh_token` cookie (path /api/auth/cookie/); sets both cookies anew. "
-        "A rotated-out refresh cookie presented again answers 401 `token_reused` and revokes that login.",
-        parameters=[CSRF_HEADER],
-        examples=[COOKIE_SESSION_EXAMPLE],
-        request=None,
-        responses={
-            200: serializers.CookieSessionSerializer,
-            401: BAD_TOKEN,
-            403: CSRF_FAILED,
-        },
-    )
-    def post(self, request):
-        csrf_enforce(request)
-        _no_body(request)
-        raw = request.COOKIES.get(settings.JWT_REFRESH_COOKIE)
-        if not raw:
-            raise exceptions.AuthenticationFailed("No refresh token cookie", code="not_authenticated")
-        try:
-            pair = services.token_refresh(raw=raw, ip=client_ip(request._request))
-        except TokenError as exc:
-            response = Response(
-                {"detail": str(exc.args[0]), "code": getattr(exc, "code", "token_not_valid")},
-                status=status.HTTP_401_UNAUTHORIZED,
-            )
-            _cookies_clear(response)  # a dead refresh cookie is of no further use
-            return response
-        response = Response(_cookie_session_body(pair.user, pair))
-        _cookies_set(response, pair)
-        return response
-
-
 class CookieLogoutView(PublicAuthMixin, APIView):
     """Revoke the cookie login's tokens and clear the cookies; needs the CSRF header."""
 
-    @extend_schema(
-        tags=["cookies"],
-        summary="Log out the cookie login (needs X-CSRFToken): both tokens revoked, cookies cleared",
-        parameters=[CSRF_HEADER],
-        request=None,
-        responses={204: None, 403: CSRF_FAILED},
-    )
+    @extend_schema(**schema.COOKIE_LOGOUT)
     def post(self, request):
         csrf_enforce(request)
         _no_body(request)
@@ -348,7 +211,7 @@ class CookieLogoutView(PublicAuthMixin, APIView):
             raw_refresh=request.COOKIES.get(settings.JWT_REFRESH_COOKIE, ""),
         )
         response = Response(status=status.HTTP_204_NO_CONTENT)
-        _cookies_clear(response)
+        cookies.cookies_clear(response)
         return response
 
 
@@ -357,22 +220,15 @@ class LogoutAllView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(
-        tags=["tokens"],
-        summary="End every session and revoke every token of the user (any authentication)",
-        request=None,
-        responses={204: None, 401: UNAUTHENTICATED, 403: CSRF_FAILED},
-    )
+    @extend_schema(**schema.LOGOUT_ALL)
     def post(self, request):
-        from accounts.services import user_revoke_all
-
         _no_body(request)
         user = _db_user(request)
-        user_revoke_all(user=user)
+        account_services.user_revoke_all(user=user)
         if getattr(request.successful_authenticator, "auth_mechanism", "") == "session":
             session_logout(request._request)
         response = Response(status=status.HTTP_204_NO_CONTENT)
-        _cookies_clear(response)
+        cookies.cookies_clear(response)
         return response
 
 
@@ -386,20 +242,6 @@ def _db_user(request):
     return request.user
 
 
-ME_EXAMPLE = OpenApiExample(
-    "me",
-    value={
-        "id": 1,
-        "username": "demo",
-        "email": "demo@example.com",
-        "first_name": "Demo",
-        "last_name": "User",
-        "auth": "jwt-bearer",
-    },
-    response_only=True,
-)
-
-
 class MeView(APIView):
     """The authenticated user; PATCH edits the name and email fields."""
 
@@ -409,27 +251,11 @@ class MeView(APIView):
         auth = getattr(request.successful_authenticator, "auth_mechanism", "")
         return serializers.MeSerializer(user, context={"auth": auth}).data
 
-    @extend_schema(
-        tags=["me"],
-        summary="The authenticated user and the mechanism that authenticated this request",
-        responses={200: serializers.MeSerializer, 401: UNAUTHENTICATED},
-        examples=[ME_EXAMPLE],
-    )
+    @extend_schema(**schema.ME_GET)
     def get(self, request):
         return Response(self._body(request, _db_user(request)))
 
-    @extend_schema(
-        tags=["me"],
-        summary="Edit first name, last name and email (cookie-authenticated: needs X-CSRFToken)",
-        request=serializers.MeSerializer,
-        responses={200: serializers.MeSerializer, 400: BAD_INPUT, 401: UNAUTHENTICATED, 403: CSRF_FAILED},
-        examples=[
-            OpenApiExample(
-                "edit", value={"first_name": "Ada", "email": "ada@example.com"}, request_only=True
-            ),
-            ME_EXAMPLE,
-        ],
-    )
+    @extend_schema(**schema.ME_PATCH)
     def patch(self, request):
         user = _db_user(request)
         data = serializers.MeSerializer(user, data=request.data, partial=True)
@@ -438,62 +264,15 @@ class MeView(APIView):
         return Response(self._body(request, user))
 
 
-class HealthView(APIView):
-    """Database and cache health for load balancers (anonymous)."""
+class JwksView(APIView):
+    """GET /.well-known/jwks.json: the public keys that verify access tokens."""
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
-    @extend_schema(
-        tags=["health"],
-        summary="Health for load balancers: database and cache",
-        responses={
-            200: serializers.HealthSerializer,
-            503: OpenApiResponse(
-                serializers.HealthErrorSerializer,
-                description="A dependency is down; the failing part says error",
-                examples=[
-                    OpenApiExample(
-                        "cache down",
-                        value={
-                            "status": "error",
-                            "database": "ok",
-                            "cache": "error",
-                            "detail": "Unavailable: cache",
-                            "code": "service_unavailable",
-                        },
-                    )
-                ],
-            ),
-        },
-        examples=[
-            OpenApiExample("ok", value={"status": "ok", "database": "ok", "cache": "ok"}, response_only=True)
-        ],
-    )
-    def get(self, request):
-        parts = {"database": _database_ok(), "cache": _cache_ok()}
-        body = {"status": "ok", **{name: "ok" if ok else "error" for name, ok in parts.items()}}
-        failing = [name for name, ok in parts.items() if not ok]
-        if not failing:
-            return Response(body, headers={"Cache-Control": "no-store"})
-        body.update(status="error", detail=f"Unavailable: {', '.join(failing)}", code="service_unavailable")
-        return Response(
-            body, status=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Cache-Control": "no-store"}
-        )
-
-
-def _database_ok() -> bool:
-    try:
-        with connections["default"].cursor() as cursor:
-            cursor.execute("SELECT 1")
-            return cursor.fetchone() == (1,)
-    except Exception:  # any driver error means "down" to a load balancer
-        return False
-
-
-def _cache_ok() -> bool:
-    try:
-        cache.set("health:probe", "1", 10)
-        return cache.get("health:probe") == "1"
-    except Exception:  # any client error means "down" to a load balancer
-        return False
+    @extend_schema(**schema.JWKS)
+    def get(self, request) -> Response:
+        response = Response(keyring.jwks_document())
+        # Public and cacheable: verifiers poll it (docs/jwt-keys.md, rotation).
+        patch_cache_control(response, public=True, max_age=jwk.JWKS_MAX_AGE)
+        return response

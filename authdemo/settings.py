@@ -13,10 +13,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from django.core.exceptions import ImproperlyConfigured
 
+from api import jwk
 from authdemo.varfiles import var_file_read_or_create
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -45,6 +44,7 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 INSTALLED_APPS = [
     "accounts",
     "api",
+    "compare",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -163,9 +163,9 @@ LOGIN_RATELIMIT_IP = env.str("LOGIN_RATELIMIT_IP", default="30/m")
 # 0: the client IP is REMOTE_ADDR and X-Forwarded-For is ignored (it is
 # client-controlled).
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
-RATELIMIT_IP_META_KEY = "accounts.ratelimit.client_ip"
+RATELIMIT_IP_META_KEY = "authdemo.http.client_ip"
 
-# --- Sessions (owned by the sessions work; docs/sessions.md) ----------------
+# --- Sessions (docs/sessions.md) --------------------------------------------
 # Rows live in accounts.Session (user, created, last activity, IP, user agent);
 # reads go through the cache (Redis in services mode), the database is the
 # source of truth, so flushing the cache loses no session.
@@ -241,7 +241,7 @@ SECURE_REDIRECT_EXEMPT = [r"^api/health/$"]
 if env.bool("DJANGO_BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-# --- JWT signing keys (api/keys.py, docs/jwt-keys.md) ----------------------
+# --- JWT signing keys (api/jwk.py, api/keyring.py, docs/jwt-keys.md) ------
 # Tokens are signed with an asymmetric key: verifiers (this app, other
 # services reading /.well-known/jwks.json) hold only public keys, and the one
 # accepted algorithm is fixed here, never taken from a token (RFC 8725 §2.1,
@@ -268,43 +268,26 @@ def _jwt_pem_from_env(name: str) -> str:
     return text.replace("\\n", "\n")
 
 
-def _jwt_private_key_generate() -> bytes:
-    key = (
-        rsa.generate_private_key(public_exponent=65537, key_size=3072)
-        if JWT_ALGORITHM == "RS256"
-        else ed25519.Ed25519PrivateKey.generate()
-    )
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-
-
-def _jwt_public_pem(private_pem: str) -> str:
-    key = serialization.load_pem_private_key(private_pem.encode(), password=None)
-    return key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode()
-
-
 # Production: JWT_PRIVATE_KEY or JWT_PRIVATE_KEY_FILE (PKCS#8 PEM, the signing
 # key) and JWT_EXTRA_PUBLIC_KEYS or JWT_EXTRA_PUBLIC_KEYS_FILE (concatenated
 # PEM public keys also accepted and published: the next key before it signs,
 # the previous ones until the refresh lifetime has passed). Without them the
 # key is generated once into var/jwt/, as in the embedded default.
 JWT_PRIVATE_KEY = _jwt_pem_from_env("JWT_PRIVATE_KEY")
-if JWT_PRIVATE_KEY:
-    JWT_KEYS_SOURCE = "environment"
-    JWT_EXTRA_PUBLIC_KEYS = _jwt_pem_from_env("JWT_EXTRA_PUBLIC_KEYS")
-else:
-    JWT_KEYS_SOURCE = "var"
-    JWT_PRIVATE_KEY = var_file_read_or_create(
-        JWT_KEYS_DIR / "signing_key.pem", factory=_jwt_private_key_generate
-    ).decode()
-    _jwt_next = JWT_KEYS_DIR / "next_signing_key.pem"
-    JWT_EXTRA_PUBLIC_KEYS = "".join(
-        ([_jwt_public_pem(_jwt_next.read_text())] if _jwt_next.exists() else [])
-        + [p.read_text() for p in sorted((JWT_KEYS_DIR / "previous").glob("*.pem"))]
-    )
+try:
+    if JWT_PRIVATE_KEY:
+        JWT_KEYS_SOURCE = "environment"
+        JWT_EXTRA_PUBLIC_KEYS = _jwt_pem_from_env("JWT_EXTRA_PUBLIC_KEYS")
+    else:
+        JWT_KEYS_SOURCE = "var"
+        JWT_PRIVATE_KEY = var_file_read_or_create(
+            jwk.key_files(JWT_KEYS_DIR).signing,
+            factory=lambda: jwk.private_key_generate(algorithm=JWT_ALGORITHM),
+        ).decode()
+        JWT_EXTRA_PUBLIC_KEYS = jwk.key_files_extra_public_pem(JWT_KEYS_DIR)
+    _jwt_public_key = jwk.public_key_pem(jwk.private_key_load(JWT_PRIVATE_KEY).public_key())
+except jwk.JwkError as exc:
+    raise ImproperlyConfigured(str(exc)) from exc
 
 # --- REST framework, SimpleJWT, OpenAPI -------------------------------------
 REST_FRAMEWORK = {
@@ -337,19 +320,19 @@ SIMPLE_JWT = {
     "USER_ID_CLAIM": "user_id",
     # JWT: the project's token classes (family claim, key ring backend).
     "AUTH_TOKEN_CLASSES": ("api.tokens.AccessToken",),
-    # Asymmetric keys from the "JWT signing keys" section; api.keys.token_backend()
+    # Asymmetric keys from the "JWT signing keys" section; api.keyring.token_backend()
     # adds the key ring (kid, previous keys) on top (RFC 8725 §3.1).
     "ALGORITHM": JWT_ALGORITHM,
     "SIGNING_KEY": JWT_PRIVATE_KEY,
-    "VERIFYING_KEY": _jwt_public_pem(JWT_PRIVATE_KEY),
+    "VERIFYING_KEY": _jwt_public_key,
 }
 
-# --- JWT transports and revocation (owned by the JWT work; docs/jwt.md) ------
+# --- JWT transports and revocation (docs/jwt.md) ----------------------------
 # Stateless mode: SimpleJWT's stateless user authentication, no user query and
 # no revocation check per request. Only for the benchmark's comparison: a
 # revoked, deactivated or deleted user's access token then works until it expires.
 JWT_STATELESS = env.bool("JWT_STATELESS", default=False)
-# Cookie transport (CONTRACT.md): both HttpOnly and SameSite=Lax; the refresh
+# Cookie transport (docs/contract.md): both HttpOnly and SameSite=Lax; the refresh
 # cookie only travels to the cookie endpoints; Secure outside DEBUG
 # (OWASP ASVS 5.0 V3.3.1, V3.3.2, V3.3.4).
 JWT_ACCESS_COOKIE = "access_token"

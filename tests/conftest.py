@@ -6,7 +6,7 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-PASSWORD = "correct horse battery staple"
+from tests.helpers import PASSWORD
 
 
 @pytest.fixture(autouse=True)

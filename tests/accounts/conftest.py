@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 
@@ -33,6 +34,6 @@ def login(client, password):
         data = {"username": user.get_username(), "password": password}
         if remember_me:
             data["remember_me"] = "on"
-        return (c or client).post("/accounts/login/", data, **extra)
+        return (c or client).post(reverse("accounts:login"), data, **extra)
 
     return do

@@ -1,5 +1,6 @@
 import pytest
 from django.test import Client
+from django.urls import reverse
 
 from accounts.models import Session
 
@@ -11,13 +12,14 @@ def alice_clients(user, password):
     clients = []
     for ua in ("Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0", "curl/8.0"):
         c = Client(HTTP_USER_AGENT=ua)
-        assert c.post("/accounts/login/", {"username": "alice", "password": password}).status_code == 302
+        response = c.post(reverse("accounts:login"), {"username": "alice", "password": password})
+        assert response.status_code == 302
         clients.append(c)
     return clients
 
 
 def _authenticated(client) -> bool:
-    return client.get("/accounts/profile/").status_code == 200
+    return client.get(reverse("accounts:profile")).status_code == 200
 
 
 def test_sessions_changelist_shows_columns_and_never_the_key(admin_client, alice_clients, user):

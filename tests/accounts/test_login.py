@@ -3,6 +3,7 @@ import re
 import pytest
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
+from django.urls import reverse
 
 from accounts.models import Session
 
@@ -12,7 +13,7 @@ GENERIC_ERROR = "Please enter a correct username and password"
 
 
 def test_login_page_renders_form_with_csrf(client):
-    response = client.get("/accounts/login/")
+    response = client.get(reverse("accounts:login"))
     assert response.status_code == 200
     body = response.content.decode()
     for name in ("username", "password", "remember_me", "csrfmiddlewaretoken"):
@@ -22,13 +23,13 @@ def test_login_page_renders_form_with_csrf(client):
 def test_login_success_redirects_to_profile_and_logs_in(client, user, login):
     response = login(user)
     assert response.status_code == 302
-    assert response["Location"] == "/accounts/profile/"
+    assert response["Location"] == reverse("accounts:profile")
     assert client.session[SESSION_KEY] == str(user.pk)
-    assert client.get("/accounts/profile/").status_code == 200
+    assert client.get(reverse("accounts:profile")).status_code == 200
 
 
 def test_username_is_case_insensitive(client, user, password):
-    response = client.post("/accounts/login/", {"username": "ALICE", "password": password})
+    response = client.post(reverse("accounts:login"), {"username": "ALICE", "password": password})
     assert response.status_code == 302
 
 
@@ -36,7 +37,7 @@ def test_next_redirect_is_followed_on_site(client, user, password):
     response = client.post(
         "/accounts/login/?next=/accounts/sessions/", {"username": "alice", "password": password}
     )
-    assert response["Location"] == "/accounts/sessions/"
+    assert response["Location"] == reverse("accounts:sessions")
 
 
 @pytest.mark.parametrize(
@@ -44,9 +45,11 @@ def test_next_redirect_is_followed_on_site(client, user, password):
     ["https://evil.example/", "//evil.example/", "http://evil.example/accounts/", "javascript:alert(1)"],
 )
 def test_next_redirect_refuses_off_site_urls(client, user, password, target):
-    response = client.post("/accounts/login/", {"username": "alice", "password": password, "next": target})
+    response = client.post(
+        reverse("accounts:login"), {"username": "alice", "password": password, "next": target}
+    )
     assert response.status_code == 302
-    assert response["Location"] == "/accounts/profile/"
+    assert response["Location"] == reverse("accounts:profile")
 
 
 def _errors(response):
@@ -54,8 +57,8 @@ def _errors(response):
 
 
 def test_unknown_user_and_wrong_password_get_the_same_response(client, user):
-    wrong = client.post("/accounts/login/", {"username": "alice", "password": "wrong-password"})
-    unknown = client.post("/accounts/login/", {"username": "nobody", "password": "wrong-password"})
+    wrong = client.post(reverse("accounts:login"), {"username": "alice", "password": "wrong-password"})
+    unknown = client.post(reverse("accounts:login"), {"username": "nobody", "password": "wrong-password"})
     assert wrong.status_code == unknown.status_code == 200
     assert _errors(wrong) == _errors(unknown)
     assert len(_errors(wrong)) == 1 and GENERIC_ERROR in _errors(wrong)[0]
@@ -68,10 +71,10 @@ def test_unknown_user_and_wrong_password_get_the_same_response(client, user):
 def test_inactive_user_with_right_password_gets_the_generic_error(client, user, password):
     user.is_active = False
     user.save()
-    response = client.post("/accounts/login/", {"username": "alice", "password": password})
+    response = client.post(reverse("accounts:login"), {"username": "alice", "password": password})
     assert response.status_code == 200
     assert _errors(response) == [
-        _errors(client.post("/accounts/login/", {"username": "x", "password": "y"}))[0]
+        _errors(client.post(reverse("accounts:login"), {"username": "x", "password": "y"}))[0]
     ]
     assert SESSION_KEY not in client.session
 
@@ -89,7 +92,7 @@ def test_inactive_user_with_right_password_gets_the_generic_error(client, user, 
     ],
 )
 def test_malformed_login_posts_get_200_with_errors(client, user, data):
-    response = client.post("/accounts/login/", data)
+    response = client.post(reverse("accounts:login"), data)
     assert response.status_code == 200
     assert response.context["form"].errors
     assert SESSION_KEY not in client.session
@@ -98,8 +101,9 @@ def test_malformed_login_posts_get_200_with_errors(client, user, data):
 def test_past_the_limit_even_the_right_password_gets_429(client, user, password, settings):
     settings.LOGIN_RATELIMIT_USERNAME = "3/15m"
     for _ in range(3):
-        assert client.post("/accounts/login/", {"username": "alice", "password": "bad"}).status_code == 200
-    response = client.post("/accounts/login/", {"username": " Alice", "password": password})
+        response = client.post(reverse("accounts:login"), {"username": "alice", "password": "bad"})
+        assert response.status_code == 200
+    response = client.post(reverse("accounts:login"), {"username": " Alice", "password": password})
     assert response.status_code == 429
     assert int(response["Retry-After"]) >= 1
     assert "Too many login attempts" in response.content.decode()
@@ -112,8 +116,8 @@ def test_locked_out_unknown_and_real_usernames_get_the_same_429(client, user, se
     responses = {}
     for name in ("alice", "ghost"):
         for _ in range(2):
-            client.post("/accounts/login/", {"username": name, "password": "bad"})
-        responses[name] = client.post("/accounts/login/", {"username": name, "password": "bad"})
+            client.post(reverse("accounts:login"), {"username": name, "password": "bad"})
+        responses[name] = client.post(reverse("accounts:login"), {"username": name, "password": "bad"})
     assert responses["alice"].status_code == responses["ghost"].status_code == 429
 
     # Only the countdown differs (each counter has its own window).
@@ -126,16 +130,16 @@ def test_locked_out_unknown_and_real_usernames_get_the_same_429(client, user, se
 def test_successful_login_refunds_its_count(client, user, password, settings):
     settings.LOGIN_RATELIMIT_USERNAME = "2/15m"
     for _ in range(4):
-        response = client.post("/accounts/login/", {"username": "alice", "password": password})
+        response = client.post(reverse("accounts:login"), {"username": "alice", "password": password})
         assert response.status_code == 302
-        client.post("/accounts/logout/")
+        client.post(reverse("accounts:logout"))
 
 
 def test_ip_limit_applies_across_usernames(client, user, settings):
     settings.LOGIN_RATELIMIT_IP = "3/m"
     for name in ("a", "b", "c"):
-        assert client.post("/accounts/login/", {"username": name, "password": "x"}).status_code == 200
-    assert client.post("/accounts/login/", {"username": "d", "password": "x"}).status_code == 429
+        assert client.post(reverse("accounts:login"), {"username": name, "password": "x"}).status_code == 200
+    assert client.post(reverse("accounts:login"), {"username": "d", "password": "x"}).status_code == 429
 
 
 def test_plain_login_cookie_ends_with_browser(client, user, login):

@@ -6,6 +6,7 @@ import pytest
 from django.conf import settings
 from django.core import mail
 from django.test import Client
+from django.urls import reverse
 
 from accounts.models import Session
 
@@ -21,7 +22,7 @@ def _client(user):
 
 
 def _authenticated(client) -> bool:
-    return client.get("/accounts/profile/").status_code == 200
+    return client.get(reverse("accounts:profile")).status_code == 200
 
 
 def test_password_change_keeps_current_session_and_ends_others(user, password, monkeypatch):
@@ -35,11 +36,11 @@ def test_password_change_keeps_current_session_and_ends_others(user, password, m
     me, other1, other2 = _client(user), _client(user), _client(user)
     old_key = me.cookies[settings.SESSION_COOKIE_NAME].value
     response = me.post(
-        "/accounts/password_change/",
+        reverse("accounts:password_change"),
         {"old_password": password, "new_password1": NEW, "new_password2": NEW},
     )
     assert response.status_code == 302
-    assert response["Location"] == "/accounts/password_change/done/"
+    assert response["Location"] == reverse("accounts:password_change_done")
     assert _authenticated(me)
     # Django cycles the key; the new key is the one row left.
     new_key = me.cookies[settings.SESSION_COOKIE_NAME].value
@@ -57,7 +58,7 @@ def test_password_change_errors_change_nothing(user, password):
         {"old_password": password, "new_password1": "123", "new_password2": "123"},
         {},
     ):
-        response = me.post("/accounts/password_change/", data)
+        response = me.post(reverse("accounts:password_change"), data)
         assert response.status_code == 200
         assert response.context["form"].errors
     user.refresh_from_db()
@@ -66,13 +67,13 @@ def test_password_change_errors_change_nothing(user, password):
 
 
 def test_password_change_requires_login(client):
-    response = client.get("/accounts/password_change/")
-    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+    response = client.get(reverse("accounts:password_change"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("accounts:login"))
 
 
 def _reset_link(client, email):
-    response = client.post("/accounts/password_reset/", {"email": email})
-    assert response.status_code == 302 and response["Location"] == "/accounts/password_reset/done/"
+    response = client.post(reverse("accounts:password_reset"), {"email": email})
+    assert response.status_code == 302 and response["Location"] == reverse("accounts:password_reset_done")
     assert len(mail.outbox) == 1
     return re.search(r"https?://[^/]+(/accounts/reset/\S+/)", mail.outbox[0].body).group(1)
 
@@ -82,15 +83,15 @@ def test_password_reset_completion_ends_every_session(client, user, password):
     link = _reset_link(client, "ALICE@example.com")
     form_url = client.get(link)["Location"]
     response = client.post(form_url, {"new_password1": NEW, "new_password2": NEW})
-    assert response.status_code == 302 and response["Location"] == "/accounts/reset/done/"
+    assert response.status_code == 302 and response["Location"] == reverse("accounts:password_reset_complete")
     assert not _authenticated(a) and not _authenticated(b)
     assert not Session.objects.filter(user=user).exists()
-    assert client.post("/accounts/login/", {"username": "alice", "password": NEW}).status_code == 302
+    assert client.post(reverse("accounts:login"), {"username": "alice", "password": NEW}).status_code == 302
 
 
 def test_password_reset_unknown_email_sends_nothing_and_looks_the_same(client, user):
-    response = client.post("/accounts/password_reset/", {"email": "nobody@example.com"})
-    assert response.status_code == 302 and response["Location"] == "/accounts/password_reset/done/"
+    response = client.post(reverse("accounts:password_reset"), {"email": "nobody@example.com"})
+    assert response.status_code == 302 and response["Location"] == reverse("accounts:password_reset_done")
     assert mail.outbox == []
 
 
@@ -98,7 +99,7 @@ def test_password_reset_bad_link_and_bad_form(client, user):
     response = client.get("/accounts/reset/MQ/not-a-token/")
     assert response.status_code == 200
     assert "invalid" in response.content.decode()
-    assert client.post("/accounts/password_reset/", {"email": "not-an-email"}).status_code == 200
+    assert client.post(reverse("accounts:password_reset"), {"email": "not-an-email"}).status_code == 200
 
 
 def test_password_reset_mismatched_passwords_show_errors(client, user, password):

@@ -1,21 +1,23 @@
 import pytest
+from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
 
 
 def test_profile_requires_login(client):
-    response = client.get("/accounts/profile/")
+    response = client.get(reverse("accounts:profile"))
     assert response.status_code == 302
     assert response["Location"] == "/accounts/login/?next=/accounts/profile/"
 
 
 def test_profile_shows_and_edits_names_and_email(client, user):
     client.force_login(user)
-    response = client.get("/accounts/profile/")
+    response = client.get(reverse("accounts:profile"))
     assert response.status_code == 200
     assert 'value="Alice"' in response.content.decode()
     response = client.post(
-        "/accounts/profile/", {"first_name": "Alicia", "last_name": "Liddell", "email": "alicia@example.com"}
+        reverse("accounts:profile"),
+        {"first_name": "Alicia", "last_name": "Liddell", "email": "alicia@example.com"},
     )
     assert response.status_code == 302
     user.refresh_from_db()
@@ -25,7 +27,7 @@ def test_profile_shows_and_edits_names_and_email(client, user):
 def test_profile_cannot_change_other_fields(client, user):
     client.force_login(user)
     client.post(
-        "/accounts/profile/",
+        reverse("accounts:profile"),
         {
             "first_name": "A",
             "last_name": "B",
@@ -45,7 +47,7 @@ def test_profile_cannot_change_other_fields(client, user):
 def test_profile_email_errors(client, user, user_factory, email, fragment):
     user_factory(username="bob", email="bob@example.com")
     client.force_login(user)
-    response = client.post("/accounts/profile/", {"first_name": "X", "last_name": "", "email": email})
+    response = client.post(reverse("accounts:profile"), {"first_name": "X", "last_name": "", "email": email})
     assert response.status_code == 200
     assert fragment in " ".join(response.context["form"].errors["email"])
     user.refresh_from_db()
@@ -55,6 +57,6 @@ def test_profile_email_errors(client, user, user_factory, email, fragment):
 def test_keeping_own_email_in_other_case_is_allowed(client, user):
     client.force_login(user)
     response = client.post(
-        "/accounts/profile/", {"first_name": "A", "last_name": "", "email": "ALICE@example.com"}
+        reverse("accounts:profile"), {"first_name": "A", "last_name": "", "email": "ALICE@example.com"}
     )
     assert response.status_code == 302

@@ -18,6 +18,7 @@ from http.cookies import SimpleCookie
 import pytest
 from django.contrib.auth.backends import ModelBackend
 
+from tests.api.helpers import COOKIE_LOGIN_URL, TOKEN_URL
 from tests.livehttp import json_request, parallel, send
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.live]
@@ -84,7 +85,7 @@ def test_parallel_wrong_json_logins_reach_password_check_at_most_limit_times(
     live_server, user, counting
 ):
     calls = [
-        (lambda: _json_login(live_server.url, "/api/auth/token/", "alice", "wrong password"))
+        (lambda: _json_login(live_server.url, TOKEN_URL, "alice", "wrong password"))
         for _ in range(PARALLEL)
     ]
     results = parallel(calls)
@@ -106,25 +107,25 @@ def test_parallel_wrong_logins_across_paths_share_one_counter(live_server, user,
             calls.append(lambda name=name: form_post(name, "wrong password"))
         elif i % 3 == 1:
             calls.append(
-                lambda name=name: _json_login(live_server.url, "/api/auth/token/", name, "wrong")
+                lambda name=name: _json_login(live_server.url, TOKEN_URL, name, "wrong")
             )
         else:
             calls.append(
-                lambda name=name: _json_login(live_server.url, "/api/auth/cookie/login/", name, "x")
+                lambda name=name: _json_login(live_server.url, COOKIE_LOGIN_URL, name, "x")
             )
     results = parallel(calls)
     assert len(results) == PARALLEL
     assert counting.calls <= LIMIT
     assert results.count(429) >= PARALLEL - LIMIT
     # The password is never checked past the limit, so the right one is refused too.
-    assert _json_login(live_server.url, "/api/auth/token/", "alice", "correct horse battery staple") == 429
+    assert _json_login(live_server.url, TOKEN_URL, "alice", "correct horse battery staple") == 429
     assert form_post("alice", "correct horse battery staple") == 429
 
 
 def test_locked_out_unknown_and_real_usernames_answer_alike(live_server, user, counting, password):
     for name in ("alice", "nobody-here"):
         for _ in range(LIMIT):
-            assert _json_login(live_server.url, "/api/auth/token/", name, "wrong") == 401
+            assert _json_login(live_server.url, TOKEN_URL, name, "wrong") == 401
     real = urllib.request.Request(
         f"{live_server.url}/api/auth/token/",
         data=json.dumps({"username": "alice", "password": password}).encode(),

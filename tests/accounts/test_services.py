@@ -4,10 +4,12 @@ import pytest
 from django.conf import settings
 from django.core.cache import caches
 from django.test import Client
+from django.urls import reverse
 
 from accounts import services
 from accounts.models import Session
 from accounts.sessions import REVOKED_KEY, SessionStore
+from tests.api.helpers import LOGOUT_ALL_URL, ME_URL
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +28,7 @@ def _key(client):
 
 
 def _authenticated(client) -> bool:
-    return client.get("/accounts/profile/").status_code == 200
+    return client.get(reverse("accounts:profile")).status_code == 200
 
 
 def _cached(key) -> bool:
@@ -123,10 +125,10 @@ def test_api_logout_all_with_a_session_ends_every_session(user):
     me, other = _logged_in_clients(user, 2)
     csrf = Client(enforce_csrf_checks=True)
     csrf.cookies = me.cookies
-    csrf.get("/accounts/login/")  # a csrftoken cookie
+    csrf.get(reverse("accounts:login"))  # a csrftoken cookie
     token = csrf.cookies["csrftoken"].value
     response = csrf.post(
-        "/api/auth/logout-all/", data="{}", content_type="application/json", HTTP_X_CSRFTOKEN=token
+        LOGOUT_ALL_URL, data="{}", content_type="application/json", HTTP_X_CSRFTOKEN=token
     )
     assert response.status_code == 204
     assert not Session.objects.filter(user=user).exists()
@@ -157,7 +159,7 @@ def _bearer_works(access: str) -> bool:
 
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
-    return client.get("/api/me/").status_code == 200
+    return client.get(ME_URL).status_code == 200
 
 
 def _token_pair(user) -> str:
@@ -211,7 +213,7 @@ def test_hash_upgrade_at_login_is_not_a_password_change(user, password, settings
     ]
     old_hash = user.password
     assert old_hash.startswith("md5$")
-    login = Client().post("/accounts/login/", {"username": user.username, "password": password})
+    login = Client().post(reverse("accounts:login"), {"username": user.username, "password": password})
     assert login.status_code == 302
     user.refresh_from_db()
     assert user.password.startswith("pbkdf2_sha256$")

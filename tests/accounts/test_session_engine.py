@@ -5,13 +5,14 @@ from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.core.cache import caches
 from django.core.management import call_command
+from django.urls import reverse
 
 from accounts.models import Session
 from accounts.sessions import SessionStore
 
 pytestmark = pytest.mark.django_db
 
-PROFILE = "/accounts/profile/"
+PROFILE = reverse("accounts:profile")
 
 
 def _authenticated(client) -> bool:
@@ -195,7 +196,7 @@ def test_session_cookie_with_nul_bytes_is_anonymous(client, raw):
     assert response.context["session_user"] is None
 
 
-@pytest.mark.parametrize("path", ["/", PROFILE, "/accounts/sessions/"])
+@pytest.mark.parametrize("path", ["/", PROFILE, reverse("accounts:sessions")])
 def test_session_pages_cost_one_query_plus_their_own(
     client, user, clock, django_assert_max_num_queries, path
 ):

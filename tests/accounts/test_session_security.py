@@ -7,6 +7,7 @@ import sys
 import pytest
 from django.conf import settings
 from django.test import Client
+from django.urls import reverse
 
 from accounts.models import Session
 
@@ -27,7 +28,7 @@ def test_session_key_changes_at_login_and_old_key_is_dead(client, user, password
     old_key = session.session_key
     assert Session.objects.filter(session_key=old_key).exists()
 
-    response = client.post("/accounts/login/", {"username": "alice", "password": password})
+    response = client.post(reverse("accounts:login"), {"username": "alice", "password": password})
     assert response.status_code == 302
     new_key = client.cookies[SESSION].value
     assert new_key != old_key
@@ -40,10 +41,10 @@ def test_session_key_changes_at_login_and_old_key_is_dead(client, user, password
 
 def test_csrf_token_rotates_at_login(user, password):
     client = Client(enforce_csrf_checks=True)
-    client.get("/accounts/login/")
+    client.get(reverse("accounts:login"))
     before = client.cookies["csrftoken"].value
     response = client.post(
-        "/accounts/login/",
+        reverse("accounts:login"),
         {"username": "alice", "password": password, "csrfmiddlewaretoken": before},
     )
     assert response.status_code == 302
@@ -59,17 +60,21 @@ def _csrf_client(user=None):
 
 FORMS = [
     # (path, needs_login, data)
-    ("/accounts/login/", False, {"username": "alice", "password": "x"}),
+    (reverse("accounts:login"), False, {"username": "alice", "password": "x"}),
     (
-        "/accounts/signup/",
+        reverse("accounts:signup"),
         False,
         {"username": "n", "email": "n@example.com", "password1": "x", "password2": "x"},
     ),
-    ("/accounts/password_reset/", False, {"email": "alice@example.com"}),
-    ("/accounts/logout/", True, {}),
-    ("/accounts/profile/", True, {"first_name": "A", "last_name": "B", "email": "alice@example.com"}),
-    ("/accounts/password_change/", True, {"old_password": "x", "new_password1": "y", "new_password2": "y"}),
-    ("/accounts/sessions/revoke-others/", True, {}),
+    (reverse("accounts:password_reset"), False, {"email": "alice@example.com"}),
+    (reverse("accounts:logout"), True, {}),
+    (reverse("accounts:profile"), True, {"first_name": "A", "last_name": "B", "email": "alice@example.com"}),
+    (
+        reverse("accounts:password_change"),
+        True,
+        {"old_password": "x", "new_password1": "y", "new_password2": "y"},
+    ),
+    (reverse("accounts:sessions_revoke_others"), True, {}),
 ]
 
 
@@ -77,7 +82,7 @@ FORMS = [
 @pytest.mark.parametrize("token", [None, "wrong", "a" * 64])
 def test_every_form_rejects_missing_or_wrong_csrf(user, path, needs_login, data, token):
     client = _csrf_client(user if needs_login else None)
-    client.get("/accounts/login/")  # obtain a csrftoken cookie
+    client.get(reverse("accounts:login"))  # obtain a csrftoken cookie
     if token is not None:
         data = {**data, "csrfmiddlewaretoken": token}
     sessions_before = Session.objects.count()
@@ -89,7 +94,7 @@ def test_every_form_rejects_missing_or_wrong_csrf(user, path, needs_login, data,
 def test_session_revoke_rejects_missing_csrf(user):
     client = _csrf_client(user)
     row = Session.objects.get(user=user)
-    assert client.post(f"/accounts/sessions/{row.public_id}/revoke/").status_code == 403
+    assert client.post(reverse("accounts:session_revoke", args=[row.public_id])).status_code == 403
     assert Session.objects.filter(pk=row.pk).exists()
 
 
@@ -110,10 +115,10 @@ def test_password_reset_confirm_rejects_missing_csrf(user, client):
 
 def test_forms_accept_the_right_csrf_token(user, password):
     client = Client(enforce_csrf_checks=True)
-    client.get("/accounts/login/")
+    client.get(reverse("accounts:login"))
     token = client.cookies["csrftoken"].value
     response = client.post(
-        "/accounts/login/", {"username": "alice", "password": password, "csrfmiddlewaretoken": token}
+        reverse("accounts:login"), {"username": "alice", "password": password, "csrfmiddlewaretoken": token}
     )
     assert response.status_code == 302
 
@@ -121,17 +126,17 @@ def test_forms_accept_the_right_csrf_token(user, password):
 def test_logout_replay_of_old_cookie_is_anonymous_and_row_is_gone(client, user, login):
     login(user)
     key = client.cookies[SESSION].value
-    assert client.post("/accounts/logout/").status_code == 302
+    assert client.post(reverse("accounts:logout")).status_code == 302
     assert not Session.objects.filter(session_key=key).exists()
     replay = Client()
     replay.cookies[SESSION] = key
     assert _anonymous(replay)
-    assert replay.get("/accounts/profile/").status_code == 302
+    assert replay.get(reverse("accounts:profile")).status_code == 302
 
 
 def test_get_logout_is_405_and_keeps_the_session(client, user):
     client.force_login(user)
-    assert client.get("/accounts/logout/").status_code == 405
+    assert client.get(reverse("accounts:logout")).status_code == 405
     assert not _anonymous(client)
 
 
@@ -139,8 +144,10 @@ def test_session_cookie_flags_with_secure_settings(user, password, settings):
     settings.SESSION_COOKIE_SECURE = True
     settings.CSRF_COOKIE_SECURE = True
     client = Client()
-    client.get("/accounts/login/", secure=True)
-    response = client.post("/accounts/login/", {"username": "alice", "password": password}, secure=True)
+    client.get(reverse("accounts:login"), secure=True)
+    response = client.post(
+        reverse("accounts:login"), {"username": "alice", "password": password}, secure=True
+    )
     session_cookie = response.cookies[SESSION]
     assert session_cookie["secure"] is True
     assert session_cookie["httponly"] is True

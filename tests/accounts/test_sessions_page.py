@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.conf import settings
 from django.test import Client
+from django.urls import reverse
 
 from accounts.models import Session
 
@@ -22,18 +23,19 @@ IPHONE = (
 
 def _login(user, password, ua, ip="198.51.100.1"):
     c = Client(HTTP_USER_AGENT=ua, REMOTE_ADDR=ip)
-    assert c.post("/accounts/login/", {"username": user.username, "password": password}).status_code == 302
+    response = c.post(reverse("accounts:login"), {"username": user.username, "password": password})
+    assert response.status_code == 302
     return c
 
 
 def _authenticated(client) -> bool:
-    return client.get("/accounts/profile/").status_code == 200
+    return client.get(reverse("accounts:profile")).status_code == 200
 
 
 def test_page_lists_sessions_with_current_marked_and_device_summary(user, password):
     mac = _login(user, password, CHROME_MAC, "198.51.100.1")
     _login(user, password, IPHONE, "198.51.100.2")
-    response = mac.get("/accounts/sessions/")
+    response = mac.get(reverse("accounts:sessions"))
     assert response.status_code == 200
     body = response.content.decode()
     assert "Chrome 120 on Mac OS X" in body
@@ -48,7 +50,7 @@ def test_page_lists_sessions_with_current_marked_and_device_summary(user, passwo
 
 
 def test_page_requires_login(client):
-    response = client.get("/accounts/sessions/")
+    response = client.get(reverse("accounts:sessions"))
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/?next=/accounts/sessions/")
 
@@ -57,8 +59,8 @@ def test_end_one_session(user, password):
     mac = _login(user, password, CHROME_MAC)
     phone = _login(user, password, IPHONE)
     phone_row = Session.objects.get(session_key=phone.cookies[settings.SESSION_COOKIE_NAME].value)
-    response = mac.post(f"/accounts/sessions/{phone_row.public_id}/revoke/")
-    assert response.status_code == 302 and response["Location"] == "/accounts/sessions/"
+    response = mac.post(reverse("accounts:session_revoke", args=[phone_row.public_id]))
+    assert response.status_code == 302 and response["Location"] == reverse("accounts:sessions")
     assert not _authenticated(phone)
     assert _authenticated(mac)
 
@@ -66,7 +68,7 @@ def test_end_one_session(user, password):
 def test_end_current_session_logs_out(user, password):
     mac = _login(user, password, CHROME_MAC)
     row = Session.objects.get(session_key=mac.cookies[settings.SESSION_COOKIE_NAME].value)
-    mac.post(f"/accounts/sessions/{row.public_id}/revoke/")
+    mac.post(reverse("accounts:session_revoke", args=[row.public_id]))
     assert not _authenticated(mac)
     assert not Session.objects.filter(pk=row.pk).exists()
 
@@ -88,8 +90,8 @@ def test_another_users_session_id_is_404_and_nothing_changes(user, user_factory,
 def test_revoke_by_get_is_405(user, password):
     c = _login(user, password, CHROME_MAC)
     row = Session.objects.get(user=user)
-    assert c.get(f"/accounts/sessions/{row.public_id}/revoke/").status_code == 405
-    assert c.get("/accounts/sessions/revoke-others/").status_code == 405
+    assert c.get(reverse("accounts:session_revoke", args=[row.public_id])).status_code == 405
+    assert c.get(reverse("accounts:sessions_revoke_others")).status_code == 405
     assert Session.objects.filter(pk=row.pk).exists()
 
 
@@ -97,7 +99,7 @@ def test_end_all_other_sessions(user, user_factory, password):
     keep = _login(user, password, CHROME_MAC)
     others = [_login(user, password, IPHONE) for _ in range(3)]
     bob = _login(user_factory(username="bob"), password, IPHONE)
-    response = keep.post("/accounts/sessions/revoke-others/", follow=True)
+    response = keep.post(reverse("accounts:sessions_revoke_others"), follow=True)
     assert "Ended 3 other sessions." in response.content.decode()
     assert _authenticated(keep) and _authenticated(bob)
     assert not any(_authenticated(c) for c in others)
@@ -107,8 +109,8 @@ def test_end_all_other_sessions(user, user_factory, password):
 def test_anonymous_revoke_redirects_to_login(client, user, password):
     _login(user, password, CHROME_MAC)
     row = Session.objects.get(user=user)
-    response = client.post(f"/accounts/sessions/{row.public_id}/revoke/")
-    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+    response = client.post(reverse("accounts:session_revoke", args=[row.public_id]))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("accounts:login"))
     assert Session.objects.filter(pk=row.pk).exists()
 
 
@@ -122,7 +124,7 @@ def test_anonymous_revoke_redirects_to_login(client, user, password):
     ],
 )
 def test_device_summary_handles_odd_user_agents(ua, expected):
-    from accounts.templatetags.session_display import device_summary
+    from accounts.devices import device_summary
 
     assert device_summary(ua) == expected
 
@@ -130,7 +132,7 @@ def test_device_summary_handles_odd_user_agents(ua, expected):
 def test_page_shows_idle_and_absolute_expiry(user, password, clock):
     c = _login(user, password, CHROME_MAC)
     row = Session.objects.get(user=user)
-    body = c.get("/accounts/sessions/").content.decode()
+    body = c.get(reverse("accounts:sessions")).content.decode()
     assert row.expire_date.strftime("%Y-%m-%d %H:%M") in body
     absolute = row.created_at + timedelta(seconds=settings.SESSION_ABSOLUTE_LIFETIME)
     assert row.absolute_expiry == absolute

@@ -1,5 +1,6 @@
 import pytest
 from django.contrib.auth import SESSION_KEY, get_user_model
+from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
 
@@ -12,9 +13,9 @@ GOOD = {
 
 
 def test_signup_creates_user_logs_in_and_redirects(client):
-    response = client.post("/accounts/signup/", GOOD)
+    response = client.post(reverse("accounts:signup"), GOOD)
     assert response.status_code == 302
-    assert response["Location"] == "/accounts/profile/"
+    assert response["Location"] == reverse("accounts:profile")
     user = get_user_model().objects.get(username="newbie")
     assert user.email == "newbie@example.com"
     assert client.session[SESSION_KEY] == str(user.pk)
@@ -23,17 +24,17 @@ def test_signup_creates_user_logs_in_and_redirects(client):
 
 def test_signup_honours_safe_next_only(client):
     response = client.post("/accounts/signup/?next=/accounts/sessions/", GOOD)
-    assert response["Location"] == "/accounts/sessions/"
-    client.post("/accounts/logout/")
+    assert response["Location"] == reverse("accounts:sessions")
+    client.post(reverse("accounts:logout"))
     response = client.post(
-        "/accounts/signup/",
+        reverse("accounts:signup"),
         {**GOOD, "username": "two", "email": "two@example.com", "next": "https://evil.example/"},
     )
-    assert response["Location"] == "/accounts/profile/"
+    assert response["Location"] == reverse("accounts:profile")
 
 
 def test_signup_form_has_the_contract_fields(client):
-    body = client.get("/accounts/signup/").content.decode()
+    body = client.get(reverse("accounts:signup")).content.decode()
     for name in ("username", "email", "password1", "password2", "csrfmiddlewaretoken"):
         assert f'name="{name}"' in body
 
@@ -53,7 +54,7 @@ def test_signup_form_has_the_contract_fields(client):
 )
 def test_signup_errors_are_shown_and_nothing_is_created(client, user, changes, field, fragment):
     count = get_user_model().objects.count()
-    response = client.post("/accounts/signup/", {**GOOD, **changes})
+    response = client.post(reverse("accounts:signup"), {**GOOD, **changes})
     assert response.status_code == 200
     errors = " ".join(response.context["form"].errors.get(field, []))
     assert fragment in errors
@@ -63,5 +64,5 @@ def test_signup_errors_are_shown_and_nothing_is_created(client, user, changes, f
 
 
 def test_email_taken_error_has_a_code(client, user):
-    response = client.post("/accounts/signup/", {**GOOD, "email": "Alice@Example.com"})
+    response = client.post(reverse("accounts:signup"), {**GOOD, "email": "Alice@Example.com"})
     assert response.context["form"].has_error("email", code="email_taken")

@@ -5,27 +5,7 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-TOKEN_URL = "/api/auth/token/"
-REFRESH_URL = "/api/auth/token/refresh/"
-VERIFY_URL = "/api/auth/token/verify/"
-REVOKE_URL = "/api/auth/token/revoke/"
-COOKIE_LOGIN_URL = "/api/auth/cookie/login/"
-COOKIE_REFRESH_URL = "/api/auth/cookie/refresh/"
-COOKIE_LOGOUT_URL = "/api/auth/cookie/logout/"
-LOGOUT_ALL_URL = "/api/auth/logout-all/"
-ME_URL = "/api/me/"
-
-
-def assert_error(response, status: int, code: str | None = None) -> dict:
-    """Assert a JSON error body with detail and code (and the given status and code)."""
-    assert response.status_code == status, (response.status_code, response.content)
-    assert response["Content-Type"].startswith("application/json")
-    body = response.json()
-    assert isinstance(body.get("detail"), str) and body["detail"]
-    assert isinstance(body.get("code"), str) and body["code"]
-    if code is not None:
-        assert body["code"] == code, body
-    return body
+from tests.api.helpers import COOKIE_LOGIN_URL, TOKEN_URL
 
 
 @pytest.fixture
@@ -67,7 +47,3 @@ def cookie_login(password):
         return client
 
     return do
-
-
-def csrf_header(client) -> dict:
-    return {"HTTP_X_CSRFTOKEN": client.cookies["csrftoken"].value}

@@ -12,7 +12,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 
 from api.models import TokenFamily
 from api.tokens import RefreshToken
-from tests.api.conftest import ME_URL, REFRESH_URL, assert_error
+from tests.api.helpers import ME_URL, REFRESH_URL, assert_error
 
 pytestmark = pytest.mark.django_db
 

@@ -24,7 +24,8 @@ from rest_framework_simplejwt import tokens as simplejwt_tokens
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
 
-from api import keys
+from api import jwk, keyring
+from tests.api.helpers import ME_URL, REFRESH_URL, TOKEN_URL, VERIFY_URL
 
 pytestmark = pytest.mark.django_db
 
@@ -56,12 +57,12 @@ def compact(header: dict, payload: dict, sign: Callable[[bytes], bytes] | None) 
 
 def ring_sign(signing_input: bytes) -> bytes:
     """Sign with the project's real signing key (for claim attacks that need a valid signature)."""
-    return keys.key_ring().signing_key.sign(signing_input)
+    return keyring.key_ring().signing_key.sign(signing_input)
 
 
 ATTACKER_KEY = ed25519.Ed25519PrivateKey.generate()
-ATTACKER_JWK = keys.public_key_jwk(ATTACKER_KEY.public_key())
-ATTACKER_KID = keys.public_key_kid(ATTACKER_KEY.public_key())
+ATTACKER_JWK = jwk.public_key_jwk(ATTACKER_KEY.public_key())
+ATTACKER_KID = jwk.public_key_kid(ATTACKER_KEY.public_key())
 
 
 def attacker_sign(signing_input: bytes) -> bytes:
@@ -107,7 +108,7 @@ def tampered_claims(token: str) -> str:
 
 
 def _public_pem() -> bytes:
-    return keys.public_key_pem(keys.key_ring().signing_key.public_key()).encode()
+    return jwk.public_key_pem(keyring.key_ring().signing_key.public_key()).encode()
 
 
 def hs256_with_public_pem(token: str) -> str:
@@ -122,7 +123,7 @@ def hs256_with_public_pem(token: str) -> str:
 
 def hs256_with_public_jwk_x(token: str) -> str:
     header, payload, _ = parts(token)
-    x = keys.public_key_jwk(keys.key_ring().signing_key.public_key())["x"]
+    x = jwk.public_key_jwk(keyring.key_ring().signing_key.public_key())["x"]
     return compact(
         {**header, "alg": "HS256"},
         payload,
@@ -241,31 +242,31 @@ ATTACKS: dict[str, Callable[[str], str]] = {
 @pytest.fixture
 def pair(api_client, user, password) -> dict[str, str]:
     response = api_client.post(
-        "/api/auth/token/", {"username": user.username, "password": password}, format="json"
+        TOKEN_URL, {"username": user.username, "password": password}, format="json"
     )
     assert response.status_code == 200, response.content
     return response.json()
 
 
 def me(client, token: str):
-    return client.get("/api/me/", HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client.get(ME_URL, HTTP_AUTHORIZATION=f"Bearer {token}")
 
 
 def me_cookie(client, token: str):
     """The same token in the HttpOnly ``access_token`` cookie (a GET needs no CSRF token)."""
     client.cookies["access_token"] = token
     try:
-        return client.get("/api/me/")
+        return client.get(ME_URL)
     finally:
         del client.cookies["access_token"]
 
 
 def verify(client, token: str):
-    return client.post("/api/auth/token/verify/", {"token": token}, format="json")
+    return client.post(VERIFY_URL, {"token": token}, format="json")
 
 
 def refresh(client, token: str):
-    return client.post("/api/auth/token/refresh/", {"refresh": token}, format="json")
+    return client.post(REFRESH_URL, {"refresh": token}, format="json")
 
 
 # (endpoint, which genuine token it takes)
@@ -366,13 +367,13 @@ def clock(monkeypatch):
 
 
 def _leeway() -> timedelta:
-    return keys.token_backend().get_leeway()
+    return keyring.token_backend().get_leeway()
 
 
 def test_access_token_expires_after_lifetime_plus_small_leeway(api_client, user, password, clock):
     clock.set(clock.start)
     response = api_client.post(
-        "/api/auth/token/", {"username": user.username, "password": password}, format="json"
+        TOKEN_URL, {"username": user.username, "password": password}, format="json"
     )
     access = response.json()["access"]
     exp = clock.start + api_settings.ACCESS_TOKEN_LIFETIME
@@ -392,7 +393,7 @@ def test_access_token_expires_after_lifetime_plus_small_leeway(api_client, user,
 def test_refresh_token_expires(api_client, user, password, clock):
     clock.set(clock.start)
     response = api_client.post(
-        "/api/auth/token/", {"username": user.username, "password": password}, format="json"
+        TOKEN_URL, {"username": user.username, "password": password}, format="json"
     )
     clock.set(clock.start + api_settings.REFRESH_TOKEN_LIFETIME + _leeway() + timedelta(seconds=2))
     assert_refused(refresh(api_client, response.json()["refresh"]))
@@ -402,7 +403,7 @@ def test_token_issued_in_the_future_is_not_yet_valid(api_client, user, password,
     # Minted by a server whose clock runs an hour ahead: iat (and exp) lie in our future.
     clock.set(clock.start + timedelta(hours=1))
     response = api_client.post(
-        "/api/auth/token/", {"username": user.username, "password": password}, format="json"
+        TOKEN_URL, {"username": user.username, "password": password}, format="json"
     )
     future_pair = response.json()
     clock.set(clock.start)
@@ -441,7 +442,7 @@ def test_not_before_is_honoured_with_the_leeway(api_client, pair, clock):
     ],
 )
 def test_malformed_authorization_headers_get_401_json(api_client, authorization):
-    assert_refused(api_client.get("/api/me/", HTTP_AUTHORIZATION=authorization))
+    assert_refused(api_client.get(ME_URL, HTTP_AUTHORIZATION=authorization))
 
 
 def test_lowercase_bearer_scheme_is_refused(api_client, pair):
@@ -451,9 +452,9 @@ def test_lowercase_bearer_scheme_is_refused(api_client, pair):
     spelling, documented in docs/jwt-keys.md. What matters here: never a 5xx,
     never authenticated by accident.
     """
-    response = api_client.get("/api/me/", HTTP_AUTHORIZATION=f"bearer {pair['access']}")
+    response = api_client.get(ME_URL, HTTP_AUTHORIZATION=f"bearer {pair['access']}")
     assert_refused(response)
-    assert api_client.get("/api/me/", HTTP_AUTHORIZATION=f"Bearer {pair['access']}").status_code == 200
+    assert api_client.get(ME_URL, HTTP_AUTHORIZATION=f"Bearer {pair['access']}").status_code == 200
 
 
 @pytest.mark.parametrize("target", ["verify", "refresh"])
@@ -465,4 +466,4 @@ def test_empty_token_in_the_body_is_a_400_json(api_client, target):
 
 
 def test_no_authorization_header_is_401_json(api_client):
-    assert_refused(api_client.get("/api/me/"))
+    assert_refused(api_client.get(ME_URL))

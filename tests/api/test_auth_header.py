@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from tests.api.conftest import ME_URL, assert_error
+from tests.api.helpers import ME_URL, assert_error
 
 pytestmark = pytest.mark.django_db
 

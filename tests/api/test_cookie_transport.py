@@ -6,10 +6,11 @@ import pytest
 from rest_framework.test import APIClient
 
 from api.tokens import AccessToken, RefreshToken
-from tests.api.conftest import (
+from tests.api.helpers import (
     COOKIE_LOGIN_URL,
     COOKIE_LOGOUT_URL,
     COOKIE_REFRESH_URL,
+    LOGOUT_ALL_URL,
     ME_URL,
     REFRESH_URL,
     assert_error,
@@ -145,7 +146,11 @@ def test_cookie_refresh_without_cookie_is_401(user):
 def test_cookie_refresh_with_garbage_cookie_is_401(user, cookie_login):
     client = cookie_login(user)
     client.cookies["refresh_token"] = "garbage"
-    assert_error(client.post(COOKIE_REFRESH_URL, **csrf_header(client)), 401, "token_not_valid")
+    response = client.post(COOKIE_REFRESH_URL, **csrf_header(client))
+    assert_error(response, 401, "token_not_valid")
+    # The shared 401 (with its WWW-Authenticate), and the dead cookies cleared.
+    assert response["WWW-Authenticate"].startswith("Bearer")
+    assert response.cookies["access_token"].value == "" and response.cookies["refresh_token"].value == ""
 
 
 def test_logout_needs_csrf_clears_cookies_and_revokes_both(user, cookie_login, api_client):
@@ -179,7 +184,7 @@ def test_bearer_needs_no_csrf(user, obtain):
     assert response.json()["auth"] == "jwt-bearer"
 
 
-@pytest.mark.parametrize("url", [COOKIE_REFRESH_URL, COOKIE_LOGOUT_URL, "/api/auth/logout-all/"])
+@pytest.mark.parametrize("url", [COOKIE_REFRESH_URL, COOKIE_LOGOUT_URL, LOGOUT_ALL_URL])
 def test_bodyless_endpoints_refuse_malformed_bodies(user, cookie_login, url):
     client = cookie_login(user)
     assert_error(

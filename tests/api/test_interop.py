@@ -8,18 +8,20 @@ import time
 import pytest
 from jwcrypto import jwk, jws, jwt
 
+from tests.api.helpers import JWKS_URL, TOKEN_URL
+
 pytestmark = pytest.mark.django_db
 
 
 def _jwks(client) -> jwk.JWKSet:
-    response = client.get("/.well-known/jwks.json")
+    response = client.get(JWKS_URL)
     assert response.status_code == 200
     return jwk.JWKSet.from_json(response.content)
 
 
 def _issued_access_token(api_client, user, password) -> str:
     response = api_client.post(
-        "/api/auth/token/", {"username": user.username, "password": password}, format="json"
+        TOKEN_URL, {"username": user.username, "password": password}, format="json"
     )
     assert response.status_code == 200, response.content
     return response.json()["access"]

@@ -18,7 +18,8 @@ from rest_framework_simplejwt.exceptions import TokenBackendError, TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import AccessToken
 
-from api import keys
+from api import jwk, keyring
+from tests.api.helpers import ME_URL, REFRESH_URL, TOKEN_URL
 
 
 def _private_pem(key) -> str:
@@ -34,14 +35,14 @@ def _ring_settings(settings, private_key, *, extra=(), algorithm="EdDSA"):
         "ALGORITHM": algorithm,
         "SIGNING_KEY": _private_pem(private_key),
     }
-    settings.JWT_EXTRA_PUBLIC_KEYS = "".join(keys.public_key_pem(k.public_key()) for k in extra)
+    settings.JWT_EXTRA_PUBLIC_KEYS = "".join(jwk.public_key_pem(k.public_key()) for k in extra)
 
 
 class KeyedAccessToken(AccessToken):
     """SimpleJWT's access token on the project's backend (as api.tokens does)."""
 
     def get_token_backend(self):
-        return keys.token_backend()
+        return keyring.token_backend()
 
 
 def _claims(**overrides):
@@ -54,7 +55,7 @@ def _claims(**overrides):
 
 def test_thumbprint_matches_rfc_7638_example():
     # RFC 7638 §3.1: the example RSA key and its thumbprint.
-    jwk = {
+    rfc_jwk = {
         "kty": "RSA",
         "n": (
             "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECP"
@@ -66,15 +67,15 @@ def test_thumbprint_matches_rfc_7638_example():
         "alg": "RS256",
         "kid": "2011-04-29",
     }
-    assert keys.jwk_thumbprint(jwk) == "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+    assert jwk.jwk_thumbprint(rfc_jwk) == "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
 
 
 def test_thumbprint_matches_rfc_8037_ed25519_example():
     # RFC 8037 Appendix A.2/A.3: the Ed25519 public key and its thumbprint.
     x = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"
     public = ed25519.Ed25519PublicKey.from_public_bytes(jwt.utils.base64url_decode(x))
-    assert keys.public_key_jwk(public) == {"kty": "OKP", "crv": "Ed25519", "x": x}
-    assert keys.public_key_kid(public) == "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"
+    assert jwk.public_key_jwk(public) == {"kty": "OKP", "crv": "Ed25519", "x": x}
+    assert jwk.public_key_kid(public) == "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"
 
 
 # --- Signing ----------------------------------------------------------------
@@ -83,14 +84,14 @@ def test_thumbprint_matches_rfc_8037_ed25519_example():
 def test_every_token_carries_the_signing_kid_and_the_configured_algorithm():
     token = str(KeyedAccessToken())
     header = jwt.get_unverified_header(token)
-    ring = keys.key_ring()
+    ring = keyring.key_ring()
     assert header == {"alg": "EdDSA", "kid": ring.signing_kid, "typ": "JWT"}
-    assert ring.signing_kid == keys.public_key_kid(ring.signing_key.public_key())
+    assert ring.signing_kid == jwk.public_key_kid(ring.signing_key.public_key())
 
 
 def test_token_carries_iss_aud_jti_iat_and_verifies():
     token = KeyedAccessToken()
-    payload = keys.token_backend().decode(str(token))
+    payload = keyring.token_backend().decode(str(token))
     assert payload["iss"] == api_settings.ISSUER == "authdemo"
     assert payload["aud"] == api_settings.AUDIENCE == "authdemo-api"
     assert payload["jti"] and payload["iat"] <= payload["exp"]
@@ -98,26 +99,26 @@ def test_token_carries_iss_aud_jti_iat_and_verifies():
 
 
 def test_leeway_is_small():
-    assert timedelta(0) < keys.token_backend().get_leeway() <= timedelta(seconds=30)
+    assert timedelta(0) < keyring.token_backend().get_leeway() <= timedelta(seconds=30)
 
 
 @pytest.mark.parametrize("missing", ["exp", "iat", "jti"])
 def test_a_token_without_a_required_claim_is_refused(missing):
     claims = _claims()
     del claims[missing]
-    token = keys.token_backend().encode(claims)
+    token = keyring.token_backend().encode(claims)
     with pytest.raises(TokenBackendError):
-        keys.token_backend().decode(token)
+        keyring.token_backend().decode(token)
 
 
 def test_a_token_without_iss_or_aud_is_refused():
-    ring = keys.key_ring()
+    ring = keyring.key_ring()
     for drop in ("iss", "aud"):
         claims = {**_claims(), "iss": "authdemo", "aud": "authdemo-api"}
         del claims[drop]
         token = jwt.encode(claims, ring.signing_key, algorithm="EdDSA", headers={"kid": ring.signing_kid})
         with pytest.raises(TokenBackendError):
-            keys.token_backend().decode(token)
+            keyring.token_backend().decode(token)
 
 
 # --- Key ring: previous keys, unknown kid, rebuild on settings change ------
@@ -130,7 +131,7 @@ def test_rotation_logs_nobody_out_and_retirement_does(settings):
 
     _ring_settings(settings, new, extra=[old])
     new_token = str(KeyedAccessToken())
-    assert jwt.get_unverified_header(new_token)["kid"] == keys.public_key_kid(new.public_key())
+    assert jwt.get_unverified_header(new_token)["kid"] == jwk.public_key_kid(new.public_key())
     # Both verify: the old token through the previous key of the ring.
     assert KeyedAccessToken(old_token)["jti"]
     assert KeyedAccessToken(new_token)["jti"]
@@ -142,18 +143,18 @@ def test_rotation_logs_nobody_out_and_retirement_does(settings):
 
 
 def test_token_backend_is_cached_and_rebuilt_when_settings_change():
-    first = keys.token_backend()
-    assert keys.token_backend() is first
+    first = keyring.token_backend()
+    assert keyring.token_backend() is first
     other = ed25519.Ed25519PrivateKey.generate()
-    with override_settings(JWT_EXTRA_PUBLIC_KEYS=keys.public_key_pem(other.public_key())):
-        rebuilt = keys.token_backend()
+    with override_settings(JWT_EXTRA_PUBLIC_KEYS=jwk.public_key_pem(other.public_key())):
+        rebuilt = keyring.token_backend()
         assert rebuilt is not first
-        assert keys.public_key_kid(other.public_key()) in rebuilt.key_ring.verifying_keys
-    assert keys.public_key_kid(other.public_key()) not in keys.token_backend().key_ring.verifying_keys
+        assert jwk.public_key_kid(other.public_key()) in rebuilt.key_ring.verifying_keys
+    assert jwk.public_key_kid(other.public_key()) not in keyring.token_backend().key_ring.verifying_keys
 
 
 def test_unknown_kid_is_refused_even_with_a_valid_signature_by_a_ring_key():
-    ring = keys.key_ring()
+    ring = keyring.key_ring()
     token = jwt.encode(
         {**_claims(), "iss": "authdemo", "aud": "authdemo-api"},
         ring.signing_key,
@@ -161,12 +162,12 @@ def test_unknown_kid_is_refused_even_with_a_valid_signature_by_a_ring_key():
         headers={"kid": "not-a-known-kid"},
     )
     with pytest.raises(TokenBackendError):
-        keys.token_backend().decode(token)
+        keyring.token_backend().decode(token)
 
 
 @pytest.mark.parametrize("kid", [None, 7, ["x"], {"a": 1}, ""])
 def test_missing_or_non_string_kid_is_refused(kid):
-    ring = keys.key_ring()
+    ring = keyring.key_ring()
     header = {"alg": "EdDSA", "typ": "JWT"} if kid is None else {"alg": "EdDSA", "kid": kid}
     # Signed by hand: PyJWT refuses to encode a non-string kid.
     signing_input = b".".join(
@@ -175,7 +176,7 @@ def test_missing_or_non_string_kid_is_refused(kid):
     )
     token = (signing_input + b"." + jwt.utils.base64url_encode(ring.signing_key.sign(signing_input))).decode()
     with pytest.raises(TokenBackendError):
-        keys.token_backend().decode(token)
+        keyring.token_backend().decode(token)
 
 
 def test_rs256_ring_signs_and_verifies(settings):
@@ -184,7 +185,7 @@ def test_rs256_ring_signs_and_verifies(settings):
     token = str(KeyedAccessToken())
     assert jwt.get_unverified_header(token)["alg"] == "RS256"
     assert KeyedAccessToken(token)["token_type"] == "access"
-    jwks = keys.jwks_document()
+    jwks = keyring.jwks_document()
     assert jwks["keys"][0]["kty"] == "RSA" and jwks["keys"][0]["alg"] == "RS256"
 
 
@@ -192,7 +193,7 @@ def test_rs256_ring_signs_and_verifies(settings):
 def test_symmetric_and_unlisted_algorithms_are_refused_at_configuration(settings, algorithm):
     _ring_settings(settings, ed25519.Ed25519PrivateKey.generate(), algorithm=algorithm)
     with pytest.raises(ImproperlyConfigured):
-        keys.token_backend()
+        keyring.token_backend()
 
 
 def test_key_type_must_match_the_algorithm(settings):
@@ -200,11 +201,11 @@ def test_key_type_must_match_the_algorithm(settings):
         settings, rsa.generate_private_key(public_exponent=65537, key_size=2048), algorithm="EdDSA"
     )
     with pytest.raises(ImproperlyConfigured, match="Ed25519"):
-        keys.token_backend()
+        keyring.token_backend()
     ed = ed25519.Ed25519PrivateKey.generate()
     _ring_settings(settings, ed, extra=[rsa.generate_private_key(public_exponent=65537, key_size=2048)])
     with pytest.raises(ImproperlyConfigured):
-        keys.token_backend()
+        keyring.token_backend()
 
 
 def test_short_rsa_keys_are_refused(settings):
@@ -212,25 +213,25 @@ def test_short_rsa_keys_are_refused(settings):
         settings, rsa.generate_private_key(public_exponent=65537, key_size=1024), algorithm="RS256"
     )
     with pytest.raises(ImproperlyConfigured, match="2048"):
-        keys.token_backend()
+        keyring.token_backend()
 
 
 def test_unreadable_signing_key_is_a_configuration_error(settings):
     settings.SIMPLE_JWT = {**settings.SIMPLE_JWT, "SIGNING_KEY": "not a pem"}
     with pytest.raises(ImproperlyConfigured):
-        keys.token_backend()
+        keyring.token_backend()
 
 
 def test_public_keys_load_reads_a_bundle_and_ignores_text_around_blocks():
     a, b = ed25519.Ed25519PrivateKey.generate(), ed25519.Ed25519PrivateKey.generate()
-    pem_a, pem_b = keys.public_key_pem(a.public_key()), keys.public_key_pem(b.public_key())
+    pem_a, pem_b = jwk.public_key_pem(a.public_key()), jwk.public_key_pem(b.public_key())
     bundle = f"# retired 2026-01-01\n{pem_a}\nnotes\n{pem_b}"
-    loaded = keys.public_keys_load(pem_bundle=bundle)
-    assert [keys.public_key_kid(k) for k in loaded] == [
-        keys.public_key_kid(a.public_key()),
-        keys.public_key_kid(b.public_key()),
+    loaded = jwk.public_keys_load(pem_bundle=bundle)
+    assert [jwk.public_key_kid(k) for k in loaded] == [
+        jwk.public_key_kid(a.public_key()),
+        jwk.public_key_kid(b.public_key()),
     ]
-    assert keys.public_keys_load(pem_bundle="") == []
+    assert jwk.public_keys_load(pem_bundle="") == []
 
 
 # --- Settings: keys from the environment -------------------------------------
@@ -265,15 +266,10 @@ def _run(*args) -> str:
 
 def _ring_from_dir(keys_dir):
     """Return the ring that settings.py builds from ``keys_dir`` at the next start."""
-    extra = []
-    if (keys_dir / "next_signing_key.pem").exists():
-        nxt = serialization.load_pem_private_key((keys_dir / "next_signing_key.pem").read_bytes(), None)
-        extra.append(keys.public_key_pem(nxt.public_key()))
-    extra += [p.read_text() for p in sorted((keys_dir / "previous").glob("*.pem"))]
-    return keys.KeyRing.from_pem(
+    return keyring.KeyRing.from_pem(
         algorithm="EdDSA",
-        private_pem=(keys_dir / "signing_key.pem").read_text(),
-        extra_public_pem="".join(extra),
+        private_pem=jwk.key_files(keys_dir).signing.read_text(),
+        extra_public_pem=jwk.key_files_extra_public_pem(keys_dir),
     )
 
 
@@ -320,15 +316,15 @@ def test_staged_rotation_publishes_first_then_signs(settings, tmp_path):
 def test_rotation_retires_previous_keys_after_the_refresh_lifetime(tmp_path):
     keys_dir = tmp_path / "jwt"
     t0 = datetime(2026, 1, 1, tzinfo=UTC)
-    first = keys.signing_key_rotate(
+    first = jwk.signing_key_rotate(
         keys_dir=keys_dir, algorithm="EdDSA", retire_after=timedelta(days=1), now=t0
     )
     assert first.old_kid is None  # no key yet: the first one is created
-    second = keys.signing_key_rotate(
+    second = jwk.signing_key_rotate(
         keys_dir=keys_dir, algorithm="EdDSA", retire_after=timedelta(days=1), now=t0 + timedelta(hours=1)
     )
     assert second.old_kid == first.new_kid and second.retired_kids == []
-    third = keys.signing_key_rotate(
+    third = jwk.signing_key_rotate(
         keys_dir=keys_dir, algorithm="EdDSA", retire_after=timedelta(days=1), now=t0 + timedelta(days=2)
     )
     assert third.retired_kids == [first.new_kid]
@@ -339,7 +335,7 @@ def test_rotate_command_with_environment_keys_prints_a_key_and_never_writes(sett
     settings.JWT_KEYS_SOURCE, settings.JWT_KEYS_DIR = "environment", tmp_path / "jwt"
     output = _run()
     assert "-----BEGIN PRIVATE KEY-----" in output and "-----BEGIN PUBLIC KEY-----" in output
-    assert "JWT_EXTRA_PUBLIC_KEYS" in output and keys.key_ring().signing_kid in output
+    assert "JWT_EXTRA_PUBLIC_KEYS" in output and keyring.key_ring().signing_kid in output
     assert not (tmp_path / "jwt").exists()
 
 
@@ -349,7 +345,7 @@ def test_rotate_command_with_environment_keys_writes_private_key_file_only_when_
     output = _run("--private-key-out", str(out))
     assert "BEGIN PRIVATE KEY" not in output
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
-    kid = keys.public_key_kid(serialization.load_pem_private_key(out.read_bytes(), None).public_key())
+    kid = jwk.public_key_kid(serialization.load_pem_private_key(out.read_bytes(), None).public_key())
     assert kid in output
     from django.core.management import CommandError
 
@@ -362,19 +358,19 @@ def test_rotation_logs_nobody_out_through_the_endpoints(api_client, user, passwo
     old, new = ed25519.Ed25519PrivateKey.generate(), ed25519.Ed25519PrivateKey.generate()
     _ring_settings(settings, old)
     pair = api_client.post(
-        "/api/auth/token/", {"username": user.username, "password": password}, format="json"
+        TOKEN_URL, {"username": user.username, "password": password}, format="json"
     ).json()
 
     _ring_settings(settings, new, extra=[old])  # rotated: new key signs, old one verifies
     bearer = {"HTTP_AUTHORIZATION": f"Bearer {pair['access']}"}
-    assert api_client.get("/api/me/", **bearer).status_code == 200
-    response = api_client.post("/api/auth/token/refresh/", {"refresh": pair["refresh"]}, format="json")
+    assert api_client.get(ME_URL, **bearer).status_code == 200
+    response = api_client.post(REFRESH_URL, {"refresh": pair["refresh"]}, format="json")
     assert response.status_code == 200
-    new_kid = keys.public_key_kid(new.public_key())
+    new_kid = jwk.public_key_kid(new.public_key())
     assert jwt.get_unverified_header(response.json()["access"])["kid"] == new_kid
     assert jwt.get_unverified_header(response.json()["refresh"])["kid"] == new_kid
 
     _ring_settings(settings, new)  # old key retired: its tokens no longer verify
-    response = api_client.get("/api/me/", **bearer)
+    response = api_client.get(ME_URL, **bearer)
     assert response.status_code == 401
     assert response.json()["code"] == "token_not_valid"

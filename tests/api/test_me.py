@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from django.urls import reverse
 from rest_framework.test import APIClient
 
-from tests.api.conftest import ME_URL, assert_error, csrf_header
+from tests.api.helpers import ME_URL, assert_error, csrf_header
 
 pytestmark = pytest.mark.django_db
 
@@ -103,7 +104,7 @@ def test_patch_malformed_json_and_wrong_type(user, obtain, bearer):
 def test_session_patch_needs_csrf(user):
     client = APIClient(enforce_csrf_checks=True)
     client.force_login(user)
-    client.get("/accounts/login/")  # any page that sets csrftoken
+    client.get(reverse("accounts:login"))  # any page that sets csrftoken
     if "csrftoken" not in client.cookies:
         pytest.skip("no page sets csrftoken yet")
     assert_error(client.patch(ME_URL, {"first_name": "Eve"}, format="json"), 403, "csrf_failed")

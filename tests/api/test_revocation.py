@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import pytest
 from django.core.cache import cache
+from django.urls import reverse
 from rest_framework.test import APIClient
 
 from accounts.services import user_revoke_all
 from api import services
 from api.models import TokenFamily
-from tests.api.conftest import LOGOUT_ALL_URL, ME_URL, REFRESH_URL, assert_error, csrf_header
+from tests.api.helpers import (
+    COOKIE_LOGOUT_URL,
+    LOGOUT_ALL_URL,
+    ME_URL,
+    REFRESH_URL,
+    assert_error,
+    csrf_header,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -86,7 +94,7 @@ def test_password_change_through_the_form_kills_tokens(user, obtain, bearer, cli
     pair = obtain(user)
     client.force_login(user)
     response = client.post(
-        "/accounts/password_change/",
+        reverse("accounts:password_change"),
         {
             "old_password": password,
             "new_password1": "n3w-Passw0rd-long",
@@ -171,7 +179,7 @@ def test_jwt_cookie_user_for_the_home_page(user, cookie_login, rf):
 
 def test_cookie_logout_then_home_shows_no_jwt(user, cookie_login):
     client = cookie_login(user)
-    assert client.post("/api/auth/cookie/logout/", **csrf_header(client)).status_code == 204
+    assert client.post(COOKIE_LOGOUT_URL, **csrf_header(client)).status_code == 204
     assert "access_token" not in {k for k, v in client.cookies.items() if v.value}
     assert APIClient().get(ME_URL).status_code == 401
 
@@ -180,7 +188,7 @@ def test_password_reset_completion_kills_tokens(user, obtain, bearer, client, ma
     import re
 
     pair = obtain(user)
-    assert client.post("/accounts/password_reset/", {"email": user.email}).status_code == 302
+    assert client.post(reverse("accounts:password_reset"), {"email": user.email}).status_code == 302
     link = re.search(r"https?://[^/\s]+(/\S*/reset/\S+/)", mailoutbox[0].body).group(1)
     form_url = client.get(link)["Location"]  # Django swaps the token for a session marker
     response = client.post(

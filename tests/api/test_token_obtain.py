@@ -7,7 +7,7 @@ from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 from api.models import TokenFamily
 from api.tokens import AccessToken, RefreshToken
-from tests.api.conftest import TOKEN_URL, assert_error
+from tests.api.helpers import TOKEN_URL, assert_error
 
 pytestmark = pytest.mark.django_db
 

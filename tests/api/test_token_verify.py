@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.conftest import REFRESH_URL, VERIFY_URL, assert_error
+from tests.api.helpers import REFRESH_URL, VERIFY_URL, assert_error
 
 pytestmark = pytest.mark.django_db
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from cryptography.hazmat.primitives import serialization
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from rest_framework_simplejwt.settings import api_settings
 
-from api import keys
+from api import jwk, keyring
 
 
 class Command(BaseCommand):
@@ -40,18 +39,18 @@ class Command(BaseCommand):
             return
         keys_dir = Path(settings.JWT_KEYS_DIR)
         if stage:
-            kid, created = keys.signing_key_stage(keys_dir=keys_dir, algorithm=algorithm)
+            kid, created = jwk.signing_key_stage(keys_dir=keys_dir, algorithm=algorithm)
             verb = "Created" if created else "Already staged:"
-            self.stdout.write(f"{verb} next signing key {kid} in {keys_dir / 'next_signing_key.pem'}.")
+            self.stdout.write(f"{verb} next signing key {kid} in {jwk.key_files(keys_dir).next}.")
             self.stdout.write(
                 "Restart the server: /.well-known/jwks.json then publishes it while the current key "
-                f"still signs. After at least {keys.JWKS_MAX_AGE} s (verifiers' JWKS cache), run "
+                f"still signs. After at least {jwk.JWKS_MAX_AGE} s (verifiers' JWKS cache), run "
                 "jwt_rotate_key again to sign with it."
             )
             return
-        retire_after = api_settings.REFRESH_TOKEN_LIFETIME + keys.token_backend().get_leeway()
+        retire_after = api_settings.REFRESH_TOKEN_LIFETIME + keyring.token_backend().get_leeway()
         self.stdout.write(f"Rotating the JWT signing key in {keys_dir} ({algorithm}) ...")
-        result = keys.signing_key_rotate(keys_dir=keys_dir, algorithm=algorithm, retire_after=retire_after)
+        result = jwk.signing_key_rotate(keys_dir=keys_dir, algorithm=algorithm, retire_after=retire_after)
         if result.old_kid:
             self.stdout.write(f"Kept the old key {result.old_kid} as a verifying key in previous/.")
         source = "the staged next key" if result.from_staged else "a new key"
@@ -66,10 +65,10 @@ class Command(BaseCommand):
         )
 
     def _environment_procedure(self, *, algorithm: str, private_key_out: Path | None) -> None:
-        pem = keys.private_key_generate(algorithm=algorithm)
-        public = serialization.load_pem_private_key(pem, password=None).public_key()
-        new_kid = keys.public_key_kid(public)
-        current_kid = keys.key_ring().signing_kid
+        pem = jwk.private_key_generate(algorithm=algorithm)
+        public = jwk.private_key_load(pem).public_key()
+        new_kid = jwk.public_key_kid(public)
+        current_kid = keyring.key_ring().signing_kid
         self.stdout.write(
             "The signing key comes from the environment (JWT_PRIVATE_KEY / JWT_PRIVATE_KEY_FILE); "
             "this command never changes it. A new key was generated:"
@@ -86,15 +85,15 @@ class Command(BaseCommand):
             self.stdout.write(f"Private key {new_kid} (put it in your secret store, not in a log):")
             self.stdout.write(pem.decode("ascii"))
         self.stdout.write(f"Public key {new_kid}:")
-        self.stdout.write(keys.public_key_pem(public))
+        self.stdout.write(jwk.public_key_pem(public))
         self.stdout.write(f"Current public key {current_kid} (it goes to JWT_EXTRA_PUBLIC_KEYS in step 3):")
-        self.stdout.write(keys.public_key_pem(keys.key_ring().signing_key.public_key()))
+        self.stdout.write(jwk.public_key_pem(keyring.key_ring().signing_key.public_key()))
         refresh = int(api_settings.REFRESH_TOKEN_LIFETIME.total_seconds())
         self.stdout.write(
             "Procedure:\n"
             f"  1. Append the public key {new_kid} to JWT_EXTRA_PUBLIC_KEYS(_FILE) on every instance "
             "and deploy: /.well-known/jwks.json publishes it, the current key still signs.\n"
-            f"  2. Wait at least {keys.JWKS_MAX_AGE} s (plus any verifier's own JWKS cache).\n"
+            f"  2. Wait at least {jwk.JWKS_MAX_AGE} s (plus any verifier's own JWKS cache).\n"
             f"  3. Set JWT_PRIVATE_KEY(_FILE) to the new private key; replace the public key {new_kid} in "
             f"JWT_EXTRA_PUBLIC_KEYS by the old public key {current_kid}; deploy.\n"
             f"  4. After {refresh} s (the refresh lifetime), remove {current_kid} from "

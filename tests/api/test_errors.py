@@ -1,11 +1,10 @@
-"""Every error under /api/ is JSON with detail and code (404, 405, 500); /api/health/."""
+"""Every error under /api/ is JSON with detail and code (404, 405, 500)."""
 
 from __future__ import annotations
 
 import pytest
-from django.db import DatabaseError
 
-from tests.api.conftest import assert_error
+from tests.api.helpers import assert_error
 
 pytestmark = pytest.mark.django_db
 
@@ -64,44 +63,6 @@ def test_root_handler500_answers_json_under_api(rf):
     assert response.status_code == 500
     assert response["Content-Type"] == "application/json"
     assert handler500(rf.get("/accounts/x/"))["Content-Type"].startswith("text/html")
-
-
-def test_health_ok(api_client):
-    response = api_client.get("/api/health/")
-    assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "cache": "ok"}
-    assert response["Cache-Control"] == "no-store"
-
-
-def test_health_ignores_bad_credentials(api_client):
-    response = api_client.get("/api/health/", HTTP_AUTHORIZATION="Bearer garbage")
-    assert response.status_code == 200
-
-
-def test_health_names_failing_database(api_client, monkeypatch):
-    def broken(self):
-        raise DatabaseError("down")
-
-    monkeypatch.setattr("django.db.backends.base.base.BaseDatabaseWrapper.cursor", broken)
-    response = api_client.get("/api/health/")
-    assert response.status_code == 503
-    body = response.json()
-    assert body["database"] == "error" and body["cache"] == "ok" and body["status"] == "error"
-    assert body["code"] == "service_unavailable" and "database" in body["detail"]
-
-
-def test_health_names_failing_cache(api_client, monkeypatch):
-    from django.core.cache import cache
-
-    def broken(*args, **kwargs):
-        raise ConnectionError("redis down")
-
-    monkeypatch.setattr(cache, "set", broken)
-    response = api_client.get("/api/health/")
-    assert response.status_code == 503
-    body = response.json()
-    assert body["cache"] == "error" and body["database"] == "ok"
-    assert "cache" in body["detail"]
 
 
 def test_oversized_body_is_413_json(api_client):

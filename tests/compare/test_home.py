@@ -1,4 +1,7 @@
 import pytest
+from django.urls import reverse
+
+from tests.api.helpers import COOKIE_LOGIN_URL
 
 pytestmark = pytest.mark.django_db
 
@@ -9,7 +12,7 @@ def test_home_anonymous_shows_both_columns_with_login(client):
     body = response.content.decode()
     assert 'data-testid="session-column"' in body and 'data-testid="jwt-column"' in body
     assert "Not authenticated by session." in body
-    assert 'action="/accounts/login/"' in body
+    assert f'action="{reverse("accounts:login")}"' in body
     assert 'id="jwt-login"' in body
     assert "/static/css/site.css" in body and "cdn" not in body.lower()
 
@@ -18,7 +21,7 @@ def test_home_shows_session_user(client, user):
     client.force_login(user)
     body = client.get("/").content.decode()
     assert "Authenticated by session as <strong>alice</strong>" in body
-    assert 'action="/accounts/logout/"' in body
+    assert f'action="{reverse("accounts:logout")}"' in body
 
 
 def test_home_jwt_column_uses_jwt_cookie_user(client, user, user_factory, monkeypatch):
@@ -52,10 +55,10 @@ def test_garbage_jwt_cookie_is_anonymous_not_500(client):
 
 def test_navigation_says_who_and_how(client, user):
     client.force_login(user)
-    body = client.get("/accounts/profile/").content.decode()
+    body = client.get(reverse("accounts:profile")).content.decode()
     assert 'data-testid="whoami"' in body
     assert "badge-session" in body and "alice" in body
-    assert 'href="/accounts/sessions/"' in body
+    assert f'href="{reverse("accounts:sessions")}"' in body
 
 
 def test_static_css_is_served(client):
@@ -66,7 +69,7 @@ def test_static_css_is_served(client):
 
 def test_home_shows_real_jwt_cookie_login(client, user, password):
     response = client.post(
-        "/api/auth/cookie/login/",
+        COOKIE_LOGIN_URL,
         {"username": "alice", "password": password},
         content_type="application/json",
     )

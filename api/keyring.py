@@ -1,0 +1,196 @@
+"""The key ring of the JWT side and SimpleJWT's token backend that signs and verifies with it.
+
+One private key signs; its public key and the other configured public keys
+(the next key, staged before it signs, and the previous ones, kept until every
+token they signed has expired) verify. Every token carries its key's RFC 7638
+thumbprint as ``kid`` in its header; verification picks the key by ``kid``
+and accepts only the configured algorithm (RFC 8725 §2.1, §3.1, §3.2): never
+``none``, never HMAC, never a key named by the token itself (``jwk``, ``jku``,
+``x5u`` and ``x5c`` headers are ignored).
+
+Settings (authdemo/settings.py, "JWT signing keys"): ``SIMPLE_JWT["ALGORITHM"]``
+and ``["SIGNING_KEY"]``, ``JWT_EXTRA_PUBLIC_KEYS``. The key maths is in
+api/jwk.py. See docs/jwt-keys.md.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from typing import Any
+
+import jwt
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.utils.translation import gettext_lazy as _
+from jwt.exceptions import ExpiredSignatureError, InvalidAlgorithmError, InvalidTokenError
+from rest_framework_simplejwt.backends import TokenBackend
+from rest_framework_simplejwt.exceptions import TokenBackendError, TokenBackendExpiredToken
+
+from api.jwk import (
+    JwkError,
+    PrivateKey,
+    PublicKey,
+    key_check,
+    private_key_load,
+    public_key_jwk,
+    public_key_kid,
+    public_keys_load,
+)
+
+
+@dataclass(frozen=True)
+class KeyRing:
+    """One signing key and every verifying key, each by ``kid``."""
+
+    algorithm: str
+    signing_key: PrivateKey
+    signing_kid: str
+    verifying_keys: dict[str, PublicKey] = field(default_factory=dict)
+
+    @classmethod
+    def from_pem(cls, *, algorithm: str, private_pem: str | bytes, extra_public_pem: str = "") -> KeyRing:
+        """Return the ring of ``private_pem`` plus the public keys in ``extra_public_pem``."""
+        try:
+            signing_key = private_key_load(private_pem)
+            key_check(signing_key, algorithm=algorithm, private=True)
+            own = signing_key.public_key()
+            verifying = {public_key_kid(own): own}
+            for key in public_keys_load(pem_bundle=extra_public_pem):
+                key_check(key, algorithm=algorithm, private=False)
+                verifying.setdefault(public_key_kid(key), key)
+        except JwkError as exc:
+            raise ImproperlyConfigured(str(exc)) from exc
+        return cls(
+            algorithm=algorithm,
+            signing_key=signing_key,
+            signing_kid=public_key_kid(own),
+            verifying_keys=verifying,
+        )
+
+    def jwks(self) -> dict[str, list[dict[str, str]]]:
+        """Return the JWK Set (RFC 7517 §5) of every verifying key, the signing key's first."""
+        return {
+            "keys": [
+                {**public_key_jwk(key), "kid": kid, "alg": self.algorithm, "use": "sig"}
+                for kid, key in self.verifying_keys.items()
+            ]
+        }
+
+
+class KeyRingTokenBackend(TokenBackend):
+    """SimpleJWT's TokenBackend signing with the ring's key and verifying by ``kid``.
+
+    Claim validation stays SimpleJWT's and PyJWT's (``aud``, ``iss``, ``exp``,
+    ``nbf``, ``iat``, leeway); ``exp``, ``iat`` and ``jti`` are also required.
+    """
+
+    required_claims = ("exp", "iat", "jti")
+
+    def __init__(self, *, key_ring: KeyRing, audience=None, issuer=None, leeway=None, json_encoder=None):
+        super().__init__(
+            key_ring.algorithm,
+            signing_key=None,
+            verifying_key="",
+            audience=audience,
+            issuer=issuer,
+            jwk_url=None,  # never fetch keys named elsewhere (RFC 8725 §3.10)
+            leeway=leeway,
+            json_encoder=json_encoder,
+        )
+        self.key_ring = key_ring
+
+    def encode(self, payload: dict[str, Any]) -> str:
+        """Return ``payload`` signed with the current key, its ``kid`` in the header."""
+        jwt_payload = payload.copy()
+        if self.audience is not None:
+            jwt_payload["aud"] = self.audience
+        if self.issuer is not None:
+            jwt_payload["iss"] = self.issuer
+        return jwt.encode(
+            jwt_payload,
+            self.key_ring.signing_key,
+            algorithm=self.algorithm,
+            headers={"kid": self.key_ring.signing_kid, "typ": "JWT"},
+            json_encoder=self.json_encoder,
+        )
+
+    def get_verifying_key(self, token) -> PublicKey:
+        """Return the ring's key named by the token's ``kid``; refuse any other algorithm."""
+        try:
+            header = jwt.get_unverified_header(token)
+        except InvalidTokenError as exc:
+            raise TokenBackendError(_("Token is invalid")) from exc
+        # The header's alg is compared, never used: the one configured algorithm
+        # is the only one accepted (RFC 8725 §3.1).
+        if header.get("alg") != self.algorithm:
+            raise TokenBackendError(_("Invalid algorithm specified"))
+        kid = header.get("kid")
+        key = self.key_ring.verifying_keys.get(kid) if isinstance(kid, str) else None
+        if key is None:
+            raise TokenBackendError(_("Token is invalid"))
+        return key
+
+    def decode(self, token, verify: bool = True) -> dict[str, Any]:
+        """Return the payload of ``token`` after checking signature and claims."""
+        try:
+            if not verify:
+                return jwt.decode(token, options={"verify_signature": False})
+            return jwt.decode(
+                token,
+                self.get_verifying_key(token),
+                algorithms=[self.algorithm],
+                audience=self.audience,
+                issuer=self.issuer,
+                leeway=self.get_leeway(),
+                options={"verify_aud": self.audience is not None, "require": list(self.required_claims)},
+            )
+        except InvalidAlgorithmError as exc:
+            raise TokenBackendError(_("Invalid algorithm specified")) from exc
+        except ExpiredSignatureError as exc:
+            raise TokenBackendExpiredToken(_("Token is expired")) from exc
+        except InvalidTokenError as exc:
+            raise TokenBackendError(_("Token is invalid")) from exc
+        except (ValueError, TypeError, UnicodeError) as exc:
+            # Malformed input is a bad token, never a server error.
+            raise TokenBackendError(_("Token is invalid")) from exc
+
+
+@functools.cache
+def key_ring() -> KeyRing:
+    """Return the configured key ring (built once; rebuilt when settings change)."""
+    from rest_framework_simplejwt.settings import api_settings
+
+    return KeyRing.from_pem(
+        algorithm=api_settings.ALGORITHM,
+        private_pem=api_settings.SIGNING_KEY,
+        extra_public_pem=getattr(settings, "JWT_EXTRA_PUBLIC_KEYS", ""),
+    )
+
+
+@functools.cache
+def token_backend() -> KeyRingTokenBackend:
+    """Return the token backend of every token class of the project."""
+    from rest_framework_simplejwt.settings import api_settings
+
+    return KeyRingTokenBackend(
+        key_ring=key_ring(),
+        audience=api_settings.AUDIENCE,
+        issuer=api_settings.ISSUER,
+        leeway=api_settings.LEEWAY,
+        json_encoder=api_settings.JSON_ENCODER,
+    )
+
+
+@receiver(setting_changed)
+def _key_caches_clear(*, setting: str, **kwargs) -> None:
+    if setting in {"SIMPLE_JWT", "JWT_EXTRA_PUBLIC_KEYS"}:
+        key_ring.cache_clear()
+        token_backend.cache_clear()
+
+
+def jwks_document() -> dict[str, list[dict[str, str]]]:
+    """Return the JWK Set of every key that verifies this project's tokens."""
+    return key_ring().jwks()

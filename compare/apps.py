@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class CompareConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "compare"
+    verbose_name = "Session and JWT compared"
