@@ -138,8 +138,10 @@ TOKEN_REFRESH = {
     "tags": ["tokens"],
     "summary": "Rotate a refresh token: a new pair; the presented token is dead from now on",
     "description": (
-        "Presenting a refresh token that was already rotated out answers 401 `token_reused` "
-        "and revokes every token of that login (its family)."
+        "Presenting a refresh token again within `JWT_REFRESH_REUSE_GRACE` seconds of its rotation "
+        "answers 200 with the login's current refresh token and a new access token (parallel "
+        "refreshes converge); later it answers 401 `token_reused` and revokes every token of that "
+        "login (its family)."
     ),
     "request": serializers.RefreshSerializer,
     "responses": {
@@ -191,7 +193,8 @@ COOKIE_REFRESH = {
     "tags": ["cookies"],
     "summary": "Rotate the token cookies (needs X-CSRFToken)",
     "description": "Reads the `refresh_token` cookie (path /api/auth/cookie/); sets both cookies anew. "
-    "A rotated-out refresh cookie presented again answers 401 `token_reused` and revokes that login.",
+    "A rotated-out refresh cookie presented again within `JWT_REFRESH_REUSE_GRACE` seconds gets the "
+    "login's current cookies; later it answers 401 `token_reused` and revokes that login.",
     "parameters": [CSRF_HEADER],
     "examples": [COOKIE_SESSION_EXAMPLE],
     "request": None,

@@ -15,12 +15,12 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
@@ -172,46 +172,40 @@ def token_pair_issue(*, user) -> TokenPair:
 def token_refresh(*, raw: str, ip: str = "") -> TokenPair:
     """Rotate a refresh token: return a new pair in its family; refuse and revoke the family on reuse.
 
-    Race-free: the presented token's outstanding row is locked (PostgreSQL;
-    SQLite transactions are IMMEDIATE, so writers queue) and the unique
-    constraint of BlacklistedToken.token decides which request rotates it.
-    Exactly one of any number of parallel calls gets a pair.
+    Race-free: the family row is locked (PostgreSQL; SQLite transactions are
+    IMMEDIATE, so writers queue) and only the family's current token rotates.
+    A token rotated out at most JWT_REFRESH_REUSE_GRACE seconds ago gets the
+    family's current refresh token with a fresh access token, as Supabase
+    Auth's reuse interval does: parallel callers converge on one refresh token
+    instead of forking the family. Anything older is reuse (RFC 9700 4.14.2).
     """
     refresh = RefreshToken(raw)
-    family_id = refresh.family_id
+    family_id, jti = refresh.family_id, refresh[api_settings.JTI_CLAIM]
     token_revocation_check(token=refresh)
     user = _user_active(refresh)
-    reused = False
     with transaction.atomic():
-        outstanding = (
-            OutstandingToken.objects.select_for_update().filter(jti=refresh[api_settings.JTI_CLAIM]).first()
-        )
+        family = TokenFamily.objects.select_for_update().filter(pk=family_id, revoked_at__isnull=True).first()
+        if family is None:
+            raise RevokedTokenError("Token has been revoked")
+        outstanding = OutstandingToken.objects.filter(jti=jti).first()
         if outstanding is None:
             raise TokenError("Token is not known")
-        try:
-            with transaction.atomic():
-                BlacklistedToken.objects.create(token=outstanding)
-        except IntegrityError:
-            reused = True
-        else:
-            family = (
-                TokenFamily.objects.select_for_update().filter(pk=family_id, revoked_at__isnull=True).first()
-            )
-            if family is None:
-                raise RevokedTokenError("Token has been revoked")
+        if jti == family.current_jti:
+            BlacklistedToken.objects.get_or_create(token=outstanding)
             new_refresh = RefreshToken.for_user(user, family=family)
             _family_cache_warm(new_refresh)
-    if reused:
-        family_revoke(family_id=family_id, reason=TokenFamily.Reason.REUSE)
-        security_log.warning(
-            "refresh token reuse: family revoked user_id=%s family=%s jti=%s ip=%s",
-            user.pk,
-            family_id,
-            refresh[api_settings.JTI_CLAIM],
-            ip,
-        )
-        raise ReusedTokenError("Token was already used; every token of this login is revoked")
-    return TokenPair(access=new_refresh.access_token, refresh=new_refresh, user=user)
+            return TokenPair(access=new_refresh.access_token, refresh=new_refresh, user=user)
+        rotated = BlacklistedToken.objects.filter(token=outstanding).values_list("blacklisted_at", flat=True)
+        rotated_at = rotated.first()
+        grace = timedelta(seconds=settings.JWT_REFRESH_REUSE_GRACE)
+        if rotated_at is not None and timezone.now() - rotated_at <= grace and family.current_jti:
+            current = RefreshToken(OutstandingToken.objects.get(jti=family.current_jti).token)
+            return TokenPair(access=current.access_token, refresh=current, user=user)
+    family_revoke(family_id=family_id, reason=TokenFamily.Reason.REUSE)
+    security_log.warning(
+        "refresh token reuse: family revoked user_id=%s family=%s jti=%s ip=%s", user.pk, family_id, jti, ip
+    )
+    raise ReusedTokenError("Token was already used; every token of this login is revoked")
 
 
 def token_verify(*, raw: str) -> None:

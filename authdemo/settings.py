@@ -332,6 +332,13 @@ SIMPLE_JWT = {
 # no revocation check per request. Only for the benchmark's comparison: a
 # revoked, deactivated or deleted user's access token then works until it expires.
 JWT_STATELESS = env.bool("JWT_STATELESS", default=False)
+# Refresh reuse grace (seconds): a refresh token presented again this soon
+# after its own rotation gets the login's current pair instead of counting as
+# reuse, so two tabs or threads refreshing at once do not log the user out.
+# 0: strict, every second presentation is reuse (docs/jwt.md, the trade-off).
+JWT_REFRESH_REUSE_GRACE = env.int("JWT_REFRESH_REUSE_GRACE", default=5)
+if JWT_REFRESH_REUSE_GRACE < 0:
+    raise ImproperlyConfigured("JWT_REFRESH_REUSE_GRACE must be 0 (strict) or a number of seconds.")
 # Cookie transport (docs/contract.md): both HttpOnly and SameSite=Lax; the refresh
 # cookie only travels to the cookie endpoints; Secure outside DEBUG
 # (OWASP ASVS 5.0 V3.3.1, V3.3.2, V3.3.4).

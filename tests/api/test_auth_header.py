@@ -11,27 +11,27 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.mark.parametrize(
-    "header",
+    ("header", "code"),
     [
-        "Bearer",
-        "Bearer ",
-        "Bearer a b",
-        "Bearer garbage",
-        "Bearer a.b",
-        "Bearer a.b.c",
-        "Bearer a.b.c.d",
-        "Bearer ....",
-        "Bearer eyJhbGciOiJub25lIn0.e30.",
-        "Bearer " + "A" * 16384,
-        "Bearer \u00e9\u00e8.\u00fc.x",
-        "Bearer %00%00",
+        # No token, or more than one value: the header itself is wrong.
+        ("Bearer", "bad_authorization_header"),
+        ("Bearer ", "bad_authorization_header"),
+        ("Bearer a b", "bad_authorization_header"),
+        ("Bearer garbage", "token_not_valid"),
+        ("Bearer a.b", "token_not_valid"),
+        ("Bearer a.b.c", "token_not_valid"),
+        ("Bearer a.b.c.d", "token_not_valid"),
+        ("Bearer ....", "token_not_valid"),
+        ("Bearer eyJhbGciOiJub25lIn0.e30.", "token_not_valid"),
+        ("Bearer " + "A" * 16384, "token_not_valid"),
+        ("Bearer \u00e9\u00e8.\u00fc.x", "token_not_valid"),
+        ("Bearer %00%00", "token_not_valid"),
     ],
 )
-def test_malformed_bearer_is_401_json(user, header):
+def test_malformed_bearer_is_401_json(user, header, code):
     client = APIClient()
     response = client.get(ME_URL, HTTP_AUTHORIZATION=header)
-    assert_error(response, 401)
-    assert response.json()["code"] in ("token_not_valid", "bad_authorization_header", "not_authenticated")
+    assert_error(response, 401, code)
 
 
 @pytest.mark.parametrize("header", ["", "Basic YWxpY2U6eA==", "Token abc", "bearer abc", "Digest x"])

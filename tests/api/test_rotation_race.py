@@ -1,20 +1,21 @@
-"""Race-free rotation: parallel refreshes of one token yield exactly one new pair (real HTTP, threads)."""
+"""Parallel refreshes of one token over real HTTP (threads): all converge within the grace, else one wins."""
 
 from __future__ import annotations
 
 import json
-import urllib.error
 import urllib.request
+from http.cookies import SimpleCookie
 
 import pytest
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
+from api.models import TokenFamily
 from api.tokens import RefreshToken
 from tests.livehttp import json_request, parallel, send
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.live]
 
-PARALLEL = 20
+PARALLEL = 16
 
 
 def _post(url: str, body: dict) -> tuple[int, dict]:
@@ -22,53 +23,90 @@ def _post(url: str, body: dict) -> tuple[int, dict]:
     return status, json.loads(raw)
 
 
-def _race(url: str, body: dict) -> list[tuple[int, dict]]:
-    return parallel([lambda: _post(url, body)] * PARALLEL)
+def _family_state(family: str) -> tuple[int, str]:
+    """Return how many refresh tokens the family has recorded and its revocation reason."""
+    reason = TokenFamily.objects.values_list("revoked_reason", flat=True).get(pk=family)
+    return OutstandingToken.objects.filter(family_link__family_id=family).count(), reason
 
 
-def test_parallel_refreshes_yield_exactly_one_pair(live_server, user, password):
-    status, pair = _post(f"{live_server.url}/api/auth/token/", {"username": "alice", "password": password})
+def _bearer_login(url: str, password: str) -> dict:
+    status, pair = _post(f"{url}/api/auth/token/", {"username": "alice", "password": password})
     assert status == 200
-    family = RefreshToken(pair["refresh"])["fam"]
-    results = _race(f"{live_server.url}/api/auth/token/refresh/", {"refresh": pair["refresh"]})
-    assert len(results) == PARALLEL
-    winners = [body for status, body in results if status == 200]
-    losers = [body for status, body in results if status != 200]
-    assert len(winners) == 1, results
-    assert all(status in (401,) for status, _ in results if status != 200), results
-    assert {body["code"] for body in losers} <= {"token_reused", "token_revoked"}
-    # Exactly one new refresh token was recorded in the family: the login's first and the winner's.
-    assert OutstandingToken.objects.filter(family_link__family_id=family).count() == 2
-    assert "access" in winners[0] and "refresh" in winners[0]
+    return pair
 
 
-def test_parallel_cookie_refreshes_yield_exactly_one_pair(live_server, user, password):
-    from http.cookies import SimpleCookie
-
-    request = urllib.request.Request(
-        f"{live_server.url}/api/auth/cookie/login/",
-        data=json.dumps({"username": "alice", "password": password}).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
+def _cookie_login(url: str, password: str) -> SimpleCookie:
+    request = json_request(f"{url}/api/auth/cookie/login/", body={"username": "alice", "password": password})
     with urllib.request.urlopen(request, timeout=30) as response:
         jar = SimpleCookie()
         for header in response.headers.get_all("Set-Cookie"):
             jar.load(header)
-    cookie_header = "; ".join(f"{name}={jar[name].value}" for name in ("refresh_token", "csrftoken"))
+    return jar
+
+
+def _cookie_refresher(url: str, jar: SimpleCookie):
     headers = {
-        "Cookie": cookie_header,
+        "Cookie": "; ".join(f"{name}={jar[name].value}" for name in ("refresh_token", "csrftoken")),
         "X-CSRFToken": jar["csrftoken"].value,
-        "Referer": live_server.url,  # Django's CSRF check wants a same-origin Referer on HTTPS only
     }
 
-    def refresh() -> int:
+    def refresh() -> tuple[int, str]:
         request = urllib.request.Request(
-            f"{live_server.url}/api/auth/cookie/refresh/", data=b"", headers=headers, method="POST"
+            f"{url}/api/auth/cookie/refresh/", data=b"", headers=headers, method="POST"
         )
-        return send(request)[0]
+        status, _, response_headers = send(request)
+        cookies = SimpleCookie()
+        for header in response_headers.get_all("Set-Cookie") or []:
+            cookies.load(header)
+        return status, cookies["refresh_token"].value if "refresh_token" in cookies else ""
 
-    results = parallel([refresh] * PARALLEL)
-    assert len(results) == PARALLEL
-    assert results.count(200) == 1, results
-    assert results.count(401) == PARALLEL - 1, results
+    return refresh
+
+
+def test_parallel_refreshes_within_grace_all_get_the_same_pair(live_server, user, password, settings):
+    settings.JWT_REFRESH_REUSE_GRACE = 5
+    pair = _bearer_login(live_server.url, password)
+    family = RefreshToken(pair["refresh"])["fam"]
+    url = f"{live_server.url}/api/auth/token/refresh/"
+    results = parallel([lambda: _post(url, {"refresh": pair["refresh"]})] * PARALLEL)
+    assert [status for status, _ in results] == [200] * PARALLEL, results
+    # One rotation; every caller converged on the family's one current refresh token.
+    assert len({body["refresh"] for _, body in results}) == 1
+    assert len({body["access"] for _, body in results}) == PARALLEL
+    assert _family_state(family) == (2, "")
+    assert _post(url, {"refresh": results[0][1]["refresh"]})[0] == 200
+
+
+def test_parallel_refreshes_strict_yield_exactly_one_pair(live_server, user, password, settings):
+    settings.JWT_REFRESH_REUSE_GRACE = 0
+    pair = _bearer_login(live_server.url, password)
+    family = RefreshToken(pair["refresh"])["fam"]
+    url = f"{live_server.url}/api/auth/token/refresh/"
+    results = parallel([lambda: _post(url, {"refresh": pair["refresh"]})] * PARALLEL)
+    assert sorted(status for status, _ in results) == [200] + [401] * (PARALLEL - 1), results
+    codes = [body["code"] for status, body in results if status == 401]
+    # The first loser finds reuse and revokes the family; a loser that comes
+    # after that revocation is refused as revoked before reaching the rotation.
+    assert "token_reused" in codes and set(codes) <= {"token_reused", "token_revoked"}, codes
+    assert _family_state(family) == (2, TokenFamily.Reason.REUSE)
+
+
+def test_parallel_cookie_refreshes_within_grace_all_succeed(live_server, user, password, settings):
+    settings.JWT_REFRESH_REUSE_GRACE = 5
+    jar = _cookie_login(live_server.url, password)
+    family = RefreshToken(jar["refresh_token"].value)["fam"]
+    results = parallel([_cookie_refresher(live_server.url, jar)] * PARALLEL)
+    assert [status for status, _ in results] == [200] * PARALLEL, results
+    assert len({cookie for _, cookie in results}) == 1
+    assert _family_state(family) == (2, "")
+
+
+def test_parallel_cookie_refreshes_strict_yield_exactly_one_pair(live_server, user, password, settings):
+    settings.JWT_REFRESH_REUSE_GRACE = 0
+    jar = _cookie_login(live_server.url, password)
+    family = RefreshToken(jar["refresh_token"].value)["fam"]
+    results = parallel([_cookie_refresher(live_server.url, jar)] * PARALLEL)
+    assert sorted(status for status, _ in results) == [200] + [401] * (PARALLEL - 1), results
+    # Each refused tab gets its dead cookie cleared.
+    assert [cookie for status, cookie in results if status == 401] == [""] * (PARALLEL - 1)
+    assert _family_state(family) == (2, TokenFamily.Reason.REUSE)

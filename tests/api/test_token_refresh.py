@@ -31,7 +31,10 @@ def test_refresh_rotates_within_the_family(api_client, user, obtain, bearer):
     assert bearer(pair["access"]).get(ME_URL).status_code == 200
 
 
-def test_rotated_refresh_token_is_reuse_and_kills_the_family(api_client, user, obtain, bearer, caplog):
+def test_rotated_refresh_token_is_reuse_and_kills_the_family(
+    api_client, user, obtain, bearer, caplog, settings
+):
+    settings.JWT_REFRESH_REUSE_GRACE = 0  # strict: the grace period has its own tests
     pair = obtain(user)
     other_login = obtain(user)
     new = api_client.post(REFRESH_URL, {"refresh": pair["refresh"]}, format="json").json()
@@ -62,8 +65,7 @@ def test_access_token_is_refused_as_refresh(api_client, user, obtain):
 @pytest.mark.parametrize("garbage", ["x", "a.b.c", "a.b", "a.b.c.d", "é.ü.ö", "eyJ" * 5000, " ", "null"])
 def test_garbage_refresh_is_4xx_json(api_client, user, garbage):
     response = api_client.post(REFRESH_URL, {"refresh": garbage}, format="json")
-    assert response.status_code in (400, 401)
-    assert_error(response, response.status_code)
+    assert_error(response, 401, "token_not_valid")
 
 
 @pytest.mark.parametrize(
@@ -81,10 +83,9 @@ def test_malformed_json_and_wrong_content_type(api_client):
 def test_inactive_user_cannot_refresh(api_client, user, obtain):
     pair = obtain(user)
     user.is_active = False
-    user.save()
+    user.save()  # deactivation revokes every token of the user
     response = api_client.post(REFRESH_URL, {"refresh": pair["refresh"]}, format="json")
-    assert response.status_code == 401
-    assert response.json()["code"] in ("user_inactive", "token_revoked")
+    assert_error(response, 401, "token_revoked")
 
 
 def test_inactive_user_refused_even_without_revocation(api_client, user, obtain, django_user_model):
@@ -98,10 +99,9 @@ def test_inactive_user_refused_even_without_revocation(api_client, user, obtain,
 
 def test_deleted_user_cannot_refresh(api_client, user, obtain):
     pair = obtain(user)
-    user.delete()
+    user.delete()  # the families go with the user: a token without its family row is revoked
     response = api_client.post(REFRESH_URL, {"refresh": pair["refresh"]}, format="json")
-    assert response.status_code == 401
-    assert response.json()["code"] in ("user_inactive", "token_revoked")
+    assert_error(response, 401, "token_revoked")
 
 
 def test_refresh_token_from_another_issuer_setup_is_refused(api_client, user, obtain, settings):

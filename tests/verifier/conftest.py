@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
-import jwt
 import pytest
 
 from tests.livehttp import send
@@ -87,37 +84,6 @@ def verifier_for():
     for server in servers:
         server.shutdown()
         server.server_close()
-
-
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def unsigned_token(header: dict, claims: dict, signature: bytes = b"") -> str:
-    """Return a compact JWS built by hand (for algorithms no library will sign with)."""
-    return ".".join(
-        [b64url(json.dumps(header).encode()), b64url(json.dumps(claims).encode()), b64url(signature)]
-    )
-
-
-def access_claims(**overrides) -> dict:
-    """Return the claims of a good access token of the site (its default issuer and audience)."""
-    now = int(time.time())
-    claims = {
-        "token_type": "access",
-        "user_id": "1",
-        "jti": uuid.uuid4().hex,
-        "iat": now,
-        "exp": now + 300,
-        "iss": "authdemo",
-        "aud": "authdemo-api",
-        **overrides,
-    }
-    return {name: value for name, value in claims.items() if value is not None}
-
-
-def sign(key, claims: dict, *, kid: str, algorithm: str = "EdDSA", **headers) -> str:
-    return jwt.encode(claims, key, algorithm=algorithm, headers={"kid": kid, **headers})
 
 
 Sign = Callable[..., str]

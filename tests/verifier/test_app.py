@@ -11,7 +11,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from django.conf import settings
 
-from tests.verifier.conftest import access_claims, b64url, sign
+from tests.verifier.helpers import access_claims, b64url, sign
 from verifier.config import Config, config_from_env
 from verifier.jwks import JwksDocument, KeyCache, jwks_parse
 

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from tests.livehttp import json_request, parallel, send
-from tests.verifier.conftest import access_claims, b64url, sign, unsigned_token
+from tests.verifier.helpers import access_claims, b64url, sign, unsigned_token
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.live]
 

@@ -1,0 +1,194 @@
+"""Several app instances as `make serve` runs them (gunicorn) over one database and one Redis, and a browser.
+
+Each instance has its own var folder, as separate hosts would; they share
+only what docs/several-hosts.md says hosts must share: DATABASE_URL,
+REDIS_URL, DJANGO_SECRET_KEY and the JWT signing key (here the test
+process's own, so the test can read the tokens it is handed).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from http.cookies import SimpleCookie
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVICES_MODE = bool(os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL"))
+SERVICES_ONLY = (
+    "services mode: needs DATABASE_URL and REDIS_URL (PostgreSQL and Redis shared by the instances)"
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _database_url() -> str:
+    """Return the URL of the test database (pytest-django's test_ copy), which the instances must use."""
+    db = connection.settings_dict
+    user = db.get("USER") or "postgres"
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    return (
+        f"postgres://{user}{password}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+    )
+
+
+def _wait_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/api/health/", timeout=5) as response:
+                if response.status == 200:
+                    return
+        except (OSError, urllib.error.URLError):
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise AssertionError(f"instance {url} did not start:\n{log.read_text()[-3000:]}")
+        time.sleep(0.2)
+
+
+@contextlib.contextmanager
+def instances_running(count: int, *, tmp_path: Path, env: dict | None = None) -> Iterator[list[str]]:
+    """Start ``count`` instances (two gunicorn workers each) on the test database and Redis; yield URLs."""
+    shared = {
+        **os.environ,
+        # Production settings (DEBUG off) with the test suite's fast password hasher and plain HTTP.
+        "DJANGO_SETTINGS_MODULE": "authdemo.test_settings",
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "JWT_PRIVATE_KEY": settings.JWT_PRIVATE_KEY,
+        "JWT_EXTRA_PUBLIC_KEYS": settings.JWT_EXTRA_PUBLIC_KEYS,
+        "DATABASE_URL": _database_url(),
+        **(env or {}),
+    }
+    processes: list[tuple[subprocess.Popen, Path]] = []
+    urls = []
+    try:
+        for n in range(count):
+            host_dir = tmp_path / f"host{n}"
+            host_dir.mkdir()
+            port = _free_port()
+            log = host_dir / "gunicorn.log"
+            with log.open("wb") as out:
+                # The command `make serve` ends with (authdemo/gunicorn.conf.py), two workers.
+                process = subprocess.Popen(
+                    [
+                        sys.executable, "-m", "gunicorn",
+                        "--config", str(ROOT / "authdemo" / "gunicorn.conf.py"),
+                        "--bind", f"127.0.0.1:{port}",
+                        "--workers", "2",
+                    ],
+                    cwd=ROOT,
+                    env={**shared, "AUTHDEMO_VAR_DIR": str(host_dir)},
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                )  # fmt: skip
+            processes.append((process, log))
+            urls.append(f"http://127.0.0.1:{port}")
+        for url, (process, log) in zip(urls, processes, strict=True):
+            _wait_healthy(url, process, log)
+        yield urls
+    finally:
+        for process, _ in processes:
+            process.terminate()
+        for process, _ in processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
+
+
+class Browser:
+    """A cookie jar that talks to any instance: cookies are sent to every host and path, like one site."""
+
+    def __init__(self) -> None:
+        self.cookies: dict[str, str] = {}
+
+    def request(
+        self,
+        url: str,
+        method: str = "GET",
+        *,
+        json_body: dict | None = None,
+        form: dict | None = None,
+        headers: dict | None = None,
+        cookies: bool = True,
+    ) -> tuple[int, dict | str]:
+        """Return (status, JSON body or text) and keep the cookies the answer sets."""
+        data, all_headers = None, dict(headers or {})
+        if json_body is not None:
+            data, all_headers["Content-Type"] = json.dumps(json_body).encode(), "application/json"
+        elif form is not None:
+            data = urllib.parse.urlencode(form).encode()
+            all_headers["Content-Type"] = "application/x-www-form-urlencoded"
+        elif method == "POST":
+            data = b""
+        if cookies and self.cookies:
+            all_headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        request = urllib.request.Request(url, data=data, headers=all_headers, method=method)
+        for attempt in range(20):
+            try:
+                with _OPENER.open(request, timeout=60) as response:
+                    status, body, response_headers = response.status, response.read(), response.headers
+                break
+            except urllib.error.HTTPError as exc:
+                status, body, response_headers = exc.code, exc.read(), exc.headers
+                break
+            except (ConnectionError, urllib.error.URLError):
+                time.sleep(0.05 * (attempt + 1))
+        else:
+            raise AssertionError(f"{url}: connection refused 20 times")
+        for header in response_headers.get_all("Set-Cookie") or []:
+            jar = SimpleCookie()
+            jar.load(header)
+            for name, morsel in jar.items():
+                if morsel.value and morsel["max-age"] != "0":
+                    self.cookies[name] = morsel.value
+                else:
+                    self.cookies.pop(name, None)
+        text = body.decode(errors="replace")
+        if response_headers.get("Content-Type", "").startswith("application/json") and text:
+            return status, json.loads(text)
+        return status, text
+
+    def csrf(self) -> dict:
+        return {"X-CSRFToken": self.cookies["csrftoken"]}
+
+    def form_login(self, url: str, username: str, password: str) -> int:
+        """Log in through the HTML form (GET for the CSRF cookie, then POST); return the POST's status."""
+        self.request(f"{url}/accounts/login/")
+        status, _ = self.request(
+            f"{url}/accounts/login/",
+            "POST",
+            form={
+                "username": username,
+                "password": password,
+                "csrfmiddlewaretoken": self.cookies["csrftoken"],
+            },
+        )
+        return status
