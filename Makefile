@@ -46,8 +46,20 @@ $(VENV)/.e2e-installed: requirements-e2e.txt requirements-dev.txt requirements.t
 # --- targets ------------------------------------------------------------------
 # Development server on the embedded default. DJANGO_DEBUG defaults to 1 here
 # only. The demo user exists only without DATABASE_URL (embedded SQLite).
+# SITE_URL (the address in password-reset links) is this server's own.
+# DJANGO_DEBUG=0 make run: production settings on the development server; it
+# needs DJANGO_SECRET_KEY, and collects the static files first (the manifest
+# storage of production refuses to render a page without them).
 run: $(VENV)/.runtime-installed
-	@export DJANGO_DEBUG=$${DJANGO_DEBUG:-1}; \
+	@export DJANGO_DEBUG=$${DJANGO_DEBUG:-1} SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)}; \
+	if [ "$$DJANGO_DEBUG" = 0 ]; then \
+		if [ -z "$${DJANGO_SECRET_KEY:-}" ]; then \
+			echo "make run: DJANGO_DEBUG=0 is production mode and needs DJANGO_SECRET_KEY (or leave DJANGO_DEBUG unset)." >&2; \
+			exit 1; \
+		fi; \
+		$(MANAGE) collectstatic --noinput --verbosity 0 || exit 1; \
+		echo "Production settings: plain HTTP is redirected to HTTPS unless DJANGO_SECURE_SSL_REDIRECT=0."; \
+	fi; \
 	$(MANAGE) migrate --noinput && \
 	if [ -z "$${DATABASE_URL:-}" ]; then $(MANAGE) demo_user; fi && \
 	echo "Serving http://$(HOST):$(PORT)/ (Ctrl-C stops)" && \
