@@ -163,7 +163,7 @@ else:
 # --- Users and passwords -----------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "/accounts/login/"
-LOGIN_REDIRECT_URL = "/accounts/profile/"
+LOGIN_REDIRECT_URL = "/"  # the home page, where both columns show the change
 LOGOUT_REDIRECT_URL = "/"
 
 # Argon2id first; the others stay so older hashes verify and are upgraded at
