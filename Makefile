@@ -12,7 +12,7 @@ MANAGE := $(BIN)/python manage.py
 # Installs stay quiet and never prompt (CI has no stdin).
 PIP := $(BIN)/python -m pip --disable-pip-version-check --no-input
 
-.PHONY: help run serve test lint bench e2e clean
+.PHONY: help run serve test lint bench e2e fuzz clean
 
 help:
 	@echo "make run    - embedded demo on http://$(HOST):$(PORT) (SQLite, demo user)"
@@ -21,6 +21,7 @@ help:
 	@echo "make lint   - ruff"
 	@echo "make bench  - per-request cost of session vs JWT authentication"
 	@echo "make e2e    - browser tests (Playwright + system chromium)"
+	@echo "make fuzz   - schema-driven fuzzing of the API (schemathesis)"
 
 # --- virtualenv ---------------------------------------------------------------
 # Stamp files record what was installed; make compares their age with the
@@ -41,6 +42,10 @@ $(VENV)/.dev-installed: requirements-dev.txt requirements.txt | $(BIN)/python
 
 $(VENV)/.e2e-installed: requirements-e2e.txt requirements-dev.txt requirements.txt | $(BIN)/python
 	$(PIP) install --quiet -r requirements-e2e.txt
+	@touch $@ $(VENV)/.dev-installed $(VENV)/.runtime-installed
+
+$(VENV)/.fuzz-installed: requirements-fuzz.txt requirements-dev.txt requirements.txt | $(BIN)/python
+	$(PIP) install --quiet -r requirements-fuzz.txt
 	@touch $@ $(VENV)/.dev-installed $(VENV)/.runtime-installed
 
 # --- targets ------------------------------------------------------------------
@@ -96,6 +101,11 @@ bench: $(VENV)/.runtime-installed
 # Browser tests against a live server; drives the system chromium, downloads no browser.
 e2e: $(VENV)/.e2e-installed
 	$(BIN)/python -m pytest e2e -p no:cacheprovider $(PYTEST_ARGS)
+
+# Requests generated from /api/schema/ (schemathesis, a fixed number per
+# operation): no 5xx, every answer as documented. Not part of `make test`.
+fuzz: $(VENV)/.fuzz-installed
+	$(BIN)/python -m pytest fuzz -p no:cacheprovider $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV)

@@ -38,6 +38,8 @@ class DocsView(SpectacularSwaggerSplitView):
 
     url_name = "api:schema"
     template_name = "api/swagger_ui.html"
+    # OPTIONS would render DRF's metadata through the HTML template (a 500): 405 instead.
+    metadata_class = None
 
     @extend_schema(
         exclude=False,

@@ -137,3 +137,8 @@ def test_system_checks_report_no_schema_warning():
         if m.id and m.id.startswith("drf_spectacular")
     ]
     assert messages == []
+
+
+def test_docs_page_options_is_a_405_not_a_500(client):
+    response = client.options("/api/docs/")
+    assert response.status_code == 405
