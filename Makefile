@@ -19,7 +19,7 @@ MANAGE := $(BIN)/python manage.py
 # Installs stay quiet and never prompt (CI has no stdin).
 PIP := $(BIN)/python -m pip --disable-pip-version-check --no-input
 
-.PHONY: help run serve verifier test lint bench e2e clean
+.PHONY: help run serve verifier test lint bench e2e fuzz clean
 
 help:
 	@echo "make run    - embedded demo on http://$(HOST):$(PORT) (SQLite, demo user)"
@@ -29,6 +29,7 @@ help:
 	@echo "make lint   - ruff"
 	@echo "make bench  - per-request cost of session vs JWT authentication"
 	@echo "make e2e    - browser tests (Playwright + system chromium)"
+	@echo "make fuzz   - schema-driven fuzzing of the API (schemathesis)"
 
 # --- virtualenv ---------------------------------------------------------------
 # Stamp files record what was installed; make compares their age with the
@@ -51,12 +52,28 @@ $(VENV)/.e2e-installed: requirements-e2e.txt requirements-dev.txt requirements.t
 	$(PIP) install --quiet -r requirements-e2e.txt
 	@touch $@ $(VENV)/.dev-installed $(VENV)/.runtime-installed
 
+$(VENV)/.fuzz-installed: requirements-fuzz.txt requirements-dev.txt requirements.txt | $(BIN)/python
+	$(PIP) install --quiet -r requirements-fuzz.txt
+	@touch $@ $(VENV)/.dev-installed $(VENV)/.runtime-installed
+
 # --- targets ------------------------------------------------------------------
 # Development server on the embedded default. DJANGO_DEBUG defaults to 1 here
 # only. The demo user exists only without DATABASE_URL (embedded SQLite).
 # The stateless verifier runs beside it and stops with it.
+# SITE_URL (the address in password-reset links) is this server's own.
+# DJANGO_DEBUG=0 make run: production settings on the development server; it
+# needs DJANGO_SECRET_KEY, and collects the static files first (the manifest
+# storage of production refuses to render a page without them).
 run: $(VENV)/.runtime-installed
-	@export DJANGO_DEBUG=$${DJANGO_DEBUG:-1}; \
+	@export DJANGO_DEBUG=$${DJANGO_DEBUG:-1} SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)}; \
+	if [ "$$DJANGO_DEBUG" = 0 ]; then \
+		if [ -z "$${DJANGO_SECRET_KEY:-}" ]; then \
+			echo "make run: DJANGO_DEBUG=0 is production mode and needs DJANGO_SECRET_KEY (or leave DJANGO_DEBUG unset)." >&2; \
+			exit 1; \
+		fi; \
+		$(MANAGE) collectstatic --noinput --verbosity 0 || exit 1; \
+		echo "Production settings: plain HTTP is redirected to HTTPS unless DJANGO_SECURE_SSL_REDIRECT=0."; \
+	fi; \
 	$(MANAGE) migrate --noinput && \
 	{ if [ -z "$${DATABASE_URL:-}" ]; then $(MANAGE) demo_user; fi; } || exit $$?; \
 	$(VERIFIER) & verifier=$$!; \
@@ -102,6 +119,11 @@ bench: $(VENV)/.runtime-installed
 # Browser tests against a live server; drives the system chromium, downloads no browser.
 e2e: $(VENV)/.e2e-installed
 	$(BIN)/python -m pytest e2e -p no:cacheprovider $(PYTEST_ARGS)
+
+# Requests generated from /api/schema/ (schemathesis, a fixed number per
+# operation): no 5xx, every answer as documented. Not part of `make test`.
+fuzz: $(VENV)/.fuzz-installed
+	$(BIN)/python -m pytest fuzz -p no:cacheprovider $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV)

@@ -1,10 +1,21 @@
+"""Admin of the session side: users (with "revoke all sessions and tokens"), sessions; the site's branding."""
+
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponseRedirect
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.views.decorators.http import require_POST
 
 from accounts import services
 from accounts.devices import device_summary
 from accounts.models import Session, User
+
+admin.site.site_header = "authdemo administration"
+admin.site.site_title = "authdemo admin"
+admin.site.index_title = "Users, sessions and tokens"
 
 
 @admin.register(User)
@@ -13,13 +24,42 @@ class UserAdmin(DjangoUserAdmin):
         (None, {"classes": ("wide",), "fields": ("username", "email", "password1", "password2")}),
     )
     actions = ["revoke_all_sessions_and_tokens"]
+    # The change page adds a "Revoke all sessions and tokens" button
+    # (templates/admin/accounts/user/change_form.html) posting to revoke_all_view.
+
+    def get_urls(self):
+        # admin_view(): staff only, CSRF-protected, never cached.
+        revoke = path(
+            "<path:object_id>/revoke-all/",
+            self.admin_site.admin_view(self.revoke_all_view),
+            name="accounts_user_revoke_all",
+        )
+        return [revoke, *super().get_urls()]
+
+    @staticmethod
+    def _keep_key(request: HttpRequest, user) -> str | None:
+        # The admin's own session survives when the admin revokes themself.
+        return request.session.session_key if user.pk == request.user.pk else None
+
+    @method_decorator(require_POST)
+    def revoke_all_view(self, request: HttpRequest, object_id: str) -> HttpResponseRedirect:
+        """End every session and every JWT of one user, from the user's change page."""
+        user = self.get_object(request, object_id)
+        if user is None:
+            raise Http404("No such user.")
+        if not self.has_change_permission(request, user):
+            raise PermissionDenied
+        services.user_revoke_all(user=user, keep_session_key=self._keep_key(request, user))
+        self.message_user(
+            request, f"Revoked every session and token of {user.get_username()}.", messages.SUCCESS
+        )
+        return HttpResponseRedirect(reverse("admin:accounts_user_change", args=[user.pk]))
 
     @admin.action(description="Revoke all sessions and tokens of the selected users")
     def revoke_all_sessions_and_tokens(self, request, queryset):
         # Keep the admin's own session when the admin selects themself.
         for user in queryset:
-            keep = request.session.session_key if user.pk == request.user.pk else None
-            services.user_revoke_all(user=user, keep_session_key=keep)
+            services.user_revoke_all(user=user, keep_session_key=self._keep_key(request, user))
         self.message_user(request, f"Revoked the sessions and tokens of {queryset.count()} user(s).")
 
 

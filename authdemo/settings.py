@@ -11,8 +11,10 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from api import jwk
@@ -41,6 +43,29 @@ SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="") or (_embedded_secret_key()
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
+
+def _site_url() -> str:
+    """Return SITE_URL as configured, the embedded default, or derived from ALLOWED_HOSTS."""
+    url = env.str("SITE_URL", default="").rstrip("/")
+    if not url:
+        if DEBUG:
+            return "http://127.0.0.1:8000"
+        host = ALLOWED_HOSTS[0] if ALLOWED_HOSTS else ""
+        if not host or host.startswith((".", "*")):
+            raise ImproperlyConfigured("Set SITE_URL (e.g. https://auth.example.com): the first of "
+                                       "DJANGO_ALLOWED_HOSTS is not one host name to derive it from.")
+        return f"https://{host}"
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.path:
+        raise ImproperlyConfigured(f"SITE_URL must be http(s)://host[:port], not {url!r}.")
+    return url
+
+
+# The site's own absolute URL: links in mails (password reset) are built from
+# it, never from the request's Host header, which the client chooses (OWASP
+# ASVS 5.0 V3.5; Host header poisoning). `make run` sets it to its own address.
+SITE_URL = _site_url()
+
 INSTALLED_APPS = [
     "accounts",
     "api",
@@ -58,15 +83,18 @@ INSTALLED_APPS = [
     "django_ratelimit",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "authdemo.middleware.PrivateResponseMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -90,6 +118,16 @@ TEMPLATES = [
 ]
 
 # --- Database ---------------------------------------------------------------
+# Every SQLite database, the embedded default or one named by DATABASE_URL
+# (sqlite:///path), gets the same concurrency options: writers take the lock
+# when the transaction starts, so two concurrent writers queue (up to
+# `timeout` seconds) instead of failing with "database is locked" halfway
+# through; WAL lets readers go on while one writer writes.
+SQLITE_OPTIONS = {
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+}
 if env.str("DATABASE_URL", default=""):
     DATABASES = {"default": env.db("DATABASE_URL")}
     # Persistent connections, checked before reuse so a restarted server costs
@@ -97,20 +135,10 @@ if env.str("DATABASE_URL", default=""):
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 else:
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": VAR_DIR / "db.sqlite3",
-            "OPTIONS": {
-                # Writers take the lock when the transaction starts, so two
-                # concurrent writers queue (up to `timeout` seconds) instead of
-                # failing with "database is locked" halfway through.
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-            },
-        }
-    }
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": VAR_DIR / "db.sqlite3"}}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Options given in the URL (?timeout=5) win over the shared ones.
+    DATABASES["default"]["OPTIONS"] = {**SQLITE_OPTIONS, **DATABASES["default"].get("OPTIONS", {})}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ------------------------------------------------------------------
@@ -135,7 +163,7 @@ else:
 # --- Users and passwords -----------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "/accounts/login/"
-LOGIN_REDIRECT_URL = "/accounts/profile/"
+LOGIN_REDIRECT_URL = "/"  # the home page, where both columns show the change
 LOGOUT_REDIRECT_URL = "/"
 
 # Argon2id first; the others stay so older hashes verify and are upgraded at
@@ -231,6 +259,26 @@ SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content Security Policy (django-csp), on every response (OWASP ASVS 5.0
+# V3.4.3): scripts and styles only from this origin's files, never inline,
+# so an injected <script> or event handler does not run; no plugins, no
+# <base> rewriting, forms post only here, no framing. The Swagger UI loads its
+# init script from /api/docs/?script (api/schema.py) for the same reason.
+# Swagger UI draws its icons from data: URIs in its stylesheet.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 # HTTPS only in production (OWASP ASVS 5.0 V12.2.1; HSTS: V3.4.1): plain HTTP
 # is redirected, except the load balancer's health check, which probes the
 # backend directly and expects a 200, not a redirect.

@@ -65,3 +65,27 @@ def new_page(browser):
     yield make
     for context in contexts:
         context.close()
+
+
+# Collects Content-Security-Policy violations of a page: the listener is added
+# by the browser itself before any page script, so the policy cannot block it.
+CSP_LISTENER = (
+    "window.__cspViolations = [];"
+    "document.addEventListener('securitypolicyviolation', e =>"
+    " window.__cspViolations.push(e.violatedDirective + ' ' + e.blockedURI));"
+)
+
+
+@pytest.fixture
+def csp_watched_page(new_page):
+    """A page that records CSP violations (event listener and console); returns (page, violations())."""
+    page = new_page()
+    console: list[str] = []
+    page.on("console", lambda msg: console.append(msg.text))
+    page.add_init_script(CSP_LISTENER)
+
+    def violations() -> list[str]:
+        recorded = page.evaluate("window.__cspViolations || []")
+        return recorded + [text for text in console if "Content Security Policy" in text]
+
+    return page, violations

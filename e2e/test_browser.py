@@ -21,7 +21,9 @@ def test_html_login_shows_the_user_and_logout_ends_it(site, user, new_page):
     page = new_page()
     _form_login(page, site, "Alice", PASSWORD)  # usernames are case-insensitive
 
-    assert page.url == f"{site}/accounts/profile/"
+    # Back on the comparison page, where the session column shows the login.
+    assert page.url == f"{site}/"
+    assert "Authenticated by session as alice" in page.inner_text("[data-testid=session-column]")
     assert "alice" in page.inner_text("[data-testid=whoami]")
     session_cookie = next(c for c in page.context.cookies() if c["name"] == "sessionid")
     assert session_cookie["httpOnly"] is True

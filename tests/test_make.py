@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -154,9 +155,25 @@ def test_verifier_target_follows_host_and_ports(sandbox):
 
 
 def test_run_default_port_and_explicit_debug(sandbox):
-    assert sandbox.make("run", DJANGO_DEBUG="0").returncode == 0
-    serve = _matching(sandbox.calls(), "manage.py runserver")
+    assert sandbox.make("run", DJANGO_DEBUG="0", DJANGO_SECRET_KEY="x" * 50).returncode == 0
+    calls = sandbox.calls()
+    serve = _matching(calls, "manage.py runserver")
     assert serve == ["python manage.py runserver 127.0.0.1:8000 | DJANGO_DEBUG=0"]
+    # Production settings render pages from the collected manifest: collected first.
+    (static,) = _matching(calls, "manage.py collectstatic")
+    assert calls.index(static) < calls.index(serve[0])
+
+
+def test_run_in_production_mode_without_secret_key_explains_and_starts_nothing(sandbox):
+    result = sandbox.make("run", DJANGO_DEBUG="0")
+    assert result.returncode != 0
+    assert "needs DJANGO_SECRET_KEY" in result.stderr
+    assert not _matching(sandbox.calls(), "manage.py")
+
+
+def test_run_debug_collects_nothing(sandbox):
+    assert sandbox.make("run").returncode == 0
+    assert not _matching(sandbox.calls(), "collectstatic")
 
 
 def test_second_run_installs_nothing_until_requirements_change(sandbox):
@@ -366,6 +383,44 @@ def test_make_run_really_serves_and_the_printed_demo_user_logs_in(tmp_path):
         assert status == 200, body
         assert json.loads(body)["claims"]["token_type"] == "access"
         assert f"Stateless verifier on http://127.0.0.1:{verifier_port}/whoami" in log.read_text()
+    finally:
+        _stop(proc)
+
+
+@pytest.mark.live
+def test_make_run_with_debug_off_serves_every_page_with_its_static_files(tmp_path):
+    if not _runtime_installed():
+        pytest.skip("the .venv is not installed by make; `make test` installs it")
+    port = _free_port()
+    log = tmp_path / "run.log"
+    env = _clean_env(
+        AUTHDEMO_VAR_DIR=str(tmp_path / "var"),
+        PORT=str(port),
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY="s" * 60,
+        DJANGO_SECURE_SSL_REDIRECT="0",
+    )
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [MAKE, "--no-print-directory", "run"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        status, _, body = _wait_until_served(base + "/", proc, log)
+        assert status == 200, log.read_text()
+        for path in ("/accounts/login/", "/accounts/signup/", "/accounts/password_reset/", "/api/docs/"):
+            status, _, body = _get(base + path)
+            assert status == 200, (path, status, log.read_text()[-2000:])
+        # The page links its stylesheet by its hashed name, and that file is served.
+        status, _, body = _get(base + "/accounts/login/")
+        css = re.search(rb'href="(/static/css/site\.[0-9a-f]+\.css)"', body)
+        assert css, body[:500]
+        assert _get(base + css.group(1).decode())[0] == 200
     finally:
         _stop(proc)
 

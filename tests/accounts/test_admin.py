@@ -141,3 +141,59 @@ def test_admin_password_form_errors_end_nothing(admin_client, alice_clients, use
     )
     assert response.status_code == 200
     assert Session.objects.filter(user=user).count() == 2
+
+
+# --- branding and the user page's "Revoke all sessions and tokens" button -------
+
+
+def test_admin_is_branded_authdemo(admin_client):
+    body = admin_client.get("/admin/").content.decode()
+    assert "authdemo administration" in body
+    assert "<title>Users, sessions and tokens | authdemo admin</title>" in body
+
+
+def test_user_page_revoke_button_ends_every_session_and_token(admin_client, alice_clients, user, password):
+    from rest_framework.test import APIClient
+
+    from api.models import TokenFamily
+
+    pair = APIClient().post(
+        "/api/auth/token/", {"username": "alice", "password": password}, format="json"
+    ).json()
+    url = f"/admin/accounts/user/{user.pk}/revoke-all/"
+    page = admin_client.get(f"/admin/accounts/user/{user.pk}/change/").content.decode()
+    assert f'action="{url}"' in page and "Revoke all sessions and tokens" in page
+
+    response = admin_client.post(url, follow=True)
+    assert response.redirect_chain == [(f"/admin/accounts/user/{user.pk}/change/", 302)]
+    assert "Revoked every session and token of alice." in response.content.decode()
+    assert not any(_authenticated(c) for c in alice_clients)
+    assert Session.objects.filter(user=user).count() == 0
+    assert not TokenFamily.objects.filter(user=user, revoked_at__isnull=True).exists()
+    bearer = APIClient()
+    bearer.credentials(HTTP_AUTHORIZATION=f"Bearer {pair['access']}")
+    assert bearer.get("/api/me/").status_code == 401
+    # The admin's own session is untouched.
+    assert admin_client.get("/admin/").status_code == 200
+
+
+def test_revoke_button_is_post_only_csrf_protected_and_staff_only(
+    admin_user, alice_clients, user, user_factory
+):
+    url = f"/admin/accounts/user/{user.pk}/revoke-all/"
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(admin_user)
+    assert strict.get(url).status_code == 405
+    assert strict.post(url).status_code == 403  # no CSRF token
+    staff_only = user_factory(username="clerk", is_staff=True)  # staff without change permission
+    clerk = Client()
+    clerk.force_login(staff_only)
+    assert clerk.post(url).status_code == 403
+    anonymous = Client().post(url)
+    assert anonymous.status_code == 302 and "/admin/login/" in anonymous["Location"]
+    # Nothing was revoked by any of these.
+    assert all(_authenticated(c) for c in alice_clients)
+
+
+def test_revoke_button_for_an_unknown_user_is_404(admin_client):
+    assert admin_client.post("/admin/accounts/user/999999/revoke-all/").status_code == 404

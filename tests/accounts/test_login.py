@@ -20,12 +20,13 @@ def test_login_page_renders_form_with_csrf(client):
         assert f'name="{name}"' in body
 
 
-def test_login_success_redirects_to_profile_and_logs_in(client, user, login):
+def test_login_success_redirects_to_the_home_page_and_logs_in(client, user, login):
     response = login(user)
     assert response.status_code == 302
-    assert response["Location"] == reverse("accounts:profile")
+    # The comparison page, where the session column now shows the user.
+    assert response["Location"] == reverse("home")
     assert client.session[SESSION_KEY] == str(user.pk)
-    assert client.get(reverse("accounts:profile")).status_code == 200
+    assert "Authenticated by session as <strong>alice</strong>" in client.get(reverse("home")).content.decode()
 
 
 def test_username_is_case_insensitive(client, user, password):
@@ -49,7 +50,7 @@ def test_next_redirect_refuses_off_site_urls(client, user, password, target):
         reverse("accounts:login"), {"username": "alice", "password": password, "next": target}
     )
     assert response.status_code == 302
-    assert response["Location"] == reverse("accounts:profile")
+    assert response["Location"] == reverse("home")
 
 
 def _errors(response):
