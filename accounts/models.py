@@ -22,6 +22,51 @@ class User(AbstractUser):
 
     objects = UserManager()
 
+    # The password hash as last read from or written to the database, so the
+    # post_save receiver (accounts.signals) can tell that it changed, however
+    # it changed: set_password(), set_unusable_password(), a hash assigned in
+    # the shell. None: not known (deferred, or never saved).
+    _password_hash_saved: str | None = None
+    # True while check_password() runs: a hash upgrade it saves is not a change.
+    _password_checking = False
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance.password_hash_track()
+        return instance
+
+    def refresh_from_db(self, *args, **kwargs):
+        super().refresh_from_db(*args, **kwargs)
+        self.password_hash_track()
+
+    def password_hash_track(self) -> None:
+        """Record the current password hash as the one the database holds."""
+        self._password_hash_saved = self.__dict__.get("password")
+
+    def password_hash_changed(self) -> bool:
+        """Return whether the hash differs from the saved one, other than by a hash upgrade at login."""
+        if self._password_checking:
+            return False
+        if self._password is not None:  # set_password() since the last save
+            return True
+        saved = self._password_hash_saved
+        return saved is not None and self.__dict__.get("password", saved) != saved
+
+    def check_password(self, raw_password):
+        self._password_checking = True
+        try:
+            return super().check_password(raw_password)
+        finally:
+            self._password_checking = False
+
+    async def acheck_password(self, raw_password):
+        self._password_checking = True
+        try:
+            return await super().acheck_password(raw_password)
+        finally:
+            self._password_checking = False
+
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
         constraints = [
