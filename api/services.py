@@ -20,7 +20,7 @@ from datetime import datetime
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
@@ -164,13 +164,21 @@ def token_pair_issue(*, user) -> TokenPair:
     return TokenPair(access=refresh.access_token, refresh=refresh, user=user)
 
 
+def _family_current_is(*, family: TokenFamily, jti: str) -> bool:
+    # Only the family's current refresh token may rotate: a token rotated out
+    # stays rotated out even if its BlacklistedToken row is deleted (by the
+    # admin, a script or a restore), so reuse detection (RFC 9700 section
+    # 4.14.2) never depends on that row alone.
+    return bool(family.current_jti) and family.current_jti == jti
+
+
 def token_refresh(*, raw: str, ip: str = "") -> TokenPair:
     """Rotate a refresh token: return a new pair in its family; refuse and revoke the family on reuse.
 
-    Race-free: the presented token's outstanding row is locked (PostgreSQL;
-    SQLite transactions are IMMEDIATE, so writers queue) and the unique
-    constraint of BlacklistedToken.token decides which request rotates it.
-    Exactly one of any number of parallel calls gets a pair.
+    Race-free: the presented token's outstanding row and its family row are
+    locked (PostgreSQL; SQLite transactions are IMMEDIATE, so writers queue)
+    and the family's current jti decides which request rotates it. Exactly
+    one of any number of parallel calls gets a pair.
     """
     refresh = RefreshToken(raw)
     family_id = refresh.family_id
@@ -183,17 +191,15 @@ def token_refresh(*, raw: str, ip: str = "") -> TokenPair:
         )
         if outstanding is None:
             raise TokenError("Token is not known")
-        try:
-            with transaction.atomic():
-                BlacklistedToken.objects.create(token=outstanding)
-        except IntegrityError:
+        family = TokenFamily.objects.select_for_update().filter(pk=family_id, revoked_at__isnull=True).first()
+        if family is None:
+            raise RevokedTokenError("Token has been revoked")
+        if not _family_current_is(family=family, jti=refresh[api_settings.JTI_CLAIM]):
             reused = True
         else:
-            family = (
-                TokenFamily.objects.select_for_update().filter(pk=family_id, revoked_at__isnull=True).first()
-            )
-            if family is None:
-                raise RevokedTokenError("Token has been revoked")
+            # The blacklist row records the rotation; one made by hand
+            # beforehand is no evidence of reuse (the family decides).
+            BlacklistedToken.objects.get_or_create(token=outstanding)
             new_refresh = RefreshToken.for_user(user, family=family)
             _family_cache_warm(new_refresh)
     if reused:
@@ -218,10 +224,9 @@ def token_verify(*, raw: str) -> None:
         raise TokenError("Token has wrong type")
     token = token_class(raw)
     token_revocation_check(token=token)
-    if (
-        token_class is RefreshToken
-        and BlacklistedToken.objects.filter(token__jti=token[api_settings.JTI_CLAIM]).exists()
-    ):
+    if token_class is RefreshToken and not TokenFamily.objects.filter(
+        pk=token.family_id, current_jti=token[api_settings.JTI_CLAIM]
+    ).exists():
         raise RevokedTokenError("Token has been rotated out or revoked")
     _user_active(token)
 

@@ -105,10 +105,11 @@ class RefreshToken(BackendMixin, SimpleRefreshToken):
         token = super(BlacklistMixin, cls).for_user(user)
         expires_at = datetime_from_epoch(token["exp"])
         with transaction.atomic():
+            jti = token[api_settings.JTI_CLAIM]
             if family is None:
-                family = TokenFamily.objects.create(user=user, expires_at=expires_at)
+                family = TokenFamily.objects.create(user=user, expires_at=expires_at, current_jti=jti)
             else:
-                TokenFamily.objects.filter(pk=family.pk).update(expires_at=expires_at)
+                TokenFamily.objects.filter(pk=family.pk).update(expires_at=expires_at, current_jti=jti)
             token[FAMILY_CLAIM] = str(family.pk)
             outstanding = OutstandingToken.objects.create(
                 user=user,
