@@ -62,9 +62,7 @@ class OutstandingTokenAdmin(ReadOnlyAdmin):
     actions = ["revoke_family"]
 
     def get_queryset(self, *args, **kwargs):
-        return (
-            super().get_queryset(*args, **kwargs).select_related("user", "family_link", "blacklistedtoken")
-        )
+        return super().get_queryset(*args, **kwargs).select_related("user", "family_link", "blacklistedtoken")
 
     @admin.display(description="family")
     def family(self, obj) -> str:

@@ -224,9 +224,12 @@ def token_verify(*, raw: str) -> None:
         raise TokenError("Token has wrong type")
     token = token_class(raw)
     token_revocation_check(token=token)
-    if token_class is RefreshToken and not TokenFamily.objects.filter(
-        pk=token.family_id, current_jti=token[api_settings.JTI_CLAIM]
-    ).exists():
+    if (
+        token_class is RefreshToken
+        and not TokenFamily.objects.filter(
+            pk=token.family_id, current_jti=token[api_settings.JTI_CLAIM]
+        ).exists()
+    ):
         raise RevokedTokenError("Token has been rotated out or revoked")
     _user_active(token)
 
