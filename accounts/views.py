@@ -16,8 +16,7 @@ from django.views.decorators.http import require_POST
 from django.views.generic import FormView, UpdateView
 
 from accounts import services
-from accounts.forms import LoginForm, ProfileForm, SignupForm
-from accounts.ratelimit import login_success_register
+from accounts.forms import LoginForm, ProfileForm, RateLimitedPasswordChangeForm, SignupForm
 from accounts.sessions import public_id_for, session_remember_set
 from accounts.templatetags.auth_state import jwt_user
 
@@ -45,6 +44,13 @@ def _safe_next(request: HttpRequest) -> str:
     ):
         return candidate
     return ""
+
+
+def login_ratelimited_response(request: HttpRequest, *, retry_after: int) -> HttpResponse:
+    """Return the 429 page of a refused login or password check, with Retry-After."""
+    response = render(request, "accounts/login_ratelimited.html", {"retry_after": retry_after}, status=429)
+    response["Retry-After"] = str(retry_after)
+    return response
 
 
 class SignupView(FormView):
@@ -78,20 +84,12 @@ class LoginView(auth_views.LoginView):
 
     def form_valid(self, form):
         response = super().form_valid(form)
-        login_success_register(self.request, username=form.data.get("username"))
         session_remember_set(self.request.session, remember=form.cleaned_data.get("remember_me", False))
         return response
 
     def form_invalid(self, form):
         if form.rate_limited:
-            response = render(
-                self.request,
-                "accounts/login_ratelimited.html",
-                {"retry_after": form.retry_after},
-                status=429,
-            )
-            response["Retry-After"] = str(form.retry_after)
-            return response
+            return login_ratelimited_response(self.request, retry_after=form.retry_after)
         return super().form_invalid(form)
 
 
@@ -119,6 +117,15 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     template_name = "accounts/password_change.html"
     success_url = reverse_lazy("accounts:password_change_done")
+    form_class = RateLimitedPasswordChangeForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "request": self.request}
+
+    def form_invalid(self, form):
+        if form.rate_limited:
+            return login_ratelimited_response(self.request, retry_after=form.retry_after)
+        return super().form_invalid(form)
 
     # Saving the new password ends every session and JWT of the user
     # (accounts.signals.user_on_save); super() then runs

@@ -45,7 +45,7 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 INSTALLED_APPS = [
     "accounts",
     "api",
-    "django.contrib.admin",
+    "accounts.admin_site.AdminConfig",  # django.contrib.admin with the project's AdminSite
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
