@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
-import unicodedata
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -26,6 +25,8 @@ from django.core.cache import caches
 from django.http import HttpRequest
 from django_ratelimit import ALL
 from django_ratelimit.core import _get_window, _make_cache_key, _split_rate, get_usage
+
+from accounts.usernames import username_canonical
 
 GROUP_IP = "login-ip"
 GROUP_USERNAME = "login-username"
@@ -55,10 +56,9 @@ def client_ip(request: HttpRequest) -> str:
 
 
 def username_normalize(raw: object) -> str:
-    """Return the rate-limit identity of a username: NFKC, case-folded, stripped."""
-    if not isinstance(raw, str):
-        return ""
-    return unicodedata.normalize("NFKC", raw).casefold().strip()
+    """Return the rate-limit identity of a username: the key its account is looked up by."""
+    # One function for both, so no spelling reaches an account under another counter.
+    return username_canonical(raw)
 
 
 def _key_ip(group: str, request: HttpRequest) -> str:
