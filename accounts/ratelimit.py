@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import unicodedata
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -127,3 +128,35 @@ def login_success_register(request: HttpRequest, *, username: object) -> None:
     # A ValueError means the window rolled over meanwhile: nothing to refund.
     with contextlib.suppress(ValueError):
         caches[settings.RATELIMIT_USE_CACHE].decr(cache_key)
+
+
+def action_attempt_register(request: HttpRequest, *, group: str, rate: str, key: str) -> LoginThrottle:
+    """Count one attempt of a limited action (signup, reset mail) under ``key``; return whether to refuse."""
+    usage = get_usage(request, group=group, key=lambda group, request: key, rate=rate, increment=True)
+    if not usage or not usage["should_limit"]:
+        return LoginThrottle(limited=False, retry_after=0)
+    return LoginThrottle(limited=True, retry_after=max(1, usage["time_left"]))
+
+
+def signup_attempt_register(request: HttpRequest) -> LoginThrottle:
+    """Count one signup from the client's IP (each costs a password hash and may create an account)."""
+    return action_attempt_register(
+        request, group="signup-ip", rate=settings.SIGNUP_RATELIMIT_IP, key=client_ip(request)
+    )
+
+
+def password_reset_ip_register(request: HttpRequest) -> LoginThrottle:
+    """Count one password-reset request from the client's IP."""
+    return action_attempt_register(
+        request, group="reset-ip", rate=settings.PASSWORD_RESET_RATELIMIT_IP, key=client_ip(request)
+    )
+
+
+def password_reset_email_register(request: HttpRequest, *, email: str) -> LoginThrottle:
+    """Count one reset mail to ``email``, whether or not an account has it (no enumeration)."""
+    return action_attempt_register(
+        request,
+        group="reset-email",
+        rate=settings.PASSWORD_RESET_RATELIMIT_EMAIL,
+        key=unicodedata.normalize("NFKC", email).casefold().strip(),
+    )

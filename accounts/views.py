@@ -17,6 +17,11 @@ from django.views.generic import FormView, UpdateView
 
 from accounts import services
 from accounts.forms import LoginForm, ProfileForm, RateLimitedPasswordChangeForm, SignupForm
+from accounts.ratelimit import (
+    password_reset_email_register,
+    password_reset_ip_register,
+    signup_attempt_register,
+)
 from accounts.sessions import public_id_for, session_remember_set
 from accounts.templatetags.auth_state import jwt_user
 
@@ -53,6 +58,14 @@ def login_ratelimited_response(request: HttpRequest, *, retry_after: int) -> Htt
     return response
 
 
+def ratelimited_response(request: HttpRequest, *, retry_after: int, title: str) -> HttpResponse:
+    """Return the 429 page of a refused signup or reset request, with Retry-After."""
+    context = {"retry_after": retry_after, "title": title}
+    response = render(request, "accounts/ratelimited.html", context, status=429)
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
 class SignupView(FormView):
     template_name = "accounts/signup.html"
     form_class = SignupForm
@@ -61,6 +74,12 @@ class SignupView(FormView):
         if request.user.is_authenticated:
             return redirect("accounts:profile")
         return super().dispatch(request, *args, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        throttle = signup_attempt_register(request)
+        if throttle.limited:
+            return ratelimited_response(request, retry_after=throttle.retry_after, title="Too many signups")
+        return super().post(request, *args, **kwargs)
 
     def form_valid(self, form):
         user = form.save()
@@ -141,6 +160,22 @@ class PasswordResetView(auth_views.PasswordResetView):
     email_template_name = "accounts/password_reset_email.txt"
     subject_template_name = "accounts/password_reset_subject.txt"
     success_url = reverse_lazy("accounts:password_reset_done")
+
+    def post(self, request, *args, **kwargs):
+        throttle = password_reset_ip_register(request)
+        if throttle.limited:
+            return ratelimited_response(
+                request, retry_after=throttle.retry_after, title="Too many password reset requests"
+            )
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        # Past the per-address limit no mail goes out, and the answer is the
+        # usual "check your inbox" page: the same whether or not an account
+        # has that address (no enumeration, no mail flooding of one inbox).
+        if password_reset_email_register(self.request, email=form.cleaned_data["email"]).limited:
+            return HttpResponseRedirect(self.get_success_url())
+        return super().form_valid(form)
 
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):

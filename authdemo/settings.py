@@ -159,6 +159,12 @@ RATELIMIT_USE_CACHE = "default"
 # client IP, shared by the HTML login and the JSON token logins.
 LOGIN_RATELIMIT_USERNAME = env.str("LOGIN_RATELIMIT_USERNAME", default="5/15m")
 LOGIN_RATELIMIT_IP = env.str("LOGIN_RATELIMIT_IP", default="30/m")
+# Signups per client IP (each costs a password hash and creates an account),
+# password-reset requests per client IP, and reset mails per target address
+# (counted whether or not an account has it, so limits reveal nothing).
+SIGNUP_RATELIMIT_IP = env.str("SIGNUP_RATELIMIT_IP", default="10/h")
+PASSWORD_RESET_RATELIMIT_IP = env.str("PASSWORD_RESET_RATELIMIT_IP", default="10/h")
+PASSWORD_RESET_RATELIMIT_EMAIL = env.str("PASSWORD_RESET_RATELIMIT_EMAIL", default="3/h")
 # How many reverse proxies in front of the app append to X-Forwarded-For.
 # 0: the client IP is REMOTE_ADDR and X-Forwarded-For is ignored (it is
 # client-controlled).
