@@ -52,8 +52,14 @@ class RateLimitedLoginMixin:
         throttle = login_attempt_register(self.request, username=username)
         if throttle.limited:
             self.retry_after = throttle.retry_after
-            raise ValidationError(self.error_messages["rate_limited"], code="rate_limited")
-        cleaned = super().clean()
+            raise ValidationError(throttle.message, code="rate_limited")
+        try:
+            cleaned = super().clean()
+        except ValidationError as exc:
+            # Warn before the last attempt, the same for any username.
+            if throttle.warning:
+                raise ValidationError([exc, ValidationError(throttle.warning, code="attempts_left")]) from exc
+            raise
         # Authenticated and allowed in: refund, so the counter holds failures only.
         login_success_register(self.request, username=username)
         return cleaned
@@ -74,17 +80,11 @@ class LoginForm(RateLimitedLoginMixin, AuthenticationForm):
         "invalid_login": (
             "Please enter a correct username and password. Note that the password is case-sensitive."
         ),
-        "rate_limited": "Too many login attempts. Try again later.",
     }
 
 
 class AdminLoginForm(RateLimitedLoginMixin, AdminAuthenticationForm):
     """The admin's login form under the same login limit as every other login path."""
-
-    error_messages = {
-        **AdminAuthenticationForm.error_messages,
-        "rate_limited": LoginForm.error_messages["rate_limited"],
-    }
 
 
 class RateLimitedPasswordChangeForm(PasswordChangeForm):
@@ -94,11 +94,6 @@ class RateLimitedPasswordChangeForm(PasswordChangeForm):
     login could (OWASP ASVS 5.0 V6.3.1): the same per-user counter, locked
     past the same limit.
     """
-
-    error_messages = {
-        **PasswordChangeForm.error_messages,
-        "rate_limited": LoginForm.error_messages["rate_limited"],
-    }
 
     def __init__(self, user, *args, request=None, **kwargs):
         super().__init__(user, *args, **kwargs)
@@ -110,7 +105,7 @@ class RateLimitedPasswordChangeForm(PasswordChangeForm):
         throttle = login_attempt_register(self.request, username=username)
         if throttle.limited:
             self.retry_after = throttle.retry_after
-            raise ValidationError(self.error_messages["rate_limited"], code="rate_limited")
+            raise ValidationError(throttle.message, code="rate_limited")
         old_password = super().clean_old_password()
         login_success_register(self.request, username=username)
         return old_password

@@ -70,6 +70,34 @@ def _key_ip(group: str, request: HttpRequest) -> str:
 class LoginThrottle:
     limited: bool
     retry_after: int  # seconds until the counter that limits resets; 0 when not limited
+    # Attempts the username has left in its window after this one fails, and
+    # how long a lock would then last (None: no username counted).
+    remaining: int | None = None
+    lock_seconds: int = 0
+
+    @property
+    def message(self) -> str:
+        """Return the one wording of a refused login, on every path (form, admin, API)."""
+        return f"Too many login attempts. Try again in {duration_human(self.retry_after)}."
+
+    @property
+    def warning(self) -> str:
+        """Return the warning to show after a failed attempt when one attempt is left, else ""."""
+        if self.limited or self.remaining != 1:
+            return ""
+        return f"1 attempt left before this username is locked for {duration_human(self.lock_seconds)}."
+
+
+def duration_human(seconds: int) -> str:
+    """Return a rough duration for people: "about 40 seconds", "about 12 minutes", "about 2 hours"."""
+    seconds = max(1, int(seconds))
+    if seconds < 60:
+        value, unit = seconds, "second"
+    elif seconds < 90 * 60:
+        value, unit = max(1, round(seconds / 60)), "minute"
+    else:
+        value, unit = round(seconds / 3600), "hour"
+    return f"about {value} {unit}{'' if value == 1 else 's'}"
 
 
 def login_attempt_register(request: HttpRequest, *, username: object) -> LoginThrottle:
@@ -100,9 +128,13 @@ def login_attempt_register(request: HttpRequest, *, username: object) -> LoginTh
             )
         )
     limiting = [u for u in usages if u and u["should_limit"]]
+    named = usages[1] if identity and len(usages) > 1 and usages[1] else None
+    extra = {}
+    if named is not None:
+        extra = {"remaining": max(0, named["limit"] - named["count"]), "lock_seconds": named["time_left"]}
     if not limiting:
-        return LoginThrottle(limited=False, retry_after=0)
-    return LoginThrottle(limited=True, retry_after=max(1, max(u["time_left"] for u in limiting)))
+        return LoginThrottle(limited=False, retry_after=0, **extra)
+    return LoginThrottle(limited=True, retry_after=max(1, max(u["time_left"] for u in limiting)), **extra)
 
 
 def login_success_register(request: HttpRequest, *, username: object) -> None:

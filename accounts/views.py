@@ -18,6 +18,7 @@ from django.views.generic import FormView, UpdateView
 from accounts import services
 from accounts.forms import LoginForm, ProfileForm, RateLimitedPasswordChangeForm, SignupForm
 from accounts.ratelimit import (
+    LoginThrottle,
     password_reset_email_register,
     password_reset_ip_register,
     signup_attempt_register,
@@ -53,7 +54,9 @@ def _safe_next(request: HttpRequest) -> str:
 
 def login_ratelimited_response(request: HttpRequest, *, retry_after: int) -> HttpResponse:
     """Return the 429 page of a refused login or password check, with Retry-After."""
-    response = render(request, "accounts/login_ratelimited.html", {"retry_after": retry_after}, status=429)
+    message = LoginThrottle(limited=True, retry_after=retry_after).message
+    context = {"retry_after": retry_after, "message": message}
+    response = render(request, "accounts/login_ratelimited.html", context, status=429)
     response["Retry-After"] = str(retry_after)
     return response
 

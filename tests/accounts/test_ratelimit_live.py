@@ -80,9 +80,7 @@ def _form_login_prepared(base: str):
     return post
 
 
-def test_parallel_wrong_json_logins_reach_password_check_at_most_limit_times(
-    live_server, user, counting
-):
+def test_parallel_wrong_json_logins_reach_password_check_at_most_limit_times(live_server, user, counting):
     calls = [
         (lambda: _json_login(live_server.url, "/api/auth/token/", "alice", "wrong password"))
         for _ in range(PARALLEL)
@@ -105,13 +103,9 @@ def test_parallel_wrong_logins_across_paths_share_one_counter(live_server, user,
         if i % 3 == 0:
             calls.append(lambda name=name: form_post(name, "wrong password"))
         elif i % 3 == 1:
-            calls.append(
-                lambda name=name: _json_login(live_server.url, "/api/auth/token/", name, "wrong")
-            )
+            calls.append(lambda name=name: _json_login(live_server.url, "/api/auth/token/", name, "wrong"))
         else:
-            calls.append(
-                lambda name=name: _json_login(live_server.url, "/api/auth/cookie/login/", name, "x")
-            )
+            calls.append(lambda name=name: _json_login(live_server.url, "/api/auth/cookie/login/", name, "x"))
     results = parallel(calls)
     assert len(results) == PARALLEL
     assert counting.calls <= LIMIT
@@ -145,6 +139,6 @@ def test_locked_out_unknown_and_real_usernames_answer_alike(live_server, user, c
         # Retry-After differs per name (django-ratelimit staggers windows by a
         # hash of the key), a function of the string only, not of the account.
         assert int(info.value.headers["Retry-After"]) > 0
-        answers.append((info.value.code, body["code"], body["detail"].split(" Expected")[0]))
+        answers.append((info.value.code, body["code"], re.sub(r"\d+", "N", body["detail"])))
     assert answers[0] == answers[1]
     assert answers[0][0] == 429
