@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import get_user_model
-from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, UserCreationForm
 from django.core.exceptions import ValidationError
 
-from accounts.ratelimit import login_attempt_register
+from accounts.ratelimit import login_attempt_register, login_success_register
 
 EMAIL_TAKEN = "A user with that email address already exists."
 
@@ -35,19 +36,8 @@ class SignupForm(UserCreationForm):
         return email
 
 
-class LoginForm(AuthenticationForm):
-    """Django's login form plus "remember me" and the shared login rate limit."""
-
-    remember_me = forms.BooleanField(required=False, label="Remember me for 14 days")
-
-    error_messages = {
-        **AuthenticationForm.error_messages,
-        # Usernames match case-insensitively here (accounts.models.UserManager).
-        "invalid_login": (
-            "Please enter a correct username and password. Note that the password is case-sensitive."
-        ),
-        "rate_limited": "Too many login attempts. Try again later.",
-    }
+class RateLimitedLoginMixin:
+    """The shared login limit (accounts.ratelimit) in front of an AuthenticationForm's password check."""
 
     def __init__(self, request=None, *args, **kwargs):
         super().__init__(request, *args, **kwargs)
@@ -58,15 +48,71 @@ class LoginForm(AuthenticationForm):
         # exactly as sent; past the limit even the right password is refused
         # (OWASP ASVS 5.0 V6.3.1). Unknown user, wrong password and inactive
         # user all get Django's one generic "invalid_login" error.
-        throttle = login_attempt_register(self.request, username=self.data.get("username"))
+        username = self.data.get("username")
+        throttle = login_attempt_register(self.request, username=username)
         if throttle.limited:
             self.retry_after = throttle.retry_after
-            raise ValidationError(self.error_messages["rate_limited"], code="rate_limited")
-        return super().clean()
+            raise ValidationError(throttle.message, code="rate_limited")
+        try:
+            cleaned = super().clean()
+        except ValidationError as exc:
+            # Warn before the last attempt, the same for any username.
+            if throttle.warning:
+                raise ValidationError([exc, ValidationError(throttle.warning, code="attempts_left")]) from exc
+            raise
+        # Authenticated and allowed in: refund, so the counter holds failures only.
+        login_success_register(self.request, username=username)
+        return cleaned
 
     @property
     def rate_limited(self) -> bool:
         return self.has_error(forms.forms.NON_FIELD_ERRORS, code="rate_limited")
+
+
+class LoginForm(RateLimitedLoginMixin, AuthenticationForm):
+    """Django's login form plus "remember me" and the shared login rate limit."""
+
+    remember_me = forms.BooleanField(required=False, label="Remember me for 14 days")
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        # Usernames match case-insensitively here (accounts.models.UserManager).
+        "invalid_login": (
+            "Please enter a correct username and password. Note that the password is case-sensitive."
+        ),
+    }
+
+
+class AdminLoginForm(RateLimitedLoginMixin, AdminAuthenticationForm):
+    """The admin's login form under the same login limit as every other login path."""
+
+
+class RateLimitedPasswordChangeForm(PasswordChangeForm):
+    """Django's password change form; a wrong current password counts as a failed login of the user.
+
+    So a stolen session cannot guess the current password faster than a
+    login could (OWASP ASVS 5.0 V6.3.1): the same per-user counter, locked
+    past the same limit.
+    """
+
+    def __init__(self, user, *args, request=None, **kwargs):
+        super().__init__(user, *args, **kwargs)
+        self.request = request
+        self.retry_after = 0
+
+    def clean_old_password(self):
+        username = self.user.get_username()
+        throttle = login_attempt_register(self.request, username=username)
+        if throttle.limited:
+            self.retry_after = throttle.retry_after
+            raise ValidationError(throttle.message, code="rate_limited")
+        old_password = super().clean_old_password()
+        login_success_register(self.request, username=username)
+        return old_password
+
+    @property
+    def rate_limited(self) -> bool:
+        return self.has_error("old_password", code="rate_limited")
 
 
 class ProfileForm(forms.ModelForm):

@@ -6,26 +6,93 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.contrib.sessions.base_session import AbstractBaseSession
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
+
+from accounts.usernames import username_canonical
 
 
 class UserManager(DjangoUserManager):
     def get_by_natural_key(self, username):
-        # Usernames are unique case-insensitively (see the constraint below), so
-        # "Alice" logs in as "alice": one account, one rate-limit counter.
-        return self.get(**{f"{self.model.USERNAME_FIELD}__iexact": username})
+        # An exact match on the canonical form, the same key the login limiter
+        # counts under (accounts.ratelimit): "Alice" and its fullwidth form reach "alice"
+        # under one counter; no spelling reaches an account under another.
+        return self.get(username_key=username_canonical(username))
 
 
 class User(AbstractUser):
     email = models.EmailField("email address", blank=False)
+    # username_canonical(username), kept by save(); unique, so two usernames
+    # that differ only by case or compatibility form cannot both exist.
+    # QuerySet.update(username=...) bypasses save(): set both there.
+    username_key = models.TextField("canonical username", unique=True, editable=False)
 
     objects = UserManager()
+
+    # The password hash as last read from or written to the database, so the
+    # post_save receiver (accounts.signals) can tell that it changed, however
+    # it changed: set_password(), set_unusable_password(), a hash assigned in
+    # the shell. None: not known (deferred, or never saved).
+    _password_hash_saved: str | None = None
+    # True while check_password() runs: a hash upgrade it saves is not a change.
+    _password_checking = False
+
+    USERNAME_TAKEN = "A user with that username already exists."
+
+    def clean(self):
+        super().clean()
+        key = username_canonical(self.get_username())
+        if key and type(self)._default_manager.filter(username_key=key).exclude(pk=self.pk).exists():
+            raise ValidationError({"username": self.USERNAME_TAKEN}, code="unique")
+
+    def save(self, *args, **kwargs):
+        self.username_key = username_canonical(self.get_username())
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "username" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "username_key"}
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance.password_hash_track()
+        return instance
+
+    def refresh_from_db(self, *args, **kwargs):
+        super().refresh_from_db(*args, **kwargs)
+        self.password_hash_track()
+
+    def password_hash_track(self) -> None:
+        """Record the current password hash as the one the database holds."""
+        self._password_hash_saved = self.__dict__.get("password")
+
+    def password_hash_changed(self) -> bool:
+        """Return whether the hash differs from the saved one, other than by a hash upgrade at login."""
+        if self._password_checking:
+            return False
+        if self._password is not None:  # set_password() since the last save
+            return True
+        saved = self._password_hash_saved
+        return saved is not None and self.__dict__.get("password", saved) != saved
+
+    def check_password(self, raw_password):
+        self._password_checking = True
+        try:
+            return super().check_password(raw_password)
+        finally:
+            self._password_checking = False
+
+    async def acheck_password(self, raw_password):
+        self._password_checking = True
+        try:
+            return await super().acheck_password(raw_password)
+        finally:
+            self._password_checking = False
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
         constraints = [
-            models.UniqueConstraint(Lower("username"), name="accounts_user_username_ci_unique"),
             models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique"),
         ]
 

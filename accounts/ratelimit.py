@@ -26,6 +26,7 @@ from django.http import HttpRequest
 from django_ratelimit import ALL
 from django_ratelimit.core import _get_window, _make_cache_key, _split_rate, get_usage
 
+from accounts.usernames import username_canonical
 from authdemo.http import client_ip
 
 GROUP_IP = "login-ip"
@@ -33,10 +34,9 @@ GROUP_USERNAME = "login-username"
 
 
 def username_normalize(raw: object) -> str:
-    """Return the rate-limit identity of a username: NFKC, case-folded, stripped."""
-    if not isinstance(raw, str):
-        return ""
-    return unicodedata.normalize("NFKC", raw).casefold().strip()
+    """Return the rate-limit identity of a username: the key its account is looked up by."""
+    # One function for both, so no spelling reaches an account under another counter.
+    return username_canonical(raw)
 
 
 def _key_ip(group: str, request: HttpRequest) -> str:
@@ -47,6 +47,34 @@ def _key_ip(group: str, request: HttpRequest) -> str:
 class LoginThrottle:
     limited: bool
     retry_after: int  # seconds until the counter that limits resets; 0 when not limited
+    # Attempts the username has left in its window after this one fails, and
+    # how long a lock would then last (None: no username counted).
+    remaining: int | None = None
+    lock_seconds: int = 0
+
+    @property
+    def message(self) -> str:
+        """Return the one wording of a refused login, on every path (form, admin, API)."""
+        return f"Too many login attempts. Try again in {duration_human(self.retry_after)}."
+
+    @property
+    def warning(self) -> str:
+        """Return the warning to show after a failed attempt when one attempt is left, else ""."""
+        if self.limited or self.remaining != 1:
+            return ""
+        return f"1 attempt left before this username is locked for {duration_human(self.lock_seconds)}."
+
+
+def duration_human(seconds: int) -> str:
+    """Return a rough duration for people: "about 40 seconds", "about 12 minutes", "about 2 hours"."""
+    seconds = max(1, int(seconds))
+    if seconds < 60:
+        value, unit = seconds, "second"
+    elif seconds < 90 * 60:
+        value, unit = max(1, round(seconds / 60)), "minute"
+    else:
+        value, unit = round(seconds / 3600), "hour"
+    return f"about {value} {unit}{'' if value == 1 else 's'}"
 
 
 def login_attempt_register(request: HttpRequest, *, username: object) -> LoginThrottle:
@@ -77,9 +105,13 @@ def login_attempt_register(request: HttpRequest, *, username: object) -> LoginTh
             )
         )
     limiting = [u for u in usages if u and u["should_limit"]]
+    named = usages[1] if identity and len(usages) > 1 and usages[1] else None
+    extra = {}
+    if named is not None:
+        extra = {"remaining": max(0, named["limit"] - named["count"]), "lock_seconds": named["time_left"]}
     if not limiting:
-        return LoginThrottle(limited=False, retry_after=0)
-    return LoginThrottle(limited=True, retry_after=max(1, max(u["time_left"] for u in limiting)))
+        return LoginThrottle(limited=False, retry_after=0, **extra)
+    return LoginThrottle(limited=True, retry_after=max(1, max(u["time_left"] for u in limiting)), **extra)
 
 
 def login_success_register(request: HttpRequest, *, username: object) -> None:
@@ -105,3 +137,35 @@ def login_success_register(request: HttpRequest, *, username: object) -> None:
     # A ValueError means the window rolled over meanwhile: nothing to refund.
     with contextlib.suppress(ValueError):
         caches[settings.RATELIMIT_USE_CACHE].decr(cache_key)
+
+
+def action_attempt_register(request: HttpRequest, *, group: str, rate: str, key: str) -> LoginThrottle:
+    """Count one attempt of a limited action (signup, reset mail) under ``key``; return whether to refuse."""
+    usage = get_usage(request, group=group, key=lambda group, request: key, rate=rate, increment=True)
+    if not usage or not usage["should_limit"]:
+        return LoginThrottle(limited=False, retry_after=0)
+    return LoginThrottle(limited=True, retry_after=max(1, usage["time_left"]))
+
+
+def signup_attempt_register(request: HttpRequest) -> LoginThrottle:
+    """Count one signup from the client's IP (each costs a password hash and may create an account)."""
+    return action_attempt_register(
+        request, group="signup-ip", rate=settings.SIGNUP_RATELIMIT_IP, key=client_ip(request)
+    )
+
+
+def password_reset_ip_register(request: HttpRequest) -> LoginThrottle:
+    """Count one password-reset request from the client's IP."""
+    return action_attempt_register(
+        request, group="reset-ip", rate=settings.PASSWORD_RESET_RATELIMIT_IP, key=client_ip(request)
+    )
+
+
+def password_reset_email_register(request: HttpRequest, *, email: str) -> LoginThrottle:
+    """Count one reset mail to ``email``, whether or not an account has it (no enumeration)."""
+    return action_attempt_register(
+        request,
+        group="reset-email",
+        rate=settings.PASSWORD_RESET_RATELIMIT_EMAIL,
+        key=unicodedata.normalize("NFKC", email).casefold().strip(),
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in
 from django.db.models.signals import post_save, pre_delete
@@ -22,10 +23,22 @@ def _request_ip(request) -> str | None:
         return None
 
 
+def session_key_renew(request) -> None:
+    """Give a session that kept its key through login() a new one, ending the old key."""
+    # login() cycles the key unless the session already belongs to this user
+    # (re-authentication); OWASP ASVS 5.0 V7.2.4 asks for a new session token
+    # on every authentication. cycle_key() deletes the old row and tombstones
+    # its cache entry (accounts.sessions.SessionStore.delete).
+    sent = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+    if sent and request.session.session_key == sent:
+        request.session.cycle_key()
+
+
 def session_on_login(sender, request, user, **kwargs) -> None:
     # Every login path (form, signup, admin, force_login) stamps the session.
     if request is None or not hasattr(request, "session"):
         return
+    session_key_renew(request)
     session_login_stamp(
         request.session,
         ip=_request_ip(request),
@@ -34,19 +47,22 @@ def session_on_login(sender, request, user, **kwargs) -> None:
 
 
 def user_on_save(sender, instance, created, update_fields=None, **kwargs) -> None:
-    if created:
-        return
     saved = set(update_fields) if update_fields is not None else None
-    # A new password from anywhere (password change and reset views, admin,
-    # `manage.py changepassword`, shell) ends every session and every JWT
-    # (OWASP ASVS 5.0 V7.4.3). set_password() leaves the raw value in
-    # `_password` until this save completes; Django clears it first for a
-    # mere hash upgrade at login, which is not a change. The session of the
+    # A new or disabled password from anywhere (password change and reset
+    # views, admin including "password-based authentication: disabled",
+    # `manage.py changepassword`, set_unusable_password() or a hash assigned
+    # in the shell) ends every session and every JWT (OWASP ASVS 5.0 V7.4.3).
+    # The model compares the hash with the one last read from the database;
+    # a mere hash upgrade at login is not a change. The session of the
     # request that changed its own password survives: the views then call
     # update_session_auth_hash(), which moves it to a new key.
-    password_changed = getattr(instance, "_password", None) is not None and (
-        saved is None or "password" in saved
+    password_changed = (
+        not created and (saved is None or "password" in saved) and instance.password_hash_changed()
     )
+    if saved is None or "password" in saved:
+        instance.password_hash_track()
+    if created:
+        return
     # Deactivation from anywhere (admin, shell, API) ends everything at once
     # (OWASP ASVS 5.0 V7.4.2). QuerySet.update() sends no signal: call
     # accounts.services.user_revoke_all yourself there.

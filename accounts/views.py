@@ -19,8 +19,13 @@ from django.views.decorators.http import require_POST
 from django.views.generic import FormView, UpdateView
 
 from accounts import services
-from accounts.forms import LoginForm, ProfileForm, SignupForm
-from accounts.ratelimit import login_success_register
+from accounts.forms import LoginForm, ProfileForm, RateLimitedPasswordChangeForm, SignupForm
+from accounts.ratelimit import (
+    LoginThrottle,
+    password_reset_email_register,
+    password_reset_ip_register,
+    signup_attempt_register,
+)
 from accounts.sessions import public_id_for, session_remember_set
 
 
@@ -33,6 +38,23 @@ def _safe_next(request: HttpRequest) -> str:
     return ""
 
 
+def login_ratelimited_response(request: HttpRequest, *, retry_after: int) -> HttpResponse:
+    """Return the 429 page of a refused login or password check, with Retry-After."""
+    message = LoginThrottle(limited=True, retry_after=retry_after).message
+    context = {"retry_after": retry_after, "message": message}
+    response = render(request, "accounts/login_ratelimited.html", context, status=429)
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
+def ratelimited_response(request: HttpRequest, *, retry_after: int, title: str) -> HttpResponse:
+    """Return the 429 page of a refused signup or reset request, with Retry-After."""
+    context = {"retry_after": retry_after, "title": title}
+    response = render(request, "accounts/ratelimited.html", context, status=429)
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
 class SignupView(FormView):
     template_name = "accounts/signup.html"
     form_class = SignupForm
@@ -41,6 +63,12 @@ class SignupView(FormView):
         if request.user.is_authenticated:
             return redirect("accounts:profile")
         return super().dispatch(request, *args, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        throttle = signup_attempt_register(request)
+        if throttle.limited:
+            return ratelimited_response(request, retry_after=throttle.retry_after, title="Too many signups")
+        return super().post(request, *args, **kwargs)
 
     def form_valid(self, form):
         user = form.save()
@@ -64,20 +92,12 @@ class LoginView(auth_views.LoginView):
 
     def form_valid(self, form):
         response = super().form_valid(form)
-        login_success_register(self.request, username=form.data.get("username"))
         session_remember_set(self.request.session, remember=form.cleaned_data.get("remember_me", False))
         return response
 
     def form_invalid(self, form):
         if form.rate_limited:
-            response = render(
-                self.request,
-                "accounts/login_ratelimited.html",
-                {"retry_after": form.retry_after},
-                status=429,
-            )
-            response["Retry-After"] = str(form.retry_after)
-            return response
+            return login_ratelimited_response(self.request, retry_after=form.retry_after)
         return super().form_invalid(form)
 
 
@@ -105,6 +125,15 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     template_name = "accounts/password_change.html"
     success_url = reverse_lazy("accounts:password_change_done")
+    form_class = RateLimitedPasswordChangeForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "request": self.request}
+
+    def form_invalid(self, form):
+        if form.rate_limited:
+            return login_ratelimited_response(self.request, retry_after=form.retry_after)
+        return super().form_invalid(form)
 
     # Saving the new password ends every session and JWT of the user
     # (accounts.signals.user_on_save); super() then runs
@@ -127,6 +156,21 @@ class PasswordResetView(auth_views.PasswordResetView):
         # request's Host header, which the client chooses (reset link poisoning).
         site = urlsplit(settings.SITE_URL)
         return {"protocol": site.scheme, "domain": site.netloc, "site_name": site.netloc}
+    def post(self, request, *args, **kwargs):
+        throttle = password_reset_ip_register(request)
+        if throttle.limited:
+            return ratelimited_response(
+                request, retry_after=throttle.retry_after, title="Too many password reset requests"
+            )
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        # Past the per-address limit no mail goes out, and the answer is the
+        # usual "check your inbox" page: the same whether or not an account
+        # has that address (no enumeration, no mail flooding of one inbox).
+        if password_reset_email_register(self.request, email=form.cleaned_data["email"]).limited:
+            return HttpResponseRedirect(self.get_success_url())
+        return super().form_valid(form)
 
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):

@@ -1,8 +1,10 @@
 """Admin of the JWT side: outstanding and blacklisted refresh tokens and their families.
 
-Extends SimpleJWT's token admins: searchable by username and email, the
-family of each token shown, and a "revoke family" action that kills every
-refresh and access token of that login at once (api.services.family_revoke).
+Replaces SimpleJWT's token admins: searchable by username and email, the
+family of each token shown, every page read-only and without token strings
+(a refresh token is a live credential: OWASP ASVS 5.0 V7.2.3). The only
+write is the "revoke family" action, which kills every refresh and access
+token of that login at once (api.services.family_revoke).
 """
 
 from __future__ import annotations
@@ -28,20 +30,39 @@ class RevokeFamilyPermission:
         return request.user.has_perm("api.change_tokenfamily")
 
 
+class ReadOnlyAdmin(RevokeFamilyPermission, admin.ModelAdmin):
+    """View only: no add, change or delete; rows change only through the services."""
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 for model in (OutstandingToken, BlacklistedToken):
     if admin.site.is_registered(model):
         admin.site.unregister(model)
 
 
 @admin.register(OutstandingToken)
-class OutstandingTokenAdmin(RevokeFamilyPermission, blacklist_admin.OutstandingTokenAdmin):
+class OutstandingTokenAdmin(ReadOnlyAdmin):
     list_display = ("jti", "user", "family", "created_at", "expires_at", "is_blacklisted")
+    # Never the "token" column: it holds the whole signed refresh token.
+    fields = list_display
+    ordering = ("-created_at",)
     search_fields = (*(f"user__{f}" for f in USER_SEARCH), "jti", "family_link__family__id")
     list_filter = ("family_link__family__revoked_reason",)
     actions = ["revoke_family"]
 
     def get_queryset(self, *args, **kwargs):
-        return super().get_queryset(*args, **kwargs).select_related("family_link", "blacklistedtoken")
+        return super().get_queryset(*args, **kwargs).select_related("user", "family_link", "blacklistedtoken")
 
     @admin.display(description="family")
     def family(self, obj) -> str:
@@ -58,7 +79,7 @@ class OutstandingTokenAdmin(RevokeFamilyPermission, blacklist_admin.OutstandingT
 
 
 @admin.register(BlacklistedToken)
-class BlacklistedTokenAdmin(RevokeFamilyPermission, blacklist_admin.BlacklistedTokenAdmin):
+class BlacklistedTokenAdmin(ReadOnlyAdmin, blacklist_admin.BlacklistedTokenAdmin):
     list_display = (
         "token_jti",
         "token_user",
@@ -67,6 +88,7 @@ class BlacklistedTokenAdmin(RevokeFamilyPermission, blacklist_admin.BlacklistedT
         "token_expires_at",
         "blacklisted_at",
     )
+    fields = list_display
     search_fields = (
         *(f"token__user__{f}" for f in USER_SEARCH),
         "token__jti",
@@ -75,7 +97,7 @@ class BlacklistedTokenAdmin(RevokeFamilyPermission, blacklist_admin.BlacklistedT
     actions = ["revoke_family"]
 
     def get_queryset(self, *args, **kwargs):
-        return super().get_queryset(*args, **kwargs).select_related("token__family_link")
+        return super().get_queryset(*args, **kwargs).select_related("token__user", "token__family_link")
 
     @admin.display(description="family")
     def family(self, obj) -> str:
@@ -88,16 +110,13 @@ class BlacklistedTokenAdmin(RevokeFamilyPermission, blacklist_admin.BlacklistedT
 
 
 @admin.register(TokenFamily)
-class TokenFamilyAdmin(RevokeFamilyPermission, admin.ModelAdmin):
+class TokenFamilyAdmin(ReadOnlyAdmin):
     list_display = ("id", "user", "created_at", "expires_at", "revoked_at", "revoked_reason")
+    fields = list_display
     list_filter = ("revoked_reason",)
     search_fields = (*(f"user__{f}" for f in USER_SEARCH), "id")
-    readonly_fields = ("id", "user", "created_at", "expires_at", "revoked_at", "revoked_reason")
     list_select_related = ("user",)
     actions = ["revoke_family"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
 
     @admin.action(description="Revoke the family (every token of that login)", permissions=["revoke"])
     def revoke_family(self, request, queryset):

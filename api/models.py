@@ -33,11 +33,11 @@ class TokenFamily(models.Model):
     # Expiry of the newest refresh token of the family: after it nothing of the
     # family can be valid, so the row (and its cache entry) may go.
     expires_at = models.DateTimeField(db_index=True)
+    # The jti of the one refresh token of this login that may still be
+    # rotated; any other of its refresh tokens presented is reuse, whatever
+    # the blacklist says (api.services.token_refresh). Empty: none may.
+    current_jti = models.CharField(max_length=255, blank=True, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True)
-    # The jti of the family's newest refresh token, the only one that may
-    # rotate: any other token of the family is rotated out, whatever the
-    # blacklist says (api.services.token_refresh).
-    current_jti = models.CharField(max_length=255, blank=True, default="")
     revoked_reason = models.CharField(max_length=16, choices=Reason.choices, blank=True)
 
     class Meta:

@@ -84,7 +84,9 @@ BAD_TOKEN = _error("Token is invalid or expired", "token_not_valid", "Invalid, e
 UNAUTHENTICATED = _error("Authentication credentials were not provided.", "not_authenticated")
 CSRF_FAILED = _error("CSRF Failed: CSRF token missing.", "csrf_failed")
 BAD_CREDENTIALS = _error("No active account found with the given credentials", "invalid_credentials")
-THROTTLED = _error("Too many login attempts. Try again later.", "throttled", "Rate limited; see Retry-After")
+THROTTLED = _error(
+    "Too many login attempts. Try again in about 12 minutes.", "throttled", "Rate limited; see Retry-After"
+)
 CSRF_HEADER = OpenApiParameter(
     "X-CSRFToken",
     OpenApiTypes.STR,

@@ -169,6 +169,14 @@ def token_pair_issue(*, user) -> TokenPair:
     return TokenPair(access=refresh.access_token, refresh=refresh, user=user)
 
 
+def _family_current_is(*, family: TokenFamily, jti: str) -> bool:
+    # Only the family's current refresh token may rotate: a token rotated out
+    # stays rotated out even if its BlacklistedToken row is deleted (by the
+    # admin, a script or a restore), so reuse detection (RFC 9700 section
+    # 4.14.2) never depends on that row alone.
+    return bool(family.current_jti) and family.current_jti == jti
+
+
 def token_refresh(*, raw: str, ip: str = "") -> TokenPair:
     """Rotate a refresh token: return a new pair in its family; refuse and revoke the family on reuse.
 
@@ -190,7 +198,7 @@ def token_refresh(*, raw: str, ip: str = "") -> TokenPair:
         outstanding = OutstandingToken.objects.filter(jti=jti).first()
         if outstanding is None:
             raise TokenError("Token is not known")
-        if jti == family.current_jti:
+        if _family_current_is(family=family, jti=jti):
             BlacklistedToken.objects.get_or_create(token=outstanding)
             new_refresh = RefreshToken.for_user(user, family=family)
             _family_cache_warm(new_refresh)
@@ -219,7 +227,9 @@ def token_verify(*, raw: str) -> None:
     token_revocation_check(token=token)
     if (
         token_class is RefreshToken
-        and BlacklistedToken.objects.filter(token__jti=token[api_settings.JTI_CLAIM]).exists()
+        and not TokenFamily.objects.filter(
+            pk=token.family_id, current_jti=token[api_settings.JTI_CLAIM]
+        ).exists()
     ):
         raise RevokedTokenError("Token has been rotated out or revoked")
     _user_active(token)

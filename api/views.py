@@ -49,21 +49,32 @@ class NoStoreMixin:
         return response
 
 
+class LoginThrottled(exceptions.Throttled):
+    """429 with the one wording of a refused login (accounts.ratelimit) and Retry-After."""
+
+    def __init__(self, throttle):
+        # wait=None: DRF would append its own "Expected available in ..." sentence.
+        super().__init__(detail=throttle.message)
+        self.wait = throttle.retry_after
+
+
 def _credentials_user(request, data) -> object:
     """Return the user of valid credentials after the rate limit; raise 429 or 401."""
     username, password = data["username"], data["password"]
     throttle = login_attempt_register(request._request, username=username)
     if throttle.limited:
-        raise exceptions.Throttled(
-            wait=throttle.retry_after, detail="Too many login attempts. Try again later."
-        )
+        raise LoginThrottled(throttle)
     # authenticate(): the dummy hash for unknown users keeps both failures
     # equally slow; inactive users fail like a wrong password (ASVS 5.0 V6.3.8).
     user = authenticate(request._request, username=username, password=password)
     if user is None:
-        raise exceptions.AuthenticationFailed(
-            "No active account found with the given credentials", code="invalid_credentials"
-        )
+        detail = "No active account found with the given credentials"
+        if throttle.warning:
+            # {detail, code} as always, plus the warning before the last attempt.
+            raise exceptions.AuthenticationFailed(
+                {"detail": detail, "code": "invalid_credentials", "warning": throttle.warning}
+            )
+        raise exceptions.AuthenticationFailed(detail, code="invalid_credentials")
     login_success_register(request._request, username=username)
     return user
 

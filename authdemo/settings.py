@@ -70,7 +70,7 @@ INSTALLED_APPS = [
     "accounts",
     "api",
     "compare",
-    "django.contrib.admin",
+    "accounts.admin_site.AdminConfig",  # django.contrib.admin with the project's AdminSite
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -187,6 +187,12 @@ RATELIMIT_USE_CACHE = "default"
 # client IP, shared by the HTML login and the JSON token logins.
 LOGIN_RATELIMIT_USERNAME = env.str("LOGIN_RATELIMIT_USERNAME", default="5/15m")
 LOGIN_RATELIMIT_IP = env.str("LOGIN_RATELIMIT_IP", default="30/m")
+# Signups per client IP (each costs a password hash and creates an account),
+# password-reset requests per client IP, and reset mails per target address
+# (counted whether or not an account has it, so limits reveal nothing).
+SIGNUP_RATELIMIT_IP = env.str("SIGNUP_RATELIMIT_IP", default="10/h")
+PASSWORD_RESET_RATELIMIT_IP = env.str("PASSWORD_RESET_RATELIMIT_IP", default="10/h")
+PASSWORD_RESET_RATELIMIT_EMAIL = env.str("PASSWORD_RESET_RATELIMIT_EMAIL", default="3/h")
 # How many reverse proxies in front of the app append to X-Forwarded-For.
 # 0: the client IP is REMOTE_ADDR and X-Forwarded-For is ignored (it is
 # client-controlled).
@@ -348,7 +354,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.BoundedJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "api.exceptions.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from datetime import timedelta
 
@@ -34,7 +35,8 @@ def _cookie_login(page, site: str) -> None:
 
 
 def _me(page) -> tuple[int, str]:
-    return tuple(page.evaluate("fetch('/api/me/').then(r => r.json().then(b => [r.status, b.auth || b.code]))"))
+    script = "fetch('/api/me/').then(r => r.json().then(b => [r.status, b.auth || b.code]))"
+    return tuple(page.evaluate(script))
 
 
 def test_two_tabs_stay_logged_in_with_one_refresh_per_cycle(site, user, new_page, short_access):
@@ -59,7 +61,7 @@ def test_two_tabs_stay_logged_in_with_one_refresh_per_cycle(site, user, new_page
     # About one refresh per 4 s cycle (refresh 2 s before a 6 s expiry) ...
     assert len(refreshes) >= 3, refreshes
     # ... and never two tabs refreshing in the same cycle.
-    gaps = [b - a for a, b in zip(refreshes, refreshes[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(refreshes)]
     assert all(gap > 2 for gap in gaps), gaps
 
 

@@ -81,9 +81,7 @@ def _form_login_prepared(base: str):
     return post
 
 
-def test_parallel_wrong_json_logins_reach_password_check_at_most_limit_times(
-    live_server, user, counting
-):
+def test_parallel_wrong_json_logins_reach_password_check_at_most_limit_times(live_server, user, counting):
     calls = [
         (lambda: _json_login(live_server.url, TOKEN_URL, "alice", "wrong password"))
         for _ in range(PARALLEL)
@@ -146,6 +144,6 @@ def test_locked_out_unknown_and_real_usernames_answer_alike(live_server, user, c
         # Retry-After differs per name (django-ratelimit staggers windows by a
         # hash of the key), a function of the string only, not of the account.
         assert int(info.value.headers["Retry-After"]) > 0
-        answers.append((info.value.code, body["code"], body["detail"].split(" Expected")[0]))
+        answers.append((info.value.code, body["code"], re.sub(r"\d+", "N", body["detail"])))
     assert answers[0] == answers[1]
     assert answers[0][0] == 429

@@ -222,3 +222,68 @@ def test_hash_upgrade_at_login_is_not_a_password_change(user, password, settings
     # other browser log in again once: stock Django behaviour.)
     assert Session.objects.filter(user=user, session_key=_key(a)).exists()
     assert _bearer_works(access)
+
+
+def _refresh_works(refresh: str) -> bool:
+    from rest_framework.test import APIClient
+
+    response = APIClient().post("/api/auth/token/refresh/", {"refresh": refresh}, format="json")
+    return response.status_code == 200
+
+
+def _full_pair(user) -> tuple[str, str]:
+    from api.services import token_pair_issue
+
+    pair = token_pair_issue(user=user)
+    return str(pair.access), str(pair.refresh)
+
+
+@pytest.mark.parametrize("loaded", ["fixture_instance", "fresh_from_db"])
+def test_set_unusable_password_from_a_shell_ends_every_jwt(user, loaded, django_user_model):
+    (a,) = _logged_in_clients(user, 1)
+    access, refresh = _full_pair(user)
+    assert _bearer_works(access)
+    target = user if loaded == "fixture_instance" else django_user_model.objects.get(pk=user.pk)
+    target.set_unusable_password()
+    target.save()
+    assert not _authenticated(a)
+    assert not _bearer_works(access)
+    assert not _refresh_works(refresh)
+
+
+def test_hash_assigned_in_a_shell_ends_every_jwt(user, django_user_model):
+    from django.contrib.auth.hashers import make_password
+
+    access, refresh = _full_pair(user)
+    target = django_user_model.objects.get(pk=user.pk)
+    target.password = make_password("A-brand-new-passw0rd")
+    target.save(update_fields=["password"])
+    assert not _bearer_works(access)
+    assert not _refresh_works(refresh)
+
+
+def test_admin_disabling_password_login_ends_every_jwt(admin_client, user):
+    access, refresh = _full_pair(user)
+    (a,) = _logged_in_clients(user, 1)
+    response = admin_client.post(
+        f"/admin/accounts/user/{user.pk}/password/",
+        {"usable_password": "false", "password1": "", "password2": "", "unset-password": "1"},
+    )
+    assert response.status_code == 302, response.content[:2000]
+    user.refresh_from_db()
+    assert not user.has_usable_password()
+    assert not _authenticated(a)
+    assert not _bearer_works(access)
+    assert not _refresh_works(refresh)
+
+
+def test_second_save_after_a_password_change_revokes_nothing_new(user, monkeypatch):
+    user.set_unusable_password()
+    user.save()
+    access, _refresh = _full_pair(user)  # a login after the change (e.g. by another mechanism)
+    calls = []
+    monkeypatch.setattr(services, "user_revoke_all", lambda **kw: calls.append(kw))
+    user.first_name = "Again"
+    user.save()
+    assert calls == []
+    assert _bearer_works(access)

@@ -39,6 +39,51 @@ def test_session_key_changes_at_login_and_old_key_is_dead(client, user, password
     assert _anonymous(attacker)
 
 
+def _key_is_dead(old_key: str) -> bool:
+    replay = Client()
+    replay.cookies[SESSION] = old_key
+    return not Session.objects.filter(session_key=old_key).exists() and _anonymous(replay)
+
+
+def test_logging_in_again_as_the_same_user_gives_a_new_key(client, user, password):
+    """Re-authentication gets a new session key too (OWASP ASVS 5.0 V7.2.4); stock Django keeps it."""
+    credentials = {"username": "alice", "password": password}
+    assert client.post("/accounts/login/", credentials).status_code == 302
+    first = client.cookies[SESSION].value
+    assert client.post("/accounts/login/", credentials).status_code == 302
+    second = client.cookies[SESSION].value
+    assert second != first
+    assert _key_is_dead(first)
+    assert client.get("/accounts/profile/").status_code == 200
+
+
+def test_admin_login_again_as_the_same_user_gives_a_new_key(client, admin_user, password):
+    admin_user.set_password(password)
+    admin_user.save()
+    credentials = {"username": admin_user.username, "password": password, "next": "/admin/"}
+    assert client.post("/admin/login/", credentials).status_code == 302
+    first = client.cookies[SESSION].value
+    assert client.post("/admin/login/", credentials).status_code == 302
+    second = client.cookies[SESSION].value
+    assert second != first
+    assert _key_is_dead(first)
+    assert client.get("/admin/").status_code == 200
+
+
+def test_signup_login_gives_a_new_key(client, password):
+    session = client.session
+    session["planted"] = "before signup"
+    session.save()
+    before = session.session_key
+    response = client.post(
+        "/accounts/signup/",
+        {"username": "newbie", "email": "newbie@example.com", "password1": password, "password2": password},
+    )
+    assert response.status_code == 302
+    assert client.cookies[SESSION].value != before
+    assert _key_is_dead(before)
+
+
 def test_csrf_token_rotates_at_login(user, password):
     client = Client(enforce_csrf_checks=True)
     client.get(reverse("accounts:login"))

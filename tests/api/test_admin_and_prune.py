@@ -12,7 +12,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 
 from api.models import TokenFamily
 from api.tokens import RefreshToken
-from tests.api.helpers import ME_URL, REFRESH_URL, assert_error
+from tests.api.helpers import ME_URL, REFRESH_URL, VERIFY_URL, assert_error
 
 pytestmark = pytest.mark.django_db
 
@@ -97,3 +97,81 @@ def test_prune_deletes_only_expired_rows_and_prints_progress(user, obtain, api_c
     out = StringIO()
     call_command("jwt_prune", stdout=out)
     assert "outstanding tokens: 0 expired" in out.getvalue()
+
+
+def _rotated(api_client, pair) -> dict:
+    response = api_client.post(REFRESH_URL, {"refresh": pair["refresh"]}, format="json")
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def test_token_admin_pages_show_no_token_strings(admin_client, user, obtain, api_client):
+    pair = obtain(user)
+    new = _rotated(api_client, pair)
+    old = OutstandingToken.objects.get(jti=RefreshToken(pair["refresh"])["jti"])
+    pages = [
+        OUTSTANDING,
+        f"{OUTSTANDING}{old.pk}/change/",
+        BLACKLISTED,
+        f"{BLACKLISTED}{old.blacklistedtoken.pk}/change/",
+        FAMILIES,
+        f"{FAMILIES}{RefreshToken(pair['refresh'])['fam']}/change/",
+    ]
+    for page in pages:
+        response = admin_client.get(page)
+        assert response.status_code == 200, page
+        content = response.content.decode()
+        for raw in (pair["refresh"], new["refresh"]):
+            # Not the whole token, nor its signature (the part that makes it a credential).
+            assert raw.rsplit(".", 1)[1] not in content, page
+
+
+@pytest.mark.parametrize("admin_path", [OUTSTANDING, BLACKLISTED, FAMILIES])
+def test_token_admins_are_read_only(admin_client, user, obtain, api_client, admin_path):
+    pair = obtain(user)
+    _rotated(api_client, pair)
+    old = OutstandingToken.objects.get(jti=RefreshToken(pair["refresh"])["jti"])
+    pk = {
+        OUTSTANDING: old.pk,
+        BLACKLISTED: old.blacklistedtoken.pk,
+        FAMILIES: RefreshToken(pair["refresh"])["fam"],
+    }[admin_path]
+    counts = (OutstandingToken.objects.count(), BlacklistedToken.objects.count(), TokenFamily.objects.count())
+    assert admin_client.get(f"{admin_path}add/").status_code == 403
+    assert admin_client.post(f"{admin_path}add/", {"token": old.pk}).status_code == 403
+    assert admin_client.post(f"{admin_path}{pk}/change/", {"jti": "x"}).status_code == 403
+    assert admin_client.post(f"{admin_path}{pk}/delete/", {"post": "yes"}).status_code == 403
+    changelist = admin_client.get(admin_path)
+    assert list(changelist.context["action_form"].fields["action"].choices)[1:] == [
+        ("revoke_family", "Revoke the family (every token of that login)")
+    ]
+    assert (
+        OutstandingToken.objects.count(),
+        BlacklistedToken.objects.count(),
+        TokenFamily.objects.count(),
+    ) == counts
+
+
+def test_deleting_a_blacklist_row_does_not_revive_a_rotated_out_token(user, obtain, api_client, bearer):
+    pair = obtain(user)
+    new = _rotated(api_client, pair)
+    old_jti = RefreshToken(pair["refresh"])["jti"]
+    deleted, _ = BlacklistedToken.objects.filter(token__jti=old_jti).delete()
+    assert deleted == 1
+    assert_error(api_client.post(VERIFY_URL, {"token": pair["refresh"]}, format="json"), 401)
+    assert_error(
+        api_client.post(REFRESH_URL, {"refresh": pair["refresh"]}, format="json"), 401, "token_reused"
+    )
+    family = TokenFamily.objects.get(pk=RefreshToken(pair["refresh"])["fam"])
+    assert family.revoked_reason == "reuse"
+    assert_error(bearer(new["access"]).get(ME_URL), 401, "token_revoked")
+    assert_error(api_client.post(REFRESH_URL, {"refresh": new["refresh"]}, format="json"), 401)
+
+
+def test_a_hand_made_blacklist_row_cannot_make_a_normal_refresh_theft(user, obtain, api_client, bearer):
+    pair = obtain(user)
+    current = OutstandingToken.objects.get(jti=RefreshToken(pair["refresh"])["jti"])
+    BlacklistedToken.objects.create(token=current)
+    new = _rotated(api_client, pair)
+    assert bearer(new["access"]).get(ME_URL).status_code == 200
+    assert TokenFamily.objects.get(pk=RefreshToken(pair["refresh"])["fam"]).revoked_at is None

@@ -1,0 +1,36 @@
+"""The project's admin site: Django's, with its login under the shared login limit.
+
+INSTALLED_APPS names ``accounts.admin_site.AdminConfig`` instead of
+``django.contrib.admin``, so ``admin.site`` is this site (Django's
+``default_site`` hook). This module is imported before the models are
+ready: it imports the forms only when the site is built.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.admin.apps import AdminConfig as DjangoAdminConfig
+
+
+class AdminSite(admin.AdminSite):
+    """Django's AdminSite; a login refused by the rate limit answers 429 with Retry-After."""
+
+    def __init__(self, *args, **kwargs):
+        from accounts.forms import AdminLoginForm
+
+        super().__init__(*args, **kwargs)
+        self.login_form = AdminLoginForm
+
+    def login(self, request, extra_context=None):
+        response = super().login(request, extra_context)
+        form = (getattr(response, "context_data", None) or {}).get("form")
+        if getattr(form, "rate_limited", False):
+            response.status_code = 429
+            response["Retry-After"] = str(form.retry_after)
+        return response
+
+
+class AdminConfig(DjangoAdminConfig):
+    """django.contrib.admin with the project's site."""
+
+    default_site = "accounts.admin_site.AdminSite"
