@@ -65,7 +65,9 @@ class CookieSessionSerializer(serializers.Serializer):
 
 
 class HealthSerializer(serializers.Serializer):
-    status = serializers.CharField(help_text='"ok" or "error"')
+    status = serializers.CharField(
+        help_text='"ok"; "degraded" (only the cache is down: the site serves, logins answer 503); "error"'
+    )
     database = serializers.CharField(help_text='"ok" or "error"')
     cache = serializers.CharField(help_text='"ok" or "error"')
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth import logout as session_logout
-from django.core.cache import cache
 from django.db import connections
 from django.middleware.csrf import rotate_token
 from drf_spectacular.types import OpenApiTypes
@@ -22,6 +21,7 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.models import TokenUser
 
+from accounts.cachesafe import cache_available
 from accounts.ratelimit import client_ip, login_attempt_register, login_success_register
 from api import serializers, services
 from api.authentication import csrf_enforce, token_error_to_auth_failed
@@ -456,7 +456,7 @@ class HealthView(APIView):
                     OpenApiExample(
                         "cache down",
                         value={
-                            "status": "error",
+                            "status": "degraded",
                             "database": "ok",
                             "cache": "error",
                             "detail": "Unavailable: cache",
@@ -476,7 +476,16 @@ class HealthView(APIView):
         failing = [name for name, ok in parts.items() if not ok]
         if not failing:
             return Response(body, headers={"Cache-Control": "no-store"})
-        body.update(status="error", detail=f"Unavailable: {', '.join(failing)}", code="service_unavailable")
+        # With only the cache down the site still serves (authenticated
+        # requests read the database; logins answer 503): "degraded". Still a
+        # 503, so a load balancer can tell; docs/operations.md says whether
+        # to keep such an instance in rotation.
+        degraded = failing == ["cache"]
+        body.update(
+            status="degraded" if degraded else "error",
+            detail=f"Unavailable: {', '.join(failing)}",
+            code="service_unavailable",
+        )
         return Response(
             body, status=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Cache-Control": "no-store"}
         )
@@ -492,8 +501,4 @@ def _database_ok() -> bool:
 
 
 def _cache_ok() -> bool:
-    try:
-        cache.set("health:probe", "1", 10)
-        return cache.get("health:probe") == "1"
-    except Exception:  # any client error means "down" to a load balancer
-        return False
+    return cache_available()
