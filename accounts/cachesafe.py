@@ -271,7 +271,12 @@ def cache_epoch_hint(*, alias: str = DEFAULT) -> object:
     An epoch obtained before the write can only be older than the current
     one, which makes the entry a harmless miss, never a stale hit.
     """
-    return _stamp_file_epoch() if not _shared(alias) else _state.epoch_seen
+    if not _shared(alias):
+        return _stamp_file_epoch()
+    if _state.epoch_seen is None:  # a fresh process: learn the epoch (one round trip, once)
+        with contextlib.suppress(CacheUnavailable):
+            _epoch_sync(alias)
+    return _state.epoch_seen
 
 
 def cache_write_live(
