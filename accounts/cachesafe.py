@@ -90,7 +90,7 @@ return current
 """
 
 
-class CacheUnavailable(Exception):  # noqa: N818 - reads as a state, like Django's ObjectDoesNotExist
+class CacheUnavailable(Exception):
     """The cache could not be reached (or the circuit breaker is open)."""
 
 
@@ -135,7 +135,7 @@ def _trip(exc: BaseException) -> None:
 
 @contextlib.contextmanager
 def cache_guard() -> Iterator[None]:
-    """Run cache calls of the block; raise CacheUnavailable at once while the breaker is open or on failure."""
+    """Run the block's cache calls; raise CacheUnavailable on failure (at once while the breaker is open)."""
     if time.monotonic() < _state.open_until:
         raise CacheUnavailable("cache skipped: circuit breaker open")
     try:
@@ -146,7 +146,7 @@ def cache_guard() -> Iterator[None]:
 
 
 def cache_guarded(*, suppress: bool = False) -> Callable[[Callable[P, R]], Callable[P, R | None]]:
-    """Decorate a function whose cache calls may fail: CacheUnavailable instead (or None with ``suppress``)."""
+    """Decorate a function whose cache calls may fail: CacheUnavailable instead (None with ``suppress``)."""
 
     def decorate(func: Callable[P, R]) -> Callable[P, R | None]:
         @functools.wraps(func)
@@ -165,7 +165,7 @@ def cache_guarded(*, suppress: bool = False) -> Callable[[Callable[P, R]], Calla
 
 
 def cache_call(method: str, *args, alias: str = DEFAULT, **kwargs):
-    """Return ``caches[alias].<method>(*args, **kwargs)``; raise CacheUnavailable instead of a client error."""
+    """Return ``caches[alias].<method>(*args, **kwargs)``; raise CacheUnavailable, not a client error."""
     with cache_guard():
         return getattr(caches[alias], method)(*args, **kwargs)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 from django.core.cache import caches
+from rest_framework.test import APIClient
 
 from accounts.cachesafe import cache_state_reset
-from rest_framework.test import APIClient
 
 PASSWORD = "correct horse battery staple"
 

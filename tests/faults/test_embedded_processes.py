@@ -89,7 +89,8 @@ def test_password_changed_by_another_process_ends_token_and_session_at_once(
     assert status == 200
     bearer = {"Authorization": f"Bearer {json.loads(body)['access']}"}
     client.force_login(user)  # committed: the test is transactional
-    cookie = {"Cookie": f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"}
+    name = settings.SESSION_COOKIE_NAME
+    cookie = {"Cookie": f"{name}={client.cookies[name].value}"}
     for _ in range(3):  # warm the server's per-process cache
         assert _status(f"{server}/api/me/", bearer) == 200
         assert _status(f"{server}/api/me/", cookie) == 200
@@ -110,7 +111,9 @@ def test_password_changed_by_another_process_ends_token_and_session_at_once(
     assert _status(f"{server}/", cookie) == 200
     status, _, _ = send(
         json_request(
-            f"{server}/api/auth/token/", body={"username": "alice", "password": "another pass 123"}, headers=cookie
+            f"{server}/api/auth/token/",
+            body={"username": "alice", "password": "another pass 123"},
+            headers=cookie,
         )
     )
     assert status == 200

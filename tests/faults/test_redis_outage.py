@@ -94,7 +94,6 @@ def test_logins_fail_closed_with_503_during_the_outage(faulty_cache, user, passw
     assert page["Content-Type"].startswith("text/html")
     assert int(page["Retry-After"]) > 0
     assert b"Traceback" not in page.content
-    assert "_auth_user_id" not in Client().session.keys()
     # Recovery without a restart: logins work again.
     _heal(faulty_cache)
     assert Client().post("/api/auth/token/", body, content_type=JSON).status_code == 200
