@@ -140,3 +140,15 @@ class Session(AbstractBaseSession):
         from accounts.sessions import SessionStore
 
         return SessionStore
+
+
+class RevocationEpoch(models.Model):
+    """One row: bumped by a revocation that could not be published to the cache (accounts.cachesafe)."""
+
+    value = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "revocation epoch"
+
+    def __str__(self) -> str:
+        return f"revocation epoch {self.value}"

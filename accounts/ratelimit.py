@@ -12,6 +12,12 @@ and cache.incr):
   let at most 5 reach the password hasher (OWASP ASVS 5.0 V6.3.1).
 
 A locked-out username answers the same 429 whether or not the account exists.
+
+Fail closed: when the cache cannot be reached the limiter cannot count, so
+``login_attempt_register`` raises accounts.cachesafe.CacheUnavailable and
+every login path answers 503 with Retry-After (authdemo.outage) rather than
+allowing unlimited guessing (OWASP ASVS 5.0 V6.3.1). A refund lost to an
+outage only makes the limit stricter.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from django.http import HttpRequest
 from django_ratelimit import ALL
 from django_ratelimit.core import _get_window, _make_cache_key, _split_rate, get_usage
 
+from accounts.cachesafe import cache_guarded
 from accounts.usernames import username_canonical
 from authdemo.http import client_ip
 
@@ -77,6 +84,7 @@ def duration_human(seconds: int) -> str:
     return f"about {value} {unit}{'' if value == 1 else 's'}"
 
 
+@cache_guarded()
 def login_attempt_register(request: HttpRequest, *, username: object) -> LoginThrottle:
     """Count one login attempt against the IP and username limits; return whether to refuse it.
 
@@ -114,6 +122,7 @@ def login_attempt_register(request: HttpRequest, *, username: object) -> LoginTh
     return LoginThrottle(limited=True, retry_after=max(1, max(u["time_left"] for u in limiting)), **extra)
 
 
+@cache_guarded(suppress=True)
 def login_success_register(request: HttpRequest, *, username: object) -> None:
     """Refund the username count of a successful login, so the counter holds failures only."""
     value = username_normalize(username)

@@ -35,9 +35,11 @@ def _sessions_delete(*, session_keys: Iterable[str]) -> int:
         return 0
     with transaction.atomic():
         deleted, _ = Session.objects.filter(session_key__in=keys).delete()
-    # After the rows, tombstones (not plain deletes): a request that read a
-    # row just before finds its cache add() refused (accounts.sessions.load).
-    sessions_cache_tombstone(session_keys=keys)
+        # After the rows, tombstones (not plain deletes): a request that read
+        # a row just before finds its cache add() refused
+        # (accounts.sessions.load). Inside the transaction: if the cache is
+        # down, the revocation epoch is raised with the deletion itself.
+        sessions_cache_tombstone(session_keys=keys)
     return deleted
 
 

@@ -2,7 +2,10 @@
 
 SESSION_ENGINE = "accounts.sessions". Reads come from the cache (Redis in
 services mode); every write goes to the database first, which stays the
-source of truth: a flushed cache only costs one query on the next request.
+source of truth: a flushed cache only costs one query on the next request,
+and an unreachable cache is skipped (every cache call goes through
+accounts.cachesafe; cached data carries the revocation epoch it was written
+under, so data cached before a revocation the cache missed is never trusted).
 
 Only documented hooks are overridden: ``get_model_class`` and
 ``create_model_instance`` (the model with a user column, created, last
@@ -26,9 +29,12 @@ from django.conf import settings
 from django.contrib.auth import SESSION_KEY, get_user_model
 from django.contrib.sessions.backends.base import VALID_KEY_CHARS
 from django.contrib.sessions.backends.cached_db import SessionStore as CachedDBStore
-from django.core.cache import caches
+from django.contrib.sessions.backends.db import SessionStore as DBStore
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils import timezone
+
+from accounts.cachesafe import cache_epoch_hint, cache_read, cache_write_live, revocation_publish
 
 # Keys inside the session data (underscore-prefixed like Django's own).
 CREATED_KEY = "_session_created"  # epoch seconds of the login (or of the first save)
@@ -110,13 +116,19 @@ def session_remember_set(session, *, remember: bool) -> None:
     session.set_expiry(None if remember else 0)
 
 
+def _is_tombstone(value: object) -> bool:
+    return isinstance(value, dict) and bool(value.get(REVOKED_KEY))
+
+
 def sessions_cache_tombstone(*, session_keys: list[str]) -> None:
     """Replace the cache entries of deleted sessions with short-lived tombstones."""
-    if session_keys:
-        caches[settings.SESSION_CACHE_ALIAS].set_many(
-            {SessionStore.cache_key_prefix + key: {REVOKED_KEY: True} for key in session_keys},
-            timeout=TOMBSTONE_SECONDS,
-        )
+    # Call inside the deleting transaction: when the cache cannot take the
+    # tombstones, the revocation epoch is raised in that transaction instead.
+    revocation_publish(
+        entries={SessionStore.cache_key_prefix + key: {REVOKED_KEY: True} for key in session_keys},
+        timeout=TOMBSTONE_SECONDS,
+        alias=settings.SESSION_CACHE_ALIAS,
+    )
 
 
 class SessionStore(CachedDBStore):
@@ -148,22 +160,32 @@ class SessionStore(CachedDBStore):
         return max(0, int((deadlines[1] - _now()).total_seconds()))
 
     def load(self) -> dict:
-        # cached_db's load(), with two changes: the cache is filled with
-        # add(), not set(), so a revocation's tombstone written meanwhile wins
-        # the race; and the server-side lifetimes are checked.
-        try:
-            data = self._cache.get(self.cache_key)
-        except Exception:
-            data = None  # e.g. an invalid cache key: read the database
+        # cached_db's load(), with three changes: the cache is read through
+        # accounts.cachesafe (an unreachable cache means the database; data
+        # cached under an older revocation epoch is a miss); it is filled
+        # with add(), not set(), so a revocation's tombstone written meanwhile
+        # wins the race; and the server-side lifetimes are checked.
+        read = cache_read(key=self.cache_key, alias=settings.SESSION_CACHE_ALIAS)
+        self._epoch = read.epoch  # read before the database: a safe stamp for save()
+        # Only what this engine wrote counts: live data valid under the
+        # current epoch, or a tombstone.
+        data = read.value if read.live or _is_tombstone(read.value) else None
         if data is None:
             row = self._get_session_from_db()
             if row is None:
                 return {}
             data = self.decode(row.session_data)
-            self._cache.add(self.cache_key, data, self.get_expiry_age(expiry=row.expire_date))
-        if not data or data.get(REVOKED_KEY):
+            cache_write_live(
+                key=self.cache_key,
+                payload=data,
+                epoch=read.epoch,
+                timeout=self.get_expiry_age(expiry=row.expire_date),
+                alias=settings.SESSION_CACHE_ALIAS,
+            )
+        if not isinstance(data, dict) or _is_tombstone(data):
             self._session_key = None
             return {}
+        data = dict(data)  # never mutate an object the cache backend may hand out again
         now = _now()
         deadlines = session_deadlines(data)
         if deadlines is not None and now >= min(deadlines):
@@ -179,10 +201,31 @@ class SessionStore(CachedDBStore):
             self.modified = True
         return data
 
+    def exists(self, session_key) -> bool:
+        # The database decides (cached_db asks the cache first, which may be down).
+        return DBStore.exists(self, session_key)
+
+    def save(self, must_create: bool = False) -> None:
+        # The epoch read before this session's data was read (load), or, for
+        # a new session, one taken before its row is written.
+        alias = settings.SESSION_CACHE_ALIAS
+        epoch = self._epoch if hasattr(self, "_epoch") else cache_epoch_hint(alias=alias)
+        DBStore.save(self, must_create=must_create)
+        cache_write_live(
+            key=self.cache_key,
+            payload=self._session,
+            epoch=epoch,
+            timeout=self.get_expiry_age(),
+            add=False,
+            alias=alias,
+        )
+
     def delete(self, session_key=None) -> None:
         session_key = session_key or self.session_key
-        super().delete(session_key)
-        if session_key:
+        if not session_key:
+            return
+        with transaction.atomic():
+            DBStore.delete(self, session_key)
             sessions_cache_tombstone(session_keys=[session_key])
 
     def create_model_instance(self, data: dict):

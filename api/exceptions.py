@@ -12,6 +12,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from authdemo.outage import SERVICE_ERRORS, outage_response
+
 logger = logging.getLogger("django.request")
 
 
@@ -30,6 +32,9 @@ def _code_of(codes) -> str:
 
 def api_exception_handler(exc, context):
     """Return DRF's response reshaped to ``{"detail", "code", ...}``; a JSON 500 for the unexpected."""
+    if isinstance(exc, SERVICE_ERRORS):
+        # A database or cache outage: 503 JSON, one log line (authdemo.outage).
+        return outage_response(context["request"], exc)
     response = exception_handler(exc, context)
     if response is None and isinstance(exc, RequestDataTooBig):
         return Response(

@@ -6,12 +6,16 @@ every login, or a reused refresh token's login sets ``revoked_at`` on family
 rows in the database (the source of truth) and then mirrors the verdict into
 the cache. Authenticating a request costs one cache read of the family's
 verdict; a miss (cold or flushed cache) reads the family row once and caches
-it. Deactivated and deleted users fail at the user lookup every stateful
-request makes anyway.
+it. Every cache call goes through accounts.cachesafe: an unreachable cache
+means the database is read, a revocation it cannot take raises the
+revocation epoch, and a "live" verdict is trusted only under the epoch it was
+written under (docs/operations.md). Deactivated and deleted users fail at
+the user lookup every stateful request makes anyway.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid
 from dataclasses import dataclass
@@ -19,7 +23,6 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
@@ -27,6 +30,14 @@ from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
+from accounts.cachesafe import (
+    CacheUnavailable,
+    cache_call,
+    cache_epoch_hint,
+    cache_read,
+    cache_write_live,
+    revocation_publish,
+)
 from api.models import TokenFamily
 from api.tokens import AccessToken, RefreshToken, ReusedTokenError, RevokedTokenError, UntypedToken
 
@@ -71,14 +82,23 @@ def _cache_timeout(expires_at: datetime | None) -> int:
 def family_is_revoked(*, family_id: uuid.UUID) -> bool:
     """Return whether the family is revoked: one cache read, the database on a miss."""
     key = _family_cache_key(family_id)
-    verdict = cache.get(key)
-    if verdict is not None:
-        return verdict == _REVOKED
+    read = cache_read(key=key)
+    if read.value == _REVOKED:
+        return True
+    if read.live:
+        return False
     row = TokenFamily.objects.filter(pk=family_id).values_list("revoked_at", "expires_at").first()
     revoked = row is None or row[0] is not None
-    # add, not set: a revocation that committed meanwhile has already written
-    # its verdict and must not be overwritten by this older read.
-    cache.add(key, _REVOKED if revoked else _LIVE, _cache_timeout(row[1] if row else None))
+    timeout = _cache_timeout(row[1] if row else None)
+    if revoked:
+        with contextlib.suppress(CacheUnavailable):
+            cache_call("add", key, _REVOKED, timeout)
+    else:
+        # add, not set: a revocation that committed meanwhile has already
+        # written its verdict and must not be overwritten by this older read;
+        # and the epoch was read before the row, so if the revocation could
+        # not reach the cache, this entry is already stale.
+        cache_write_live(key=key, payload=_LIVE, epoch=read.epoch, timeout=timeout)
     return revoked
 
 
@@ -86,10 +106,11 @@ def _families_mark_revoked(families: list[tuple[uuid.UUID, datetime]]) -> None:
     # Published right after the database update, inside its transaction: a
     # rollback leaves the family looking revoked until the entry expires
     # (fail safe); a concurrent reader's older verdict is written with add()
-    # and never overwrites this one.
-    cache.set_many(
-        {_family_cache_key(fid): _REVOKED for fid, _ in families},
-        max(_cache_timeout(expires_at) for _, expires_at in families),
+    # and never overwrites this one. A cache that cannot take it raises the
+    # revocation epoch in this transaction instead.
+    revocation_publish(
+        entries={_family_cache_key(fid): _REVOKED for fid, _ in families},
+        timeout=max(_cache_timeout(expires_at) for _, expires_at in families),
     )
 
 
@@ -157,15 +178,22 @@ def token_revocation_check(*, token) -> None:
         raise RevokedTokenError("Token has been revoked")
 
 
-def _family_cache_warm(token: RefreshToken) -> None:
-    # add: never overwrite a revocation published meanwhile.
-    cache.add(_family_cache_key(token.family_id), _LIVE, _cache_timeout(datetime_from_epoch(token["exp"])))
+def _family_cache_warm(token: RefreshToken, *, epoch: object) -> None:
+    # add: never overwrite a revocation published meanwhile. ``epoch`` was
+    # taken before the family's row was written (accounts.cachesafe).
+    cache_write_live(
+        key=_family_cache_key(token.family_id),
+        payload=_LIVE,
+        epoch=epoch,
+        timeout=_cache_timeout(datetime_from_epoch(token["exp"])),
+    )
 
 
 def token_pair_issue(*, user) -> TokenPair:
     """Return a new access and refresh token of ``user``: a new login, so a new family."""
+    epoch = cache_epoch_hint()
     refresh = RefreshToken.for_user(user)
-    _family_cache_warm(refresh)
+    _family_cache_warm(refresh, epoch=epoch)
     return TokenPair(access=refresh.access_token, refresh=refresh, user=user)
 
 
@@ -191,6 +219,7 @@ def token_refresh(*, raw: str, ip: str = "") -> TokenPair:
     family_id, jti = refresh.family_id, refresh[api_settings.JTI_CLAIM]
     token_revocation_check(token=refresh)
     user = _user_active(refresh)
+    epoch = cache_epoch_hint()
     with transaction.atomic():
         family = TokenFamily.objects.select_for_update().filter(pk=family_id, revoked_at__isnull=True).first()
         if family is None:
@@ -201,7 +230,7 @@ def token_refresh(*, raw: str, ip: str = "") -> TokenPair:
         if _family_current_is(family=family, jti=jti):
             BlacklistedToken.objects.get_or_create(token=outstanding)
             new_refresh = RefreshToken.for_user(user, family=family)
-            _family_cache_warm(new_refresh)
+            _family_cache_warm(new_refresh, epoch=epoch)
             return TokenPair(access=new_refresh.access_token, refresh=new_refresh, user=user)
         rotated = BlacklistedToken.objects.filter(token=outstanding).values_list("blacklisted_at", flat=True)
         rotated_at = rotated.first()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.core.cache import cache
 from django.db import connections
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -10,9 +9,13 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.cachesafe import cache_available
+
 
 class HealthSerializer(serializers.Serializer):
-    status = serializers.CharField(help_text='"ok" or "error"')
+    status = serializers.CharField(
+        help_text='"ok"; "degraded" (only the cache is down: the site serves, logins answer 503); "error"'
+    )
     database = serializers.CharField(help_text='"ok" or "error"')
     cache = serializers.CharField(help_text='"ok" or "error"')
 
@@ -40,7 +43,7 @@ class HealthView(APIView):
                     OpenApiExample(
                         "cache down",
                         value={
-                            "status": "error",
+                            "status": "degraded",
                             "database": "ok",
                             "cache": "error",
                             "detail": "Unavailable: cache",
@@ -60,7 +63,16 @@ class HealthView(APIView):
         failing = [name for name, ok in parts.items() if not ok]
         if not failing:
             return Response(body, headers={"Cache-Control": "no-store"})
-        body.update(status="error", detail=f"Unavailable: {', '.join(failing)}", code="service_unavailable")
+        # With only the cache down the site still serves (authenticated
+        # requests read the database; logins answer 503): "degraded". Still a
+        # 503, so a load balancer can tell; docs/operations.md says whether
+        # to keep such an instance in rotation.
+        degraded = failing == ["cache"]
+        body.update(
+            status="degraded" if degraded else "error",
+            detail=f"Unavailable: {', '.join(failing)}",
+            code="service_unavailable",
+        )
         return Response(
             body, status=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Cache-Control": "no-store"}
         )
@@ -76,8 +88,4 @@ def _database_ok() -> bool:
 
 
 def _cache_ok() -> bool:
-    try:
-        cache.set("health:probe", "1", 10)
-        return cache.get("health:probe") == "1"
-    except Exception:  # any client error means "down" to a load balancer
-        return False
+    return cache_available()

@@ -89,8 +89,11 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
+    # A database or cache outage is a 503 with one log line, not a 500 (docs/operations.md).
+    "authdemo.outage.OutageMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Django's, except that a session deleted meanwhile means "logged out", not a 400.
+    "accounts.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -142,19 +145,41 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ------------------------------------------------------------------
+# The cache only ever mirrors the database (docs/operations.md): when Redis is
+# unreachable, accounts.cachesafe skips it and reads the database instead.
+# Short timeouts make a dead Redis cost milliseconds, not seconds; after a
+# failure the circuit breaker skips Redis for CACHE_BREAKER_SECONDS.
 REDIS_URL = env.str("REDIS_URL", default="")
+CACHE_BREAKER_SECONDS = env.float("CACHE_BREAKER_SECONDS", default=1.5)
+# A process re-reads the revocation epoch from the database at least this
+# often, and at once after any cache failure (accounts/cachesafe.py).
+CACHE_EPOCH_SYNC_SECONDS = env.float("CACHE_EPOCH_SYNC_SECONDS", default=2.0)
+# Embedded default: every revocation appends a byte to this file, so other
+# processes on the host stop trusting their per-process cache at once.
+REVOCATION_STAMP_FILE = VAR_DIR / "revocation_stamp"
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="authdemo"),
-            "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
+            "OPTIONS": {
+                "CLIENT_CLASS": "django_redis.client.DefaultClient",
+                "SOCKET_CONNECT_TIMEOUT": env.float("REDIS_CONNECT_TIMEOUT", default=0.25),
+                "SOCKET_TIMEOUT": env.float("REDIS_SOCKET_TIMEOUT", default=0.5),
+            },
         }
     }
+    RATELIMIT_USE_CACHE = "default"
     SILENCED_SYSTEM_CHECKS: list[str] = []
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "default"},
+        # Rate-limit counters in their own per-process cache, apart from the
+        # cached session data and verdicts.
+        "ratelimit": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "ratelimit"},
+    }
+    RATELIMIT_USE_CACHE = "ratelimit"
     # The embedded default runs in one process (`make run`, and `make serve`
     # starts a single worker without REDIS_URL), so a per-process cache holds
     # every rate-limit counter there is. Services mode never silences these.
@@ -182,7 +207,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 # --- Login rate limits (django-ratelimit) -----------------------------------
-RATELIMIT_USE_CACHE = "default"
+# RATELIMIT_USE_CACHE: see the cache section.
 # Failed attempts per username (case-folded, NFKC, stripped) and attempts per
 # client IP, shared by the HTML login and the JSON token logins.
 LOGIN_RATELIMIT_USERNAME = env.str("LOGIN_RATELIMIT_USERNAME", default="5/15m")

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache
+from django.conf import settings
+from django.core.cache import caches
 from rest_framework.test import APIClient
 
+from accounts.cachesafe import cache_state_reset
 from tests.helpers import PASSWORD
 
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    """Start every test with empty rate-limit counters and caches (Redis included)."""
-    cache.clear()
+    """Start every test with empty rate-limit counters and caches (Redis included), breaker closed."""
+    for alias in settings.CACHES:
+        caches[alias].clear()
+    cache_state_reset()
     yield
-    cache.clear()
+    for alias in settings.CACHES:
+        caches[alias].clear()
+    cache_state_reset()
 
 
 @pytest.fixture

@@ -5,7 +5,8 @@ from __future__ import annotations
 import threading
 
 import pytest
-from django.core.cache import cache
+from django.conf import settings
+from django.core.cache import caches
 from django.urls import reverse
 
 from accounts.ratelimit import (
@@ -153,6 +154,6 @@ def test_concurrent_attempts_never_exceed_the_limit(rf, limits):
 
 def test_counters_live_in_the_configured_cache(rf, limits):
     _attempts(rf, 4, username="alice")
-    cache.clear()
+    caches[settings.RATELIMIT_USE_CACHE].clear()
     # Clearing the cache (the rate-limit store) resets the counter: proves where it lives.
     assert not login_attempt_register(rf.post("/"), username="alice").limited

@@ -7,6 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts import services
+from accounts.cachesafe import cache_read
 from accounts.models import Session
 from accounts.sessions import REVOKED_KEY, SessionStore
 from tests.api.helpers import LOGOUT_ALL_URL, ME_URL
@@ -33,8 +34,8 @@ def _authenticated(client) -> bool:
 
 def _cached(key) -> bool:
     """Return whether the cache holds live session data (not a revocation tombstone) for key."""
-    value = caches[settings.SESSION_CACHE_ALIAS].get(SessionStore.cache_key_prefix + key)
-    return bool(value) and REVOKED_KEY not in value
+    read = cache_read(key=SessionStore.cache_key_prefix + key, alias=settings.SESSION_CACHE_ALIAS)
+    return read.live and bool(read.value) and REVOKED_KEY not in read.value
 
 
 def test_session_revoke_ends_one_session_row_and_cache(user):

@@ -7,6 +7,7 @@ from django.core.cache import caches
 from django.core.management import call_command
 from django.urls import reverse
 
+from accounts.cachesafe import cache_read
 from accounts.models import Session
 from accounts.sessions import SessionStore
 
@@ -81,7 +82,8 @@ def test_flushing_the_cache_loses_no_session(client, user, clock, django_assert_
 def test_session_is_read_from_the_cache(client, user, clock):
     client.force_login(user)
     key = client.cookies[settings.SESSION_COOKIE_NAME].value
-    assert _session_cache().get(SessionStore.cache_key_prefix + key)[SESSION_KEY] == str(user.pk)
+    read = cache_read(key=SessionStore.cache_key_prefix + key, alias=settings.SESSION_CACHE_ALIAS)
+    assert read.live and read.value[SESSION_KEY] == str(user.pk)
 
 
 @pytest.mark.parametrize(
