@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import cache, caches
 
 from api import services
 from api.models import TokenFamily
@@ -23,26 +23,23 @@ def test_a_token_whose_family_row_is_gone_is_refused(api_client, user, obtain, b
     )
 
 
-class _RevokeBeforeVerdictWrite:
-    """The cache, with a revocation landing after a reader's database read and before its cache write."""
+def _revoke_before_the_next_write(monkeypatch, family_id) -> None:
+    """Land a revocation after a reader's database read and before its cache write (add or set)."""
+    real = caches["default"]
+    originals = {name: getattr(real, name) for name in ("add", "set")}
+    landed: list[bool] = []
 
-    def __init__(self, real, family_id, monkeypatch) -> None:
-        self.real, self.family_id, self.monkeypatch = real, family_id, monkeypatch
+    def racing(name):
+        def call(*args, **kwargs):
+            if not landed:
+                landed.append(True)
+                services.family_revoke(family_id=family_id)
+            return originals[name](*args, **kwargs)
 
-    def __getattr__(self, name):
-        return getattr(self.real, name)
+        return call
 
-    def _revoke_first(self):
-        self.monkeypatch.setattr(services, "cache", self.real)
-        services.family_revoke(family_id=self.family_id)
-
-    def add(self, *args, **kwargs):
-        self._revoke_first()
-        return self.real.add(*args, **kwargs)
-
-    def set(self, *args, **kwargs):
-        self._revoke_first()
-        return self.real.set(*args, **kwargs)
+    for name in originals:
+        monkeypatch.setattr(real, name, racing(name))
 
 
 def test_revocation_wins_the_race_with_a_cold_cache_read(user, obtain, bearer, monkeypatch):
@@ -50,7 +47,7 @@ def test_revocation_wins_the_race_with_a_cold_cache_read(user, obtain, bearer, m
     pair = obtain(user)
     family_id = RefreshToken(pair["refresh"]).family_id
     cache.clear()  # cold cache: the next check reads the family row
-    monkeypatch.setattr(services, "cache", _RevokeBeforeVerdictWrite(cache, family_id, monkeypatch))
+    _revoke_before_the_next_write(monkeypatch, family_id)
     # The in-flight request read the row before the revocation: it may still pass.
     assert services.family_is_revoked(family_id=family_id) is False
     assert TokenFamily.objects.get(pk=family_id).revoked_at is not None
