@@ -89,10 +89,15 @@ class BlacklistedTokenAdmin(RevokeFamilyPermission, blacklist_admin.BlacklistedT
 
 @admin.register(TokenFamily)
 class TokenFamilyAdmin(RevokeFamilyPermission, admin.ModelAdmin):
-    list_display = ("id", "user", "created_at", "expires_at", "revoked_at", "revoked_reason")
-    list_filter = ("revoked_reason",)
+    list_display = (
+        "id", "user", "transport", "ip", "created_at", "expires_at", "revoked_at", "revoked_reason",
+    )
+    list_filter = ("revoked_reason", "transport")
     search_fields = (*(f"user__{f}" for f in USER_SEARCH), "id")
-    readonly_fields = ("id", "user", "created_at", "expires_at", "revoked_at", "revoked_reason")
+    readonly_fields = (
+        *("id", "user", "created_at", "expires_at", "revoked_at", "revoked_reason"),
+        *("ip", "user_agent", "transport"),
+    )
     list_select_related = ("user",)
     actions = ["revoke_family"]
 

@@ -102,8 +102,11 @@ class RefreshToken(FamilyMixin, BackendMixin, SimpleRefreshToken):
         Token.verify(self)
 
     @classmethod
-    def for_user(cls, user, *, family=None) -> RefreshToken:
-        """Return a new refresh token of ``user``, recorded as outstanding, in ``family`` (new if None)."""
+    def for_user(cls, user, *, family=None, client: dict | None = None) -> RefreshToken:
+        """Return a new refresh token of ``user``, recorded as outstanding, in ``family`` (new if None).
+
+        ``client`` holds the new family's ``ip``, ``user_agent`` and ``transport``.
+        """
         from api.models import FamilyToken, TokenFamily
 
         # Token.for_user: the claims without BlacklistMixin's outstanding row,
@@ -112,7 +115,7 @@ class RefreshToken(FamilyMixin, BackendMixin, SimpleRefreshToken):
         expires_at = datetime_from_epoch(token["exp"])
         with transaction.atomic():
             if family is None:
-                family = TokenFamily.objects.create(user=user, expires_at=expires_at)
+                family = TokenFamily.objects.create(user=user, expires_at=expires_at, **(client or {}))
             else:
                 TokenFamily.objects.filter(pk=family.pk).update(expires_at=expires_at)
             token[FAMILY_CLAIM] = str(family.pk)
