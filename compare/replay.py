@@ -15,8 +15,8 @@ from django.conf import settings
 from django.core.handlers.base import BaseHandler
 from django.http import HttpRequest
 from django.test import RequestFactory
+from rest_framework_simplejwt import settings as jwt_settings
 from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.settings import api_settings
 
 from api.tokens import AccessToken
 from compare.metering import meter
@@ -69,7 +69,7 @@ def _stateless(raw: str) -> dict:
     with meter() as cost:
         try:
             token = AccessToken(raw)
-            api_settings.TOKEN_USER_CLASS(token).pk  # noqa: B018 - the claims-only user, as SimpleJWT builds it
+            jwt_settings.api_settings.TOKEN_USER_CLASS(token).pk  # noqa: B018 - the claims-only user, as SimpleJWT builds it
             status = 200
         except TokenError:
             status = 401

@@ -16,7 +16,7 @@ from django.db.models import Count, Max
 from django.db.models.functions import Length
 from django.http import HttpRequest
 from django.utils import timezone
-from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt import settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts.models import Session
@@ -181,7 +181,7 @@ def token_decode(*, raw: str, token: AccessToken) -> DecodedToken:
         note = CLAIM_NOTES.get(name, "")
         if name in TIME_CLAIMS and isinstance(value, int | float):
             note = f"{note}: {_iso(datetime.fromtimestamp(value, tz=UTC))}"
-        if name == api_settings.USER_ID_CLAIM:
+        if name == jwt_settings.api_settings.USER_ID_CLAIM:
             note = "the user's id: the only link to the account"
         claims.append((name, shown, note))
     return DecodedToken(
@@ -307,12 +307,12 @@ class Lifetimes:
 def lifetimes() -> Lifetimes:
     """Return the lifetimes of this instance's settings."""
     return Lifetimes(
-        access=int(api_settings.ACCESS_TOKEN_LIFETIME.total_seconds()),
-        refresh=int(api_settings.REFRESH_TOKEN_LIFETIME.total_seconds()),
+        access=int(jwt_settings.api_settings.ACCESS_TOKEN_LIFETIME.total_seconds()),
+        refresh=int(jwt_settings.api_settings.REFRESH_TOKEN_LIFETIME.total_seconds()),
         leeway=int(
-            api_settings.LEEWAY.total_seconds()
-            if isinstance(api_settings.LEEWAY, timedelta)
-            else api_settings.LEEWAY
+            jwt_settings.api_settings.LEEWAY.total_seconds()
+            if isinstance(jwt_settings.api_settings.LEEWAY, timedelta)
+            else jwt_settings.api_settings.LEEWAY
         ),
         session_idle=settings.SESSION_IDLE_TIMEOUT,
         session_absolute=settings.SESSION_ABSOLUTE_LIFETIME,
@@ -354,8 +354,9 @@ def _text(value, limit: int = 80) -> str:
     return str(value)[:limit] if isinstance(value, str | int | float) else ""
 
 
-def bench_results_load(path: Path = BENCH_RESULTS) -> BenchResults | None:
+def bench_results_load(path: Path | None = None) -> BenchResults | None:
     """Return the latest benchmark results, or None when absent or unreadable (never raises)."""
+    path = path or BENCH_RESULTS
     try:
         if not path.is_file() or path.stat().st_size > BENCH_MAX_BYTES:
             return None

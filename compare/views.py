@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
-from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt import settings as jwt_settings
 
 from accounts import services as account_services
 from accounts.forms import LoginForm
@@ -109,7 +109,7 @@ def device_login_required(view):
 
 def _current_family_id(request: HttpRequest, user) -> uuid.UUID | None:
     token = jwt_access_token(request)
-    if token is None or str(token.get(api_settings.USER_ID_CLAIM)) != str(user.pk):
+    if token is None or str(token.get(jwt_settings.api_settings.USER_ID_CLAIM)) != str(user.pk):
         return None
     return token.family_id
 
