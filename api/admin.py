@@ -111,9 +111,11 @@ class BlacklistedTokenAdmin(ReadOnlyAdmin, blacklist_admin.BlacklistedTokenAdmin
 
 @admin.register(TokenFamily)
 class TokenFamilyAdmin(ReadOnlyAdmin):
-    list_display = ("id", "user", "created_at", "expires_at", "revoked_at", "revoked_reason")
-    fields = list_display
-    list_filter = ("revoked_reason",)
+    list_display = (
+        "id", "user", "transport", "ip", "created_at", "expires_at", "revoked_at", "revoked_reason",
+    )
+    fields = (*list_display, "user_agent")
+    list_filter = ("revoked_reason", "transport")
     search_fields = (*(f"user__{f}" for f in USER_SEARCH), "id")
     list_select_related = ("user",)
     actions = ["revoke_family"]

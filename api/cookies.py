@@ -12,13 +12,18 @@ from rest_framework.response import Response
 from api import serializers, services
 
 
+def cookie_attributes() -> dict:
+    """Return the attributes both token cookies get (besides expiry and path)."""
+    return {"httponly": True, "secure": settings.JWT_COOKIE_SECURE, "samesite": "Lax"}
+
+
 def cookies_set(response: Response, pair: services.TokenPair) -> None:
     """Put the access and refresh tokens of ``pair`` into their cookies on ``response``."""
     # HttpOnly: no script reads the tokens (ASVS 5.0 V3.3.4); SameSite=Lax and
     # the CSRF check keep cross-site requests from using them (V3.3.2);
     # Secure outside DEBUG (V3.3.1); the refresh token only travels to the
     # cookie endpoints (path-scoped).
-    common = {"httponly": True, "secure": settings.JWT_COOKIE_SECURE, "samesite": "Lax"}
+    common = cookie_attributes()
     response.set_cookie(
         settings.JWT_ACCESS_COOKIE, str(pair.access), expires=pair.access_expires, path="/", **common
     )

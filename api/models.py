@@ -25,6 +25,10 @@ class TokenFamily(models.Model):
         REVOKE_ALL = "revoke_all", "every token of the user revoked"
         ADMIN = "admin", "revoked by an administrator"
 
+    class Transport(models.TextChoices):
+        BEARER = "bearer", "bearer (Authorization header)"
+        COOKIE = "cookie", "cookie (HttpOnly)"
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="token_families"
@@ -39,6 +43,11 @@ class TokenFamily(models.Model):
     current_jti = models.CharField(max_length=255, blank=True, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoked_reason = models.CharField(max_length=16, choices=Reason.choices, blank=True)
+    # Where the login came from, so the user can recognise it in "Your JWT
+    # logins" (OWASP ASVS 5.0 V7.5.2: see and end one's active logins).
+    ip = models.GenericIPAddressField("IP address", null=True, blank=True)
+    user_agent = models.CharField("user agent", max_length=512, blank=True)
+    transport = models.CharField(max_length=8, choices=Transport.choices, blank=True)
 
     class Meta:
         verbose_name = "token family"

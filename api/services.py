@@ -189,10 +189,22 @@ def _family_cache_warm(token: RefreshToken, *, epoch: object) -> None:
     )
 
 
-def token_pair_issue(*, user) -> TokenPair:
-    """Return a new access and refresh token of ``user``: a new login, so a new family."""
+USER_AGENT_MAX_LENGTH = 512
+
+
+def token_pair_issue(*, user, ip: str | None = None, user_agent: str = "", transport: str = "") -> TokenPair:
+    """Return a new access and refresh token of ``user``: a new login, so a new family.
+
+    ``ip``, ``user_agent`` and ``transport`` (``TokenFamily.Transport``) are
+    recorded on the family, so the user can recognise the login later.
+    """
+    client = {
+        "ip": ip or None,
+        "user_agent": (user_agent or "")[:USER_AGENT_MAX_LENGTH],
+        "transport": transport,
+    }
     epoch = cache_epoch_hint()
-    refresh = RefreshToken.for_user(user)
+    refresh = RefreshToken.for_user(user, client=client)
     _family_cache_warm(refresh, epoch=epoch)
     return TokenPair(access=refresh.access_token, refresh=refresh, user=user)
 

@@ -102,8 +102,11 @@ class RefreshToken(FamilyMixin, BackendMixin, SimpleRefreshToken):
         Token.verify(self)
 
     @classmethod
-    def for_user(cls, user, *, family=None) -> RefreshToken:
-        """Return a new refresh token of ``user``, recorded as outstanding, in ``family`` (new if None)."""
+    def for_user(cls, user, *, family=None, client: dict | None = None) -> RefreshToken:
+        """Return a new refresh token of ``user``, recorded as outstanding, in ``family`` (new if None).
+
+        ``client`` holds the new family's ``ip``, ``user_agent`` and ``transport``.
+        """
         from api.models import FamilyToken, TokenFamily
 
         # Token.for_user: the claims without BlacklistMixin's outstanding row,
@@ -113,7 +116,9 @@ class RefreshToken(FamilyMixin, BackendMixin, SimpleRefreshToken):
         with transaction.atomic():
             jti = token[api_settings.JTI_CLAIM]
             if family is None:
-                family = TokenFamily.objects.create(user=user, expires_at=expires_at, current_jti=jti)
+                family = TokenFamily.objects.create(
+                    user=user, expires_at=expires_at, current_jti=jti, **(client or {})
+                )
             else:
                 TokenFamily.objects.filter(pk=family.pk).update(expires_at=expires_at, current_jti=jti)
             token[FAMILY_CLAIM] = str(family.pk)

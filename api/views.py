@@ -25,6 +25,7 @@ from accounts import services as account_services
 from accounts.ratelimit import login_attempt_register, login_success_register
 from api import cookies, jwk, keyring, schema, serializers, services
 from api.authentication import csrf_enforce, token_error_to_auth_failed
+from api.models import TokenFamily
 from api.tokens import AccessToken
 from authdemo.http import client_ip
 
@@ -100,6 +101,8 @@ def _no_body(request) -> None:
 class BearerTransport:
     """Tokens in the JSON bodies: ``{"refresh"}`` in, ``{"access", "refresh"}`` out."""
 
+    transport = TokenFamily.Transport.BEARER
+
     def refresh_raw(self, request) -> str:
         data = serializers.RefreshSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -111,6 +114,8 @@ class BearerTransport:
 
 class CookieTransport:
     """Tokens only in HttpOnly cookies; unsafe requests carrying them need the CSRF header."""
+
+    transport = TokenFamily.Transport.COOKIE
 
     def refresh_raw(self, request) -> str:
         csrf_enforce(request)
@@ -133,7 +138,12 @@ class LoginViewBase(PublicAuthMixin, NoStoreMixin, APIView):
         data = serializers.CredentialsSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = _credentials_user(request, data.validated_data)
-        pair = services.token_pair_issue(user=user)
+        pair = services.token_pair_issue(
+            user=user,
+            ip=client_ip(request._request),
+            user_agent=request.META.get("HTTP_USER_AGENT", ""),
+            transport=self.transport,
+        )
         return self.pair_response(request, pair, user=user)
 
 

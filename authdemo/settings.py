@@ -87,6 +87,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: meters whole logins (the session row is written on the way out).
+    "compare.metering.LoginMeterMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     # A database or cache outage is a 503 with one log line, not a 500 (docs/operations.md).

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.http import HttpRequest
+from rest_framework_simplejwt.exceptions import TokenError
 
 from api import services as api_services
+from api.tokens import AccessToken
 
 logger = logging.getLogger(__name__)
 
@@ -23,3 +26,18 @@ def jwt_user(request: HttpRequest) -> object | None:
         user = None
     request._authdemo_jwt_user = user
     return user
+
+
+def jwt_access_token(request: HttpRequest) -> AccessToken | None:
+    """Return this browser's access cookie as a validated token (signature, expiry, type), or None."""
+    if hasattr(request, "_authdemo_jwt_token"):
+        return request._authdemo_jwt_token
+    raw = request.COOKIES.get(settings.JWT_ACCESS_COOKIE)
+    token = None
+    if raw:
+        try:
+            token = AccessToken(raw)
+        except TokenError:
+            token = None
+    request._authdemo_jwt_token = token
+    return token

@@ -1,23 +1,181 @@
-"""Views of the comparison pages: session and JWT state of this browser, side by side."""
+"""Views of the comparison pages: this browser's session and JWT state side by side, measured; its devices."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+import uuid
+from functools import wraps
 
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout as auth_logout
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+from rest_framework_simplejwt import settings as jwt_settings
+
+from accounts import services as account_services
 from accounts.forms import LoginForm
-from compare.state import jwt_user
+from accounts.sessions import public_id_for
+from api.cookies import cookies_clear
+from compare import selectors, services
+from compare.metering import login_costs
+from compare.replay import request_costs
+from compare.state import jwt_access_token, jwt_user
+
+LABS = (
+    ("/lab/revocation/", "Revocation lab", "end a session, revoke a JWT login, change the password: "
+     "see the old credential refused at once here and accepted by a stateless verifier until exp"),
+    ("/lab/bearer/", "Bearer playground", "a bearer pair held in page memory: obtain, call, refresh, "
+     "replay an old refresh token and watch reuse detection end the login"),
+    ("/lab/xss-csrf/", "XSS and CSRF lab",
+     "what an injected script can read, and a cross-site request refused"),
+)  # fmt: skip
+DOCS = ("docs/sessions.md", "docs/jwt.md", "docs/jwt-keys.md", "README.md")
+
+
+def _this_token(request: HttpRequest, user) -> tuple[str, object] | tuple[None, None]:
+    """Return (raw, token) of this browser's access cookie when it authenticates ``user``."""
+    token = jwt_access_token(request) if user is not None else None
+    if token is None:
+        return None, None
+    return request.COOKIES[settings.JWT_ACCESS_COOKIE], token
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    """Render the side-by-side page: this browser's session state and JWT state."""
+    """Render the live comparison: what this browser and the server hold per strategy, and what it costs."""
     session_user = request.user if request.user.is_authenticated else None
+    cookie_user = jwt_user(request)
+    raw, token = _this_token(request, cookie_user)
+    family = selectors.family_state(user=cookie_user, family_id=token.family_id) if token else None
+    bench = selectors.bench_results_load()
     return render(
         request,
         "compare/home.html",
         {
             "session_user": session_user,
-            "jwt_cookie_user": jwt_user(request),
+            "jwt_cookie_user": cookie_user,
             "login_form": LoginForm(request) if session_user is None else None,
+            "session_cookies": selectors.session_cookies(request),
+            "jwt_cookies": selectors.jwt_cookies(request, token=token, family=family),
+            "cookie_header_size": selectors.cookie_header_size(request),
+            "session_state": selectors.session_state(request) if session_user else None,
+            "decoded": selectors.token_decode(raw=raw, token=token) if token else None,
+            "family": family,
+            "login_costs": {kind.replace("-", "_"): cost for kind, cost in login_costs().items()},
+            "lifetimes": selectors.lifetimes(),
+            "stateless": settings.JWT_STATELESS,
+            "bench": bench,
+            "bench_session": bench.best_rps("session") if bench else None,
+            "bench_jwt": bench.best_rps("jwt") if bench else None,
+            "server_now": int(timezone.now().timestamp()),
+            "labs": LABS,
+            "docs": DOCS,
         },
     )
+
+
+@require_GET
+@never_cache
+def costs(request: HttpRequest) -> JsonResponse:
+    """Return the metered cost of one /api/me/ request per credential this browser holds."""
+    return JsonResponse(request_costs(request))
+
+
+# --- The device list: sessions and JWT logins together ---------------------------
+
+
+def _device_user(request: HttpRequest):
+    """Return the user of this browser: by session, else by JWT cookie; None when neither."""
+    if request.user.is_authenticated:
+        return request.user
+    return jwt_user(request)
+
+
+def device_login_required(view):
+    """Let in a user authenticated by session or by JWT cookie; send anyone else to the login page."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        user = _device_user(request)
+        if user is None:
+            return redirect_to_login(request.get_full_path())
+        return view(request, user, *args, **kwargs)
+
+    return wrapped
+
+
+def _current_family_id(request: HttpRequest, user) -> uuid.UUID | None:
+    token = jwt_access_token(request)
+    if token is None or str(token.get(jwt_settings.api_settings.USER_ID_CLAIM)) != str(user.pk):
+        return None
+    return token.family_id
+
+
+@never_cache
+@device_login_required
+def devices(request: HttpRequest, user) -> HttpResponse:
+    """Render every live login of the user, sessions and JWT logins, this browser's marked."""
+    session_key = request.session.session_key if request.user.is_authenticated else None
+    return render(
+        request,
+        "compare/devices.html",
+        {
+            "device_user": user,
+            "sessions": account_services.sessions_active_list(user=user),
+            "current_session_id": public_id_for(session_key) if session_key else None,
+            "families": selectors.families_live(user=user),
+            "current_family_id": _current_family_id(request, user),
+        },
+    )
+
+
+@require_POST
+@device_login_required
+def jwt_login_revoke(request: HttpRequest, user, family_id: uuid.UUID) -> HttpResponse:
+    """Revoke one of the user's own JWT logins; another user's, a dead or an unknown one is 404."""
+    if not services.jwt_login_revoke(user=user, family_id=family_id):
+        raise Http404("No such JWT login.")
+    if family_id == _current_family_id(request, user):
+        response = redirect("home")
+        cookies_clear(response)  # this browser's own login: its cookies are of no further use
+        return response
+    messages.success(request, "The JWT login has been revoked: its tokens are refused from now on.")
+    return redirect("devices")
+
+
+@require_POST
+@device_login_required
+def jwt_logins_revoke_others(request: HttpRequest, user) -> HttpResponse:
+    """Revoke every JWT login of the user but this browser's."""
+    count = services.jwt_logins_revoke_others(user=user, keep_family_id=_current_family_id(request, user))
+    messages.success(request, f"Revoked {count} other JWT login{'s' if count != 1 else ''}.")
+    return redirect("devices")
+
+
+@require_POST
+@device_login_required
+def session_revoke(request: HttpRequest, user, public_id: str) -> HttpResponse:
+    """End one of the user's own sessions; another user's (or no) session is 404."""
+    session = user.sessions.filter(public_id=public_id).only("session_key").first()
+    if session is None:
+        raise Http404("No such session.")
+    is_current = request.user.is_authenticated and session.session_key == request.session.session_key
+    account_services.session_revoke(user=user, session_key=session.session_key)
+    if is_current:
+        auth_logout(request)
+        return redirect("home")
+    messages.success(request, "The session has been ended.")
+    return redirect("devices")
+
+
+@require_POST
+@device_login_required
+def sessions_revoke_others(request: HttpRequest, user) -> HttpResponse:
+    """End every session of the user but this browser's."""
+    keep = request.session.session_key if request.user.is_authenticated else None
+    count = account_services.sessions_revoke_all(user=user, keep_session_key=keep)
+    messages.success(request, f"Ended {count} other session{'s' if count != 1 else ''}.")
+    return redirect("devices")

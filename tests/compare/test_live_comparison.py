@@ -1,0 +1,212 @@
+"""The home page as a live comparison: what this browser holds, what the server holds, measured costs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from api.models import TokenFamily
+from compare import selectors
+
+pytestmark = pytest.mark.django_db
+
+COOKIE_LOGIN = "/api/auth/cookie/login/"
+
+
+@pytest.fixture
+def both(client, user, password):
+    """A client logged in by session form and by JWT cookie, as one browser."""
+    assert client.post("/accounts/login/", {"username": "alice", "password": password}).status_code == 302
+    response = client.post(
+        COOKIE_LOGIN, {"username": "alice", "password": password}, content_type="application/json"
+    )
+    assert response.status_code == 200
+    return client
+
+
+def test_the_raw_tokens_never_reach_the_html(both):
+    access = both.cookies["access_token"].value
+    refresh = both.cookies["refresh_token"].value
+    session_key = both.cookies["sessionid"].value
+    body = both.get("/").content.decode()
+    for secret in (access, refresh, session_key, *access.split("."), *refresh.split(".")):
+        assert secret not in body
+    # ... but its decoded claims do, rendered by the server.
+    assert 'data-testid="jwt-claims"' in body
+    assert "<code>authdemo-api</code>" in body and "<code>EdDSA</code>" in body
+
+
+def test_cookie_sizes_are_the_bytes_sent(both):
+    access = both.cookies["access_token"].value
+    session_key = both.cookies["sessionid"].value
+    body = both.get("/").content.decode()
+    assert f'data-testid="cookie-size-access_token">{len("access_token=") + len(access)}<' in body
+    assert f'data-testid="cookie-size-sessionid">{len("sessionid=") + len(session_key)}<' in body
+    bearer = len("Authorization: Bearer ") + len(access)
+    assert f'data-testid="bearer-size">{bearer}<' in body
+
+
+def test_countdown_carries_the_exp_of_the_access_token(both):
+    from api.tokens import AccessToken
+
+    exp = AccessToken(both.cookies["access_token"].value)["exp"]
+    body = both.get("/").content.decode()
+    assert f'data-countdown-exp="{exp}"' in body
+
+
+def test_server_rows_session_and_family(both, user):
+    body = both.get("/").content.decode()
+    assert 'data-testid="session-row"' in body and 'data-testid="family-row"' in body
+    family = TokenFamily.objects.get(user=user)
+    assert str(family.pk)[:8] in body
+    assert 'data-testid="family-rows">3<' in body  # family, outstanding token, link
+    assert 'data-testid="family-rotations">0<' in body
+
+
+def test_a_rotation_adds_three_rows(both):
+    csrf = both.cookies["csrftoken"].value
+    assert (
+        both.post(
+            "/api/auth/cookie/refresh/", content_type="application/json", HTTP_X_CSRFTOKEN=csrf
+        ).status_code
+        == 200
+    )
+    body = both.get("/").content.decode()
+    assert 'data-testid="family-rotations">1<' in body
+    assert 'data-testid="family-rows">6<' in body
+
+
+def test_family_records_ip_user_agent_and_transport(client, user, password):
+    client.post(
+        COOKIE_LOGIN,
+        {"username": "alice", "password": password},
+        content_type="application/json",
+        HTTP_USER_AGENT="Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0",
+        REMOTE_ADDR="203.0.113.9",
+    )
+    client.post(
+        "/api/auth/token/", {"username": "alice", "password": password}, content_type="application/json"
+    )
+    cookie, bearer = TokenFamily.objects.order_by("created_at")
+    assert (cookie.transport, cookie.ip, cookie.user_agent) == (
+        "cookie",
+        "203.0.113.9",
+        "Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0",
+    )
+    assert bearer.transport == "bearer"
+
+
+def test_login_writes_are_metered_per_kind(both):
+    body = both.get("/").content.decode()
+    # The session login's INSERT happens in the session middleware: metered from outside.
+    assert "accounts_session" in body
+    assert "api_tokenfamily" in body and "token_blacklist_outstandingtoken" in body
+    assert body.count("no login of this kind metered yet") == 1  # the bearer login
+
+
+def test_failed_logins_are_not_metered(client, user):
+    client.post("/accounts/login/", {"username": "alice", "password": "wrong"})
+    client.post(COOKIE_LOGIN, {"username": "alice", "password": "wrong"}, content_type="application/json")
+    body = client.get("/").content.decode()
+    assert body.count("no login of this kind metered yet") == 3
+
+
+def test_costs_endpoint_measures_each_credential_through_api_me(both):
+    costs = both.get("/compare/costs/").json()
+    assert costs["session"]["auth"] == "session" and costs["session"]["status"] == 200
+    assert costs["jwt_cookie"]["auth"] == "jwt-cookie"
+    assert costs["jwt_bearer"]["auth"] == "jwt-bearer"
+    # Stateful on both sides here: the user from the database, a verdict or the session from the cache.
+    for kind in ("session", "jwt_cookie", "jwt_bearer"):
+        assert costs[kind]["reads"] >= 1 and costs[kind]["cache_calls"] >= 1, costs[kind]
+    # The stateless variant asks no store.
+    assert costs["jwt_stateless"]["queries"] == 0 and costs["jwt_stateless"]["cache_calls"] == 0
+
+
+def test_costs_endpoint_follows_a_revocation(both, user):
+    TokenFamily.objects.filter(user=user).update(revoked_at="2026-01-01T00:00:00Z")
+    from django.core.cache import cache
+
+    cache.clear()
+    costs = both.get("/compare/costs/").json()
+    # The access cookie is still a valid signature: the stateful replay is refused, the stateless one is not.
+    assert costs["jwt_cookie"]["status"] == 401
+    assert costs["jwt_stateless"]["status"] == 200
+
+
+def test_costs_endpoint_anonymous_measures_nothing(client):
+    response = client.get("/compare/costs/")
+    assert response.status_code == 200
+    assert response.json() == {"session": None, "jwt_cookie": None, "jwt_bearer": None, "jwt_stateless": None}
+    assert "no-cache" in response["Cache-Control"] or "no-store" in response["Cache-Control"]
+    assert client.post("/compare/costs/").status_code == 405
+
+
+def test_home_queries_are_bounded(both, django_assert_max_num_queries):
+    both.get("/")  # warm caches
+    with django_assert_max_num_queries(7):
+        assert both.get("/").status_code == 200
+
+
+def test_home_anonymous_queries(client, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        assert client.get("/").status_code == 200
+
+
+def test_labs_docs_and_device_links(client):
+    body = client.get("/").content.decode()
+    for href in (
+        "/lab/revocation/",
+        "/lab/bearer/",
+        "/lab/xss-csrf/",
+        "/api/docs/",
+        "/accounts/sessions/",
+        "/devices/",
+    ):
+        assert f'href="{href}' in body
+    assert "docs/jwt.md" in body and "run <code>make bench</code>" in body
+
+
+def test_revocation_row_uses_the_configured_lifetime(client, settings):
+    from datetime import timedelta
+
+    settings.SIMPLE_JWT = {**settings.SIMPLE_JWT, "ACCESS_TOKEN_LIFETIME": timedelta(seconds=123)}
+    body = client.get("/").content.decode()
+    assert "until exp = 123 s" in body
+
+
+def test_no_inline_script_or_style(both):
+    body = both.get("/").content.decode()
+    assert "<script>" not in body and "style=" not in body
+    assert "<script src=" in body
+
+
+def test_bench_results_are_shown_with_date_and_machine(client, tmp_path, monkeypatch):
+    results = {
+        "date": "2026-11-20",
+        "machine": {"hostname": "bench-host", "cpu": "Test CPU", "cores": 2},
+        "results": [
+            {"server": "gunicorn", "mode": "full", "mechanism": "session", "rps": 812.4, "p50_ms": 1.2,
+             "p99_ms": 3.4, "errors": 0, "rss_mb": 60, "ratio_to_anon": 0.8},
+            {"server": "gunicorn", "mode": "full", "mechanism": "jwt-bearer", "rps": 790.1, "p50_ms": 1.3,
+             "p99_ms": 3.9, "errors": 0, "rss_mb": 61, "ratio_to_anon": 0.78},
+            "garbage",
+            {"mechanism": 5, "rps": "fast"},
+        ],
+    }  # fmt: skip
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(results))
+    monkeypatch.setattr(selectors, "BENCH_RESULTS", path)
+    body = client.get("/").content.decode()
+    assert "2026-11-20" in body and "bench-host, Test CPU, 2 cores" in body
+    assert 'data-testid="bench-session"><strong>812</strong>' in body
+    assert 'data-testid="bench-jwt"><strong>790</strong>' in body
+
+
+@pytest.mark.parametrize("content", ["not json", "[]", '{"results": "x"}', '{"results": [1, null]}'])
+def test_broken_bench_results_never_fail_the_page(client, tmp_path, monkeypatch, content):
+    path = tmp_path / "results.json"
+    path.write_text(content)
+    monkeypatch.setattr(selectors, "BENCH_RESULTS", path)
+    assert client.get("/").status_code == 200
