@@ -12,14 +12,15 @@ MANAGE := $(BIN)/python manage.py
 # Installs stay quiet and never prompt (CI has no stdin).
 PIP := $(BIN)/python -m pip --disable-pip-version-check --no-input
 
-.PHONY: help run serve test lint bench e2e clean
+.PHONY: help run serve test lint bench bench-passwords e2e clean
 
 help:
 	@echo "make run    - embedded demo on http://$(HOST):$(PORT) (SQLite, demo user)"
 	@echo "make test   - the whole pytest suite (follows DATABASE_URL / REDIS_URL)"
 	@echo "make serve  - production mode under gunicorn (needs DJANGO_SECRET_KEY)"
 	@echo "make lint   - ruff"
-	@echo "make bench  - per-request cost of session vs JWT authentication"
+	@echo "make bench  - session vs JWT: in process, then over HTTP (wrk) beside the peers; writes docs/bench/"
+	@echo "make bench-passwords - time one Argon2id hash per OWASP row on this machine"
 	@echo "make e2e    - browser tests (Playwright + system chromium)"
 
 # --- virtualenv ---------------------------------------------------------------
@@ -77,9 +78,15 @@ test: $(VENV)/.dev-installed
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 
-# Per-request cost of each authentication mechanism (not part of `make test`).
+# Per-request cost of each authentication mechanism (not part of `make test`):
+# in process, then over HTTP under `make serve` beside the reference peers.
+# BENCH_PEERS_DIR: folder of the peers (default ../shared/peers).
+BENCH_PEERS_DIR ?= ../shared/peers
 bench: $(VENV)/.runtime-installed
-	$(BIN)/python -m bench $(BENCH_ARGS)
+	$(BIN)/python -m bench --peers-dir "$(BENCH_PEERS_DIR)" $(BENCH_ARGS)
+
+bench-passwords: $(VENV)/.runtime-installed
+	$(BIN)/python -m bench.passwords
 
 # Browser tests against a live server; drives the system chromium, downloads no browser.
 e2e: $(VENV)/.e2e-installed
