@@ -15,7 +15,7 @@ Then the same mechanisms over real HTTP (bench/http.py): authdemo under
 `make serve` and the peer servers, loaded by wrk; the results go to
 docs/bench/ (results.json, results.md, chart.svg).
 
-    .venv/bin/python -m bench [--rounds 15] [--requests 200] [--logins 8] [--seconds 5] [--no-http]
+    .venv/bin/python -m bench [--rounds 8] [--requests 200] [--logins 8] [--seconds 5] [--no-http]
 """
 
 from __future__ import annotations
@@ -285,20 +285,20 @@ def _report(title: str, scenarios: list[Scenario], unit: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=15, help="interleaved rounds (default 15)")
+    parser.add_argument("--rounds", type=int, default=8, help="interleaved rounds (default 8)")
     parser.add_argument("--requests", type=int, default=200, help="GET /api/me/ per scenario and round")
     parser.add_argument("--logins", type=int, default=8, help="logins per scenario and round")
     parser.add_argument("--login-rounds", type=int, default=5, help="interleaved rounds of logins")
     http = parser.add_argument_group("over real HTTP (wrk)")
     http.add_argument("--no-inprocess", action="store_true", help="skip the in-process table")
     http.add_argument("--no-http", action="store_true", help="skip the HTTP load run")
-    http.add_argument("--seconds", type=float, default=5, help="wrk seconds per load and round (default 5)")
+    http.add_argument("--seconds", type=int, default=5, help="wrk seconds per load and round (default 5)")
     http.add_argument("--http-rounds", type=int, default=2, help="interleaved rounds of loads (default 2)")
-    http.add_argument("--warmup", type=float, default=1, help="untimed wrk seconds per load first (default 1)")
+    http.add_argument("--warmup", type=int, default=1, help="untimed wrk seconds per load (default 1)")
     http.add_argument("--wrk-threads", type=int, default=2, help="wrk threads (default 2)")
     http.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")
-    http.add_argument("--http-logins", type=int, default=20, help="sequential logins of each kind (default 20)")
-    http.add_argument("--burst", type=int, default=32, help="parallel token obtains in the burst (default 32)")
+    http.add_argument("--http-logins", type=int, default=20, help="sequential logins per kind (default 20)")
+    http.add_argument("--burst", type=int, default=32, help="parallel token obtains (default 32)")
     http.add_argument("--peers-dir", type=Path, default=None, help="folder of the reference servers")
     http.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "docs" / "bench",
                       help="where results.json, results.md and chart.svg go (default docs/bench)")
@@ -325,7 +325,8 @@ def main(argv: list[str] | None = None) -> int:
     print(flush=True)
     results = http_bench.run(
         peers_dir=args.peers_dir, rounds=args.http_rounds, seconds=args.seconds, warmup=args.warmup,
-        threads=args.wrk_threads, connections=args.connections, logins=args.http_logins, burst=args.burst, say=say,
+        threads=args.wrk_threads, connections=args.connections, logins=args.http_logins, burst=args.burst,
+        say=say,
     )
     if results is None:
         return 0

@@ -1,4 +1,4 @@
-"""`make bench` over real HTTP: authdemo under `make serve` and the peer servers, loaded by wrk in interleaved rounds.
+"""`make bench` over HTTP: authdemo under `make serve` and the peers, loaded by wrk in interleaved rounds.
 
 Each server runs as its own process tree on a free loopback port: authdemo in
 production mode (embedded; services too when DATABASE_URL and REDIS_URL are
@@ -100,6 +100,10 @@ def _rss_kib(pids: list[int]) -> int:
     return total
 
 
+def _without_settings_module(env) -> dict:
+    return {k: v for k, v in env.items() if k != "DJANGO_SETTINGS_MODULE"}
+
+
 @dataclass
 class Server:
     name: str  # "authdemo embedded", "django-naive", ...
@@ -126,10 +130,14 @@ class Server:
 
 
 def _spawn(name: str, kind: str, cmd: list[str], *, cwd: Path, env: dict, port: int, log_dir: Path) -> Server:
+    # The in-process part set DJANGO_SETTINGS_MODULE for itself; servers choose their own.
+    env = _without_settings_module(env)
     log = log_dir / f"{name.replace(' ', '-')}.log"
     with log.open("wb") as out:
         # Own session: stop() ends the whole tree (make -> gunicorn -> workers) by its group id.
-        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
     return Server(name=name, kind=kind, port=port, proc=proc, log=log, env=env)
 
 
@@ -163,7 +171,9 @@ class Answer:
         return json.loads(self.body or b"{}")
 
 
-def request(port: int, method: str, path: str, *, body: bytes | None = None, headers: dict | None = None) -> Answer:
+def request(
+    port: int, method: str, path: str, *, body: bytes | None = None, headers: dict | None = None
+) -> Answer:
     """Send one request on a new connection and return the answer (time includes the connect)."""
     start = time.perf_counter()
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
@@ -184,7 +194,11 @@ def request(port: int, method: str, path: str, *, body: bytes | None = None, hea
 
 def _post_json(port: int, path: str, data: dict, headers: dict | None = None) -> Answer:
     return request(
-        port, "POST", path, body=json.dumps(data).encode(), headers={"Content-Type": "application/json", **(headers or {})}
+        port,
+        "POST",
+        path,
+        body=json.dumps(data).encode(),
+        headers={"Content-Type": "application/json", **(headers or {})},
     )
 
 
@@ -290,8 +304,13 @@ print("BENCHJSON " + json.dumps({{
 
 
 def _manage(env: dict, *args: str) -> str:
+    env = _without_settings_module(env)
     done = subprocess.run(
-        [str(ROOT / ".venv/bin/python"), "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True
+        [str(ROOT / ".venv/bin/python"), "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     if done.returncode != 0:
         raise BenchError(f"manage.py {args[0]} failed:\n{done.stderr[-1500:]}")
@@ -299,7 +318,7 @@ def _manage(env: dict, *args: str) -> str:
 
 
 def start_authdemo(*, mode: str, mode_env: dict, tmp: Path) -> tuple[Server, Server, dict, dict]:
-    """Start authdemo and its stateless twin in one mode; return both, the bench user's credentials and its hasher."""
+    """Start authdemo and its stateless twin in one mode; return both, the bench credentials, the hasher."""
     var_dir = tmp / f"var-{mode}"
     var_dir.mkdir()
     secret = secrets.token_urlsafe(50)
@@ -309,7 +328,15 @@ def start_authdemo(*, mode: str, mode_env: dict, tmp: Path) -> tuple[Server, Ser
         port = _free_port()
         env = _authdemo_env(mode_env=mode_env, var_dir=var_dir, port=port, secret=secret, stateless=stateless)
         name = f"authdemo {mode}" + (" stateless" if stateless else "")
-        server = _spawn(name, "authdemo", ["make", "--no-print-directory", "serve"], cwd=ROOT, env=env, port=port, log_dir=tmp)
+        server = _spawn(
+            name,
+            "authdemo",
+            ["make", "--no-print-directory", "serve"],
+            cwd=ROOT,
+            env=env,
+            port=port,
+            log_dir=tmp,
+        )
         server.note = workers
         # One after the other: the second shares the first's database, keys and migrations.
         _wait_ready(server, "/api/health/")
@@ -351,10 +378,19 @@ def authdemo_loads(server: Server, stateless: Server, credentials: dict) -> list
         # The JWKS document: anonymous, served by a DRF view like /api/me/, no database or
         # cache call; /api/health/ would add a query and a cache round trip to the baseline.
         Load(server, "anon", "/.well-known/jwks.json", {}, _ok),
-        Load(server, "session", "/api/me/", {"Cookie": f"sessionid={form.cookies['sessionid']}"}, _auth_is("session")),
+        Load(
+            server,
+            "session",
+            "/api/me/",
+            {"Cookie": f"sessionid={form.cookies['sessionid']}"},
+            _auth_is("session"),
+        ),
         Load(server, "jwt-bearer", "/api/me/", bearer, _auth_is("jwt-bearer")),
         Load(
-            server, "jwt-cookie", "/api/me/", {"Cookie": f"access_token={cookie.cookies['access_token']}"},
+            server,
+            "jwt-cookie",
+            "/api/me/",
+            {"Cookie": f"access_token={cookie.cookies['access_token']}"},
             _auth_is("jwt-cookie"),
         ),
         Load(stateless, "jwt-bearer-stateless", "/api/me/", bearer, _auth_is("jwt-bearer")),
@@ -374,7 +410,9 @@ def authdemo_logins(server: Server, credentials: dict) -> list[Login]:
 
 def _copy_peer(source: Path, tmp: Path) -> Path:
     target = tmp / source.name
-    shutil.copytree(source, target, ignore=shutil.ignore_patterns(".venv", "node_modules", "db.sqlite3", "__pycache__"))
+    shutil.copytree(
+        source, target, ignore=shutil.ignore_patterns(".venv", "node_modules", "db.sqlite3", "__pycache__")
+    )
     return target
 
 
@@ -387,14 +425,16 @@ def start_django_naive(peers: Path, tmp: Path) -> Server:
     requirements = (folder / "requirements.txt").read_text()
     if venv.exists() and (not stamp.exists() or stamp.read_text() != requirements):
         shutil.rmtree(venv)
-    env = {**os.environ, "PEER_VENV": str(venv)}
+    env = {**_without_settings_module(os.environ), "PEER_VENV": str(venv)}
     done = subprocess.run(["./setup.sh"], cwd=folder, env=env, capture_output=True, text=True)
     if done.returncode != 0:
         shutil.rmtree(venv, ignore_errors=True)
         raise BenchError(f"django-naive: ./setup.sh failed:\n{(done.stdout + done.stderr)[-1500:]}")
     stamp.write_text(requirements)
     port = _free_port()
-    server = _spawn("django-naive", "django-naive", ["./run.sh", str(port)], cwd=folder, env=env, port=port, log_dir=tmp)
+    server = _spawn(
+        "django-naive", "django-naive", ["./run.sh", str(port)], cwd=folder, env=env, port=port, log_dir=tmp
+    )
     server.note = "gunicorn 2 sync workers, SQLite, PBKDF2"
     _wait_ready(server, "/anon")
     return server
@@ -405,13 +445,18 @@ def start_express(peers: Path, tmp: Path) -> Server:
         raise BenchError("express-seed skipped: needs node and npm (apt-get install nodejs npm)")
     folder = _copy_peer(peers / "express-seed", tmp)
     done = subprocess.run(
-        ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=folder, capture_output=True, text=True
+        ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
     )
     if done.returncode != 0:
         raise BenchError(f"express-seed: npm ci failed:\n{(done.stdout + done.stderr)[-1500:]}")
     port = _free_port()
     env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1"}
-    server = _spawn("express-seed", "express-seed", ["node", "server.js"], cwd=folder, env=env, port=port, log_dir=tmp)
+    server = _spawn(
+        "express-seed", "express-seed", ["node", "server.js"], cwd=folder, env=env, port=port, log_dir=tmp
+    )
     server.note = "express-session MemoryStore, jsonwebtoken HS256; login checks no password"
     _wait_ready(server, "/anon")
     return server
@@ -438,7 +483,9 @@ def peer_loads(server: Server) -> list[Load]:
         raise BenchError(f"express-seed: logins answered {session.status}, {token.status}")
     return [
         Load(server, "anon", "/anon", {}, _ok),
-        Load(server, "session", "/session/me", {"Cookie": f"connect.sid={session.cookies['connect.sid']}"}, _ok),
+        Load(
+            server, "session", "/session/me", {"Cookie": f"connect.sid={session.cookies['connect.sid']}"}, _ok
+        ),
         Load(server, "jwt-cookie", "/jwt/me", {"Cookie": f"jwt={token.cookies['jwt']}"}, _ok),
     ]
 
@@ -486,7 +533,16 @@ class RssSampler:
 
 def wrk_run(load: Load, *, seconds: float, threads: int, connections: int, script: Path) -> dict:
     """Run wrk against one load and return its summary (requests, errors, latency in microseconds)."""
-    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "10s", "-s", str(script)]
+    cmd = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{seconds:g}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(script),
+    ]
     for name, value in load.headers.items():
         cmd += ["-H", f"{name}: {value}"]
     cmd.append(f"http://127.0.0.1:{load.server.port}{load.path}")
@@ -501,8 +557,17 @@ def wrk_run(load: Load, *, seconds: float, threads: int, connections: int, scrip
     return result
 
 
-def measure_loads(loads: list[Load], *, rounds: int, seconds: float, warmup: float, threads: int, connections: int,
-                  script: Path, say: Callable[[str], None]) -> None:
+def measure_loads(
+    loads: list[Load],
+    *,
+    rounds: int,
+    seconds: float,
+    warmup: float,
+    threads: int,
+    connections: int,
+    script: Path,
+    say: Callable[[str], None],
+) -> None:
     """Run every load once per round, in a rotating order; a short untimed warm-up first."""
     if warmup > 0:
         say(f"warm-up: {len(loads)} loads x {warmup:g} s")
@@ -513,7 +578,9 @@ def measure_loads(loads: list[Load], *, rounds: int, seconds: float, warmup: flo
         order = loads[shift:] + loads[:shift]
         say(f"round {r + 1}/{rounds}: {len(order)} loads x {seconds:g} s")
         for load in order:
-            load.runs.append(wrk_run(load, seconds=seconds, threads=threads, connections=connections, script=script))
+            load.runs.append(
+                wrk_run(load, seconds=seconds, threads=threads, connections=connections, script=script)
+            )
 
 
 def measure_logins(logins: list[Login], *, count: int) -> None:
@@ -537,7 +604,13 @@ def measure_burst(server: Server, credentials: dict, *, size: int, hasher: dict)
     def one() -> None:
         barrier.wait()
         try:
-            answer = request(server.port, "POST", "/api/auth/token/", body=body, headers={"Content-Type": "application/json"})
+            answer = request(
+                server.port,
+                "POST",
+                "/api/auth/token/",
+                body=body,
+                headers={"Content-Type": "application/json"},
+            )
             status, took = answer.status, answer.seconds
         except OSError:
             status, took = 0, 0.0
@@ -556,8 +629,15 @@ def measure_burst(server: Server, credentials: dict, *, size: int, hasher: dict)
     workers = max(1, len(_tree_pids(server.proc.pid)) - 2)  # minus make and the gunicorn master
     concurrency = hasher.get("concurrency") or 1
     return Burst(
-        server=server, size=size, statuses=statuses, seconds=seconds, rss_before_kib=before, rss_peak_kib=rss.peak,
-        bound_kib=workers * concurrency * hasher.get("memory_kib", 0), concurrency=concurrency, workers=workers,
+        server=server,
+        size=size,
+        statuses=statuses,
+        seconds=seconds,
+        rss_before_kib=before,
+        rss_peak_kib=rss.peak,
+        bound_kib=workers * concurrency * hasher.get("memory_kib", 0),
+        concurrency=concurrency,
+        workers=workers,
     )
 
 
@@ -604,8 +684,18 @@ def new_tmp() -> Path:
     return Path(tempfile.mkdtemp(prefix="authdemo-bench-"))
 
 
-def run(*, peers_dir: Path | None, rounds: int, seconds: float, warmup: float, threads: int, connections: int,
-        logins: int, burst: int, say: Callable[[str], None]) -> dict | None:
+def run(
+    *,
+    peers_dir: Path | None,
+    rounds: int,
+    seconds: float,
+    warmup: float,
+    threads: int,
+    connections: int,
+    logins: int,
+    burst: int,
+    say: Callable[[str], None],
+) -> dict | None:
     """Start every server, measure loads, logins and bursts; return the results, or None without wrk."""
     if not ensure_wrk(say):
         return None
@@ -614,7 +704,9 @@ def run(*, peers_dir: Path | None, rounds: int, seconds: float, warmup: float, t
     script.write_text(WRK_SCRIPT)
     modes = [("embedded", {})]
     if os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL"):
-        modes.append(("services", {"DATABASE_URL": os.environ["DATABASE_URL"], "REDIS_URL": os.environ["REDIS_URL"]}))
+        modes.append(
+            ("services", {"DATABASE_URL": os.environ["DATABASE_URL"], "REDIS_URL": os.environ["REDIS_URL"]})
+        )
     else:
         say("services mode skipped: set DATABASE_URL and REDIS_URL to measure it too")
     servers: list[Server] = []
@@ -647,9 +739,20 @@ def run(*, peers_dir: Path | None, rounds: int, seconds: float, warmup: float, t
             login_runs += peer_logins(peer)
         for load in loads:
             load.verify()
-        say(f"load: wrk -t{threads} -c{connections}, {rounds} interleaved rounds x {seconds:g} s, {len(loads)} loads")
-        measure_loads(loads, rounds=rounds, seconds=seconds, warmup=warmup, threads=threads, connections=connections,
-                      script=script, say=say)
+        say(
+            f"load: wrk -t{threads} -c{connections}, {rounds} interleaved rounds x {seconds:g} s, "
+            f"{len(loads)} loads"
+        )
+        measure_loads(
+            loads,
+            rounds=rounds,
+            seconds=seconds,
+            warmup=warmup,
+            threads=threads,
+            connections=connections,
+            script=script,
+            say=say,
+        )
         for load in loads:
             load.verify()  # credentials still good after the run: no load measured 401s
         say(f"logins: {logins} of each, sequential, new connection each")
@@ -660,8 +763,13 @@ def run(*, peers_dir: Path | None, rounds: int, seconds: float, warmup: float, t
             bursts.append(measure_burst(server, credentials, size=burst, hasher=hasher))
         # The bench user exists only for this run (the services database outlives it).
         for server, _credentials, _hasher in main_servers:
-            _manage(server.env, "shell", "-c", "from django.contrib.auth import get_user_model; "
-                    f"get_user_model().objects.filter(username={BENCH_USER!r}).delete()")
+            _manage(
+                server.env,
+                "shell",
+                "-c",
+                "from django.contrib.auth import get_user_model; "
+                f"get_user_model().objects.filter(username={BENCH_USER!r}).delete()",
+            )
     finally:
         for server in servers:
             server.stop()
@@ -674,7 +782,9 @@ def run(*, peers_dir: Path | None, rounds: int, seconds: float, warmup: float, t
         "loads": [summarize(load) for load in loads],
         "logins": [
             {
-                "server": lg.server.name, "login": lg.name, "count": len(lg.seconds),
+                "server": lg.server.name,
+                "login": lg.name,
+                "count": len(lg.seconds),
                 "p50_ms": round(statistics.median(lg.seconds) * 1000, 1),
                 "p99_ms": round(percentile(lg.seconds, 99) * 1000, 1),
             }
@@ -682,17 +792,29 @@ def run(*, peers_dir: Path | None, rounds: int, seconds: float, warmup: float, t
         ],
         "bursts": [
             {
-                "server": b.server.name, "size": b.size, "statuses": {str(k): v for k, v in sorted(b.statuses.items())},
+                "server": b.server.name,
+                "size": b.size,
+                "statuses": {str(k): v for k, v in sorted(b.statuses.items())},
                 "server_errors": sum(v for k, v in b.statuses.items() if k >= 500 or k == 0),
-                "p50_ms": round(statistics.median(b.seconds) * 1000, 1), "max_ms": round(max(b.seconds) * 1000, 1),
-                "rss_before_mib": round(b.rss_before_kib / 1024, 1), "rss_peak_mib": round(b.rss_peak_kib / 1024, 1),
-                "hash_bound_mib": round(b.bound_kib / 1024, 1), "workers": b.workers,
+                "p50_ms": round(statistics.median(b.seconds) * 1000, 1),
+                "max_ms": round(max(b.seconds) * 1000, 1),
+                "rss_before_mib": round(b.rss_before_kib / 1024, 1),
+                "rss_peak_mib": round(b.rss_peak_kib / 1024, 1),
+                "hash_bound_mib": round(b.bound_kib / 1024, 1),
+                "workers": b.workers,
                 "hash_concurrency": b.concurrency,
             }
             for b in bursts
         ],
         "hashers": {s.name: h for s, _c, h in main_servers},
         "skipped": skipped,
-        "settings": {"rounds": rounds, "seconds": seconds, "warmup": seconds and warmup, "threads": threads,
-                     "connections": connections, "logins": logins, "burst": burst},
+        "settings": {
+            "rounds": rounds,
+            "seconds": seconds,
+            "warmup": seconds and warmup,
+            "threads": threads,
+            "connections": connections,
+            "logins": logins,
+            "burst": burst,
+        },
     }

@@ -1,4 +1,4 @@
-"""Write one HTTP bench run as docs/bench/results.json, results.md and chart.svg (plain SVG, no dependency)."""
+"""Write one HTTP bench run as docs/bench/results.json, results.md and chart.svg (plain SVG)."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def machine() -> dict:
 
 
 def add_ratios(results: dict) -> None:
-    """Give each load its ratio to the anonymous endpoint of the same server (the stateless twin: its mode's)."""
+    """Give each load its ratio to the anonymous endpoint of its server (the stateless twin: its mode's)."""
     anon = {}
     for row in results["loads"]:
         if row["mechanism"] == "anon":
@@ -76,7 +76,13 @@ def targets(results: dict) -> list[tuple[str, str, bool | None]]:
         for mech in ("session", "jwt-bearer", "jwt-cookie"):
             row = _row(results, server, mech)
             if row and row["ratio"] is not None:
-                out.append((f"{server}: {MECHANISMS[mech]} >= 0.8x anonymous", f"{row['ratio']:.2f}x", row["ratio"] >= 0.8))
+                out.append(
+                    (
+                        f"{server}: {MECHANISMS[mech]} >= 0.8x anonymous",
+                        f"{row['ratio']:.2f}x",
+                        row["ratio"] >= 0.8,
+                    )
+                )
         bearer, stateless = _row(results, server, "jwt-bearer"), _row(results, server, "jwt-bearer-stateless")
         if bearer and stateless:
             share = bearer["rps"] / stateless["rps"]
@@ -86,22 +92,34 @@ def targets(results: dict) -> list[tuple[str, str, bool | None]]:
                 mine, peer = _row(results, server, mech), _row(results, "django-naive", mech)
                 if mine and peer:
                     share = mine["rps"] / peer["rps"]
-                    out.append((f"{server}: {MECHANISMS[mech]} >= 1.5x django-naive", f"{share:.2f}x", share >= 1.5))
+                    out.append(
+                        (f"{server}: {MECHANISMS[mech]} >= 1.5x django-naive", f"{share:.2f}x", share >= 1.5)
+                    )
     for login in results["logins"]:
         if login["server"].startswith("authdemo"):
-            out.append((f"{login['server']}: {login['login']} p50 <= 60 ms", f"{login['p50_ms']:.1f} ms", login["p50_ms"] <= 60))
+            out.append(
+                (
+                    f"{login['server']}: {login['login']} p50 <= 60 ms",
+                    f"{login['p50_ms']:.1f} ms",
+                    login["p50_ms"] <= 60,
+                )
+            )
     for b in results["bursts"]:
-        out.append((
-            f"{b['server']}: burst of {b['size']} logins, no 5xx",
-            f"{b['server_errors']} 5xx/failed, statuses {b['statuses']}",
-            b["server_errors"] == 0,
-        ))
+        out.append(
+            (
+                f"{b['server']}: burst of {b['size']} logins, no 5xx",
+                f"{b['server_errors']} 5xx/failed, statuses {b['statuses']}",
+                b["server_errors"] == 0,
+            )
+        )
         growth = b["rss_peak_mib"] - b["rss_before_mib"]
-        out.append((
-            f"{b['server']}: burst RSS growth <= hashing bound {b['hash_bound_mib']:.0f} MiB",
-            f"{b['rss_before_mib']:.0f} -> {b['rss_peak_mib']:.0f} MiB (+{growth:.0f})",
-            growth <= b["hash_bound_mib"],
-        ))
+        out.append(
+            (
+                f"{b['server']}: burst RSS growth <= hashing bound {b['hash_bound_mib']:.0f} MiB",
+                f"{b['rss_before_mib']:.0f} -> {b['rss_peak_mib']:.0f} MiB (+{growth:.0f})",
+                growth <= b["hash_bound_mib"],
+            )
+        )
     return out
 
 
@@ -112,9 +130,11 @@ def markdown(results: dict, inprocess: str = "") -> str:
         "# authdemo bench: results of one run",
         "",
         f"Run {results['date']} on **{m['hostname']}**: {m['cpu']}, {m['cores']} cores, {m['kernel']}, "
-        f"Python {m['python']}; load average at start {', '.join(f'{x:.2f}' for x in m['loadavg_at_start'])}.",
+        f"Python {m['python']}; load average at start "
+        f"{', '.join(f'{x:.2f}' for x in m['loadavg_at_start'])}.",
         "",
-        f"wrk -t{s['threads']} -c{s['connections']}, {s['rounds']} interleaved rounds x {s['seconds']:g} s per load "
+        f"wrk -t{s['threads']} -c{s['connections']}, {s['rounds']} interleaved rounds "
+        f"x {s['seconds']:g} s per load "
         "(median over rounds); plain HTTP on loopback; servers in production mode. The machine is shared "
         "(other jobs use the same cores), so absolute figures are noisy: compare the ratios within this run.",
         "",
@@ -122,7 +142,8 @@ def markdown(results: dict, inprocess: str = "") -> str:
         "",
         "## Side by side (req/s; ratio to the anonymous endpoint of the same server)",
         "",
-        "| server | anonymous | session | JWT bearer | JWT cookie | JWT bearer, stateless | session/anon | bearer/anon | cookie/anon |",
+        "| server | anonymous | session | JWT bearer | JWT cookie | JWT bearer, stateless "
+        "| session/anon | bearer/anon | cookie/anon |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for server in _servers(results):
@@ -138,18 +159,28 @@ def markdown(results: dict, inprocess: str = "") -> str:
         "",
         "## Every load",
         "",
-        "| server | mechanism | path | req/s | p50 ms | p99 ms | errors (non-2xx + socket) | peak RSS MiB | ratio |",
+        "| server | mechanism | path | req/s | p50 ms | p99 ms | errors (non-2xx + socket) "
+        "| peak RSS MiB | ratio |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for row in results["loads"]:
         ratio = f"{row['ratio']:.2f}" if row["ratio"] is not None else "—"
         lines.append(
-            f"| {row['server']} | {MECHANISMS[row['mechanism']]} | `{row['path']}` | {row['rps']:.0f} | {row['p50_ms']:.1f} "
+            f"| {row['server']} | {MECHANISMS[row['mechanism']]} | `{row['path']}` | {row['rps']:.0f} "
+            f"| {row['p50_ms']:.1f} "
             f"| {row['p99_ms']:.1f} | {row['errors']} | {row['rss_peak_mib']:.0f} | {ratio} |"
         )
-    lines += ["", "## Logins (sequential, a new connection each)", "", "| server | login | n | p50 ms | p99 ms |", "|---|---|---|---|---|"]
+    lines += [
+        "",
+        "## Logins (sequential, a new connection each)",
+        "",
+        "| server | login | n | p50 ms | p99 ms |",
+        "|---|---|---|---|---|",
+    ]
     for lg in results["logins"]:
-        lines.append(f"| {lg['server']} | {lg['login']} | {lg['count']} | {lg['p50_ms']:.1f} | {lg['p99_ms']:.1f} |")
+        lines.append(
+            f"| {lg['server']} | {lg['login']} | {lg['count']} | {lg['p50_ms']:.1f} | {lg['p99_ms']:.1f} |"
+        )
     if results["bursts"]:
         lines += [
             "",
@@ -157,7 +188,8 @@ def markdown(results: dict, inprocess: str = "") -> str:
             "",
             "Hashing memory bound = worker processes x PASSWORD_HASH_CONCURRENCY x Argon2 memory_cost.",
             "",
-            "| server | parallel | statuses | p50 ms | max ms | RSS before MiB | RSS peak MiB | hashing bound MiB |",
+            "| server | parallel | statuses | p50 ms | max ms | RSS before MiB | RSS peak MiB "
+            "| hashing bound MiB |",
             "|---|---|---|---|---|---|---|---|",
         ]
         for b in results["bursts"]:
@@ -172,7 +204,9 @@ def markdown(results: dict, inprocess: str = "") -> str:
         lines.append(f"| {name} | {measured} | {'yes' if ok else 'no'} |")
     lines += ["", "## Servers", ""]
     for srv in results["servers"]:
-        lines.append(f"- **{srv['name']}**: {srv['note']}; peak RSS of its process tree {srv['rss_peak_mib']:.0f} MiB")
+        lines.append(
+            f"- **{srv['name']}**: {srv['note']}; peak RSS of its process tree {srv['rss_peak_mib']:.0f} MiB"
+        )
     for note in results["skipped"]:
         lines.append(f"- {note}")
     if inprocess:
@@ -183,15 +217,19 @@ def markdown(results: dict, inprocess: str = "") -> str:
 def chart(results: dict) -> str:
     """Return an SVG bar chart: one group per server, one bar per mechanism (req/s)."""
     servers = _servers(results)
-    groups = [(s, [(mech, _row(results, s, mech)) for mech in MECHANISMS if _row(results, s, mech)]) for s in servers]
+    groups = [
+        (s, [(mech, _row(results, s, mech)) for mech in MECHANISMS if _row(results, s, mech)])
+        for s in servers
+    ]
     top = max((row["rps"] for row in results["loads"]), default=1) * 1.12
     bar, gap, left, height, base = 26, 34, 60, 300, 340
     width = left + sum(len(bars) * bar + gap for _s, bars in groups) + 20
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{base + 90}" '
         f'viewBox="0 0 {width} {base + 90}" font-family="sans-serif" font-size="11">',
-        f'<text x="{left}" y="16" font-size="13">requests per second, GET (wrk, {escape(results["date"][:10])}, '
-        f'{escape(results["machine"]["hostname"])})</text>',
+        f'<text x="{left}" y="16" font-size="13">requests per second, GET '
+        f'(wrk, {escape(results["date"][:10])}, '
+        f"{escape(results['machine']['hostname'])})</text>",
         f'<line x1="{left}" y1="{base}" x2="{width - 10}" y2="{base}" stroke="#333"/>',
     ]
     for i in range(5):
@@ -205,15 +243,19 @@ def chart(results: dict) -> str:
         for mech, row in bars:
             h = row["rps"] / top * height
             out.append(
-                f'<rect x="{x:.0f}" y="{base - h:.0f}" width="{bar - 4}" height="{h:.0f}" fill="{COLOURS[mech]}">'
-                f'<title>{escape(server)}, {escape(MECHANISMS[mech])}: {row["rps"]:.0f} req/s</title></rect>'
+                f'<rect x="{x:.0f}" y="{base - h:.0f}" width="{bar - 4}" height="{h:.0f}" '
+                f'fill="{COLOURS[mech]}">'
+                f"<title>{escape(server)}, {escape(MECHANISMS[mech])}: {row['rps']:.0f} req/s</title></rect>"
             )
             out.append(
-                f'<text x="{x + (bar - 4) / 2:.0f}" y="{base - h - 4:.0f}" text-anchor="middle" font-size="9">'
-                f'{row["rps"]:.0f}</text>'
+                f'<text x="{x + (bar - 4) / 2:.0f}" y="{base - h - 4:.0f}" '
+                'text-anchor="middle" font-size="9">'
+                f"{row['rps']:.0f}</text>"
             )
             x += bar
-        out.append(f'<text x="{(start + x) / 2:.0f}" y="{base + 16}" text-anchor="middle">{escape(server)}</text>')
+        out.append(
+            f'<text x="{(start + x) / 2:.0f}" y="{base + 16}" text-anchor="middle">{escape(server)}</text>'
+        )
         x += gap
     lx = left
     for mech, colour in COLOURS.items():

@@ -1,4 +1,4 @@
-"""The Argon2id hasher: its parameters, the upgrade of other hashes at login, the bound on concurrent hashes."""
+"""The Argon2id hasher: its parameters, upgrading other hashes at login, the bound on concurrent hashes."""
 
 from __future__ import annotations
 
@@ -56,7 +56,9 @@ def test_hash_with_other_params_is_upgraded_at_login(login, user, password, sett
         assert response.status_code == 302
     else:
         response = Client().post(
-            "/api/auth/token/", {"username": user.username, "password": password}, content_type="application/json"
+            "/api/auth/token/",
+            {"username": user.username, "password": password},
+            content_type="application/json",
         )
         assert response.status_code == 200
 
@@ -96,8 +98,10 @@ def test_concurrent_hashes_never_exceed_the_bound(operation, settings, monkeypat
 
     monkeypatch.setattr(Argon2PasswordHasher, operation, held)
     hasher = BoundedArgon2idHasher()
-    call = (lambda: hasher.encode("pw", "saltsaltsaltsalt")) if operation == "encode" else (
-        lambda: hasher.verify("pw", "argon2$argon2id$v=19$m=8,t=1,p=1$c2FsdA$aGFzaA")
+    call = (
+        (lambda: hasher.encode("pw", "saltsaltsaltsalt"))
+        if operation == "encode"
+        else (lambda: hasher.verify("pw", "argon2$argon2id$v=19$m=8,t=1,p=1$c2FsdA$aGFzaA"))
     )
     threads = [threading.Thread(target=call) for _ in range(12)]
     for t in threads:
