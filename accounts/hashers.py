@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import threading
-from functools import lru_cache
+from functools import cache
 
 from django.conf import settings
 from django.contrib.auth.hashers import Argon2PasswordHasher
 
 
-@lru_cache(maxsize=None)
+@cache
 def _gate(size: int) -> threading.BoundedSemaphore:
     # One semaphore per configured size, shared by every thread of the process.
     return threading.BoundedSemaphore(size)
