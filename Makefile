@@ -19,7 +19,7 @@ MANAGE := $(BIN)/python manage.py
 # Installs stay quiet and never prompt (CI has no stdin).
 PIP := $(BIN)/python -m pip --disable-pip-version-check --no-input
 
-.PHONY: help run serve verifier test lint bench e2e fuzz clean
+.PHONY: help run serve verifier test lint bench bench-passwords e2e fuzz clean
 
 help:
 	@echo "make run    - embedded demo on http://$(HOST):$(PORT) (SQLite, demo user)"
@@ -27,7 +27,8 @@ help:
 	@echo "make serve  - production mode under gunicorn (needs DJANGO_SECRET_KEY)"
 	@echo "make verifier - stateless token verifier on http://$(HOST):$(VERIFIER_PORT)/whoami"
 	@echo "make lint   - ruff"
-	@echo "make bench  - per-request cost of session vs JWT authentication"
+	@echo "make bench  - session vs JWT: in process, then over HTTP (wrk) beside the peers; writes docs/bench/"
+	@echo "make bench-passwords - time one Argon2id hash per OWASP row on this machine"
 	@echo "make e2e    - browser tests (Playwright + system chromium)"
 	@echo "make fuzz   - schema-driven fuzzing of the API (schemathesis)"
 
@@ -112,9 +113,15 @@ test: $(VENV)/.dev-installed
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 
-# Per-request cost of each authentication mechanism (not part of `make test`).
+# Per-request cost of each authentication mechanism (not part of `make test`):
+# in process, then over HTTP under `make serve` beside the reference peers.
+# BENCH_PEERS_DIR: folder of the peers (default ../shared/peers).
+BENCH_PEERS_DIR ?= ../shared/peers
 bench: $(VENV)/.runtime-installed
-	$(BIN)/python -m bench $(BENCH_ARGS)
+	$(BIN)/python -m bench --peers-dir "$(BENCH_PEERS_DIR)" $(BENCH_ARGS)
+
+bench-passwords: $(VENV)/.runtime-installed
+	$(BIN)/python -m bench.passwords
 
 # Browser tests against a live server; drives the system chromium, downloads no browser.
 e2e: $(VENV)/.e2e-installed

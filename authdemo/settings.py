@@ -8,6 +8,7 @@ the table of variables.
 
 from __future__ import annotations
 
+import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -193,14 +194,23 @@ LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"  # the home page, where both columns show the change
 LOGOUT_REDIRECT_URL = "/"
 
-# Argon2id first; the others stay so older hashes verify and are upgraded at
-# the next successful login (Django re-hashes with the first hasher).
+# Argon2id first, at OWASP's m=19 MiB, t=2, p=1 (docs/passwords.md); it also
+# verifies Argon2 hashes made with other parameters (Django's defaults) and
+# re-hashes them at the next login. The others stay so older hashes verify and
+# are upgraded the same way (Django re-hashes with the first hasher). Django's
+# own Argon2PasswordHasher is not listed: it has the same algorithm name and
+# would take over verification from the bounded one.
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "accounts.hashers.BoundedArgon2idHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",
 ]
+# Argon2 hashes running at once per process; each holds memory_cost (19 MiB),
+# so a burst of logins takes at most this many times 19 MiB of hashing memory.
+# Hashing is CPU-bound: more at once than there are cores adds memory and
+# latency, no throughput. Default: the CPU count, at most gunicorn's 8 threads.
+PASSWORD_HASH_CONCURRENCY = env.int("PASSWORD_HASH_CONCURRENCY", default=min(os.cpu_count() or 1, 8))
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

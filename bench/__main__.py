@@ -11,13 +11,18 @@ the machine affects all alike; the report gives the median of the per-round
 means, the ratio to the session baseline, and the database queries of one
 warm request.
 
-    .venv/bin/python -m bench [--rounds 15] [--requests 200] [--logins 8]
+Then the same mechanisms over real HTTP (bench/http.py): authdemo under
+`make serve` and the peer servers, loaded by wrk; the results go to
+docs/bench/ (results.json, results.md, chart.svg).
+
+    .venv/bin/python -m bench [--rounds 8] [--requests 200] [--logins 8] [--seconds 5] [--no-http]
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import os
 import platform
 import statistics
@@ -26,6 +31,8 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
 
 
 @dataclass
@@ -278,12 +285,73 @@ def _report(title: str, scenarios: list[Scenario], unit: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=15, help="interleaved rounds (default 15)")
+    parser.add_argument("--rounds", type=int, default=8, help="interleaved rounds (default 8)")
     parser.add_argument("--requests", type=int, default=200, help="GET /api/me/ per scenario and round")
     parser.add_argument("--logins", type=int, default=8, help="logins per scenario and round")
     parser.add_argument("--login-rounds", type=int, default=5, help="interleaved rounds of logins")
+    http = parser.add_argument_group("over real HTTP (wrk)")
+    http.add_argument("--no-inprocess", action="store_true", help="skip the in-process table")
+    http.add_argument("--no-http", action="store_true", help="skip the HTTP load run")
+    http.add_argument("--seconds", type=int, default=5, help="wrk seconds per load and round (default 5)")
+    http.add_argument("--http-rounds", type=int, default=2, help="interleaved rounds of loads (default 2)")
+    http.add_argument("--warmup", type=int, default=1, help="untimed wrk seconds per load (default 1)")
+    http.add_argument("--wrk-threads", type=int, default=2, help="wrk threads (default 2)")
+    http.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")
+    http.add_argument("--http-logins", type=int, default=20, help="sequential logins per kind (default 20)")
+    http.add_argument("--burst", type=int, default=32, help="parallel token obtains (default 32)")
+    http.add_argument("--peers-dir", type=Path, default=None, help="folder of the reference servers")
+    http.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "docs" / "bench",
+                      help="where results.json, results.md and chart.svg go (default docs/bench)")
     args = parser.parse_args(argv)
 
+    from bench import results as results_file
+
+    started = datetime.now(UTC).isoformat(timespec="seconds")
+    machine = results_file.machine()
+    inprocess = ""
+    if not args.no_inprocess:
+        buffer = io.StringIO()
+        with contextlib.redirect_stdout(_Tee(sys.stdout, buffer)):
+            _inprocess(args)
+        inprocess = buffer.getvalue()
+    if args.no_http:
+        return 0
+
+    from bench import http as http_bench
+
+    def say(message: str) -> None:
+        print(f"[http] {message}", flush=True)
+
+    print(flush=True)
+    results = http_bench.run(
+        peers_dir=args.peers_dir, rounds=args.http_rounds, seconds=args.seconds, warmup=args.warmup,
+        threads=args.wrk_threads, connections=args.connections, logins=args.http_logins, burst=args.burst,
+        say=say,
+    )
+    if results is None:
+        return 0
+    results["date"], results["machine"] = started, machine
+    paths = results_file.write(results, args.out, inprocess)
+    print(results_file.markdown(results).split("## Servers")[0])
+    print("written: " + ", ".join(str(p) for p in paths))
+    return 0
+
+
+class _Tee(io.TextIOBase):
+    def __init__(self, *streams):
+        self.streams = streams
+
+    def write(self, text: str) -> int:
+        for stream in self.streams:
+            stream.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        for stream in self.streams:
+            stream.flush()
+
+
+def _inprocess(args) -> None:
     _setup_django()
     import django
     from django.conf import settings

@@ -1,0 +1,280 @@
+"""Write one HTTP bench run as docs/bench/results.json, results.md and chart.svg (plain SVG)."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import socket
+from datetime import UTC, datetime
+from html import escape
+from pathlib import Path
+
+from bench.http import MECHANISMS
+
+COLOURS = {
+    "anon": "#9e9e9e",
+    "session": "#1f77b4",
+    "jwt-bearer": "#ff7f0e",
+    "jwt-cookie": "#2ca02c",
+    "jwt-bearer-stateless": "#d62728",
+}
+
+
+def machine() -> dict:
+    """Return what identifies the machine of a run: host, CPU, cores, kernel, Python, load average."""
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "hostname": socket.gethostname(),
+        "cpu": cpu or platform.processor(),
+        "cores": os.cpu_count(),
+        "kernel": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "loadavg_at_start": list(os.getloadavg()),
+    }
+
+
+def add_ratios(results: dict) -> None:
+    """Give each load its ratio to the anonymous endpoint of its server (the stateless twin: its mode's)."""
+    anon = {}
+    for row in results["loads"]:
+        if row["mechanism"] == "anon":
+            anon[row["server"]] = row["rps"]
+    for row in results["loads"]:
+        base = anon.get(row["server"]) or anon.get(row["server"].removesuffix(" stateless"))
+        row["ratio"] = round(row["rps"] / base, 2) if base else None
+
+
+def _servers(results: dict) -> list[str]:
+    seen: list[str] = []
+    for row in results["loads"]:
+        name = row["server"].removesuffix(" stateless")
+        if name not in seen:
+            seen.append(name)
+    return seen
+
+
+def _row(results: dict, server: str, mechanism: str) -> dict | None:
+    for row in results["loads"]:
+        if row["server"].removesuffix(" stateless") == server and row["mechanism"] == mechanism:
+            return row
+    return None
+
+
+def targets(results: dict) -> list[tuple[str, str, bool | None]]:
+    """Return (target, measured, reached) for each target the run can judge."""
+    out: list[tuple[str, str, bool | None]] = []
+    authdemo = [s for s in _servers(results) if s.startswith("authdemo")]
+    for server in authdemo:
+        for mech in ("session", "jwt-bearer", "jwt-cookie"):
+            row = _row(results, server, mech)
+            if row and row["ratio"] is not None:
+                out.append(
+                    (
+                        f"{server}: {MECHANISMS[mech]} >= 0.8x anonymous",
+                        f"{row['ratio']:.2f}x",
+                        row["ratio"] >= 0.8,
+                    )
+                )
+        bearer, stateless = _row(results, server, "jwt-bearer"), _row(results, server, "jwt-bearer-stateless")
+        if bearer and stateless:
+            share = bearer["rps"] / stateless["rps"]
+            out.append((f"{server}: revocable JWT within 10% of stateless", f"{share:.2f}x", share >= 0.9))
+        if "django-naive" in _servers(results):
+            for mech in ("anon", "session", "jwt-bearer"):
+                mine, peer = _row(results, server, mech), _row(results, "django-naive", mech)
+                if mine and peer:
+                    share = mine["rps"] / peer["rps"]
+                    out.append(
+                        (f"{server}: {MECHANISMS[mech]} >= 1.5x django-naive", f"{share:.2f}x", share >= 1.5)
+                    )
+    for login in results["logins"]:
+        if login["server"].startswith("authdemo"):
+            out.append(
+                (
+                    f"{login['server']}: {login['login']} p50 <= 60 ms",
+                    f"{login['p50_ms']:.1f} ms",
+                    login["p50_ms"] <= 60,
+                )
+            )
+    for b in results["bursts"]:
+        out.append(
+            (
+                f"{b['server']}: burst of {b['size']} logins, no 5xx",
+                f"{b['server_errors']} 5xx/failed, statuses {b['statuses']}",
+                b["server_errors"] == 0,
+            )
+        )
+        growth = b["rss_peak_mib"] - b["rss_before_mib"]
+        out.append(
+            (
+                f"{b['server']}: burst RSS growth <= hashing bound {b['hash_bound_mib']:.0f} MiB",
+                f"{b['rss_before_mib']:.0f} -> {b['rss_peak_mib']:.0f} MiB (+{growth:.0f})",
+                growth <= b["hash_bound_mib"],
+            )
+        )
+    return out
+
+
+def markdown(results: dict, inprocess: str = "") -> str:
+    m = results["machine"]
+    s = results["settings"]
+    lines = [
+        "# authdemo bench: results of one run",
+        "",
+        f"Run {results['date']} on **{m['hostname']}**: {m['cpu']}, {m['cores']} cores, {m['kernel']}, "
+        f"Python {m['python']}; load average at start "
+        f"{', '.join(f'{x:.2f}' for x in m['loadavg_at_start'])}.",
+        "",
+        f"wrk -t{s['threads']} -c{s['connections']}, {s['rounds']} interleaved rounds "
+        f"x {s['seconds']:g} s per load "
+        "(median over rounds); plain HTTP on loopback; servers in production mode. The machine is shared "
+        "(other jobs use the same cores), so absolute figures are noisy: compare the ratios within this run.",
+        "",
+        "![requests per second per mechanism and server](chart.svg)",
+        "",
+        "## Side by side (req/s; ratio to the anonymous endpoint of the same server)",
+        "",
+        "| server | anonymous | session | JWT bearer | JWT cookie | JWT bearer, stateless "
+        "| session/anon | bearer/anon | cookie/anon |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for server in _servers(results):
+        cells, ratios = [], []
+        for mech in MECHANISMS:
+            row = _row(results, server, mech)
+            cells.append(f"{row['rps']:,.0f}".replace(",", " ") if row else "—")
+        for mech in ("session", "jwt-bearer", "jwt-cookie"):
+            row = _row(results, server, mech)
+            ratios.append(f"{row['ratio']:.2f}" if row and row["ratio"] is not None else "—")
+        lines.append(f"| {server} | " + " | ".join(cells + ratios) + " |")
+    lines += [
+        "",
+        "## Every load",
+        "",
+        "| server | mechanism | path | req/s | p50 ms | p99 ms | errors (non-2xx + socket) "
+        "| peak RSS MiB | ratio |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in results["loads"]:
+        ratio = f"{row['ratio']:.2f}" if row["ratio"] is not None else "—"
+        lines.append(
+            f"| {row['server']} | {MECHANISMS[row['mechanism']]} | `{row['path']}` | {row['rps']:.0f} "
+            f"| {row['p50_ms']:.1f} "
+            f"| {row['p99_ms']:.1f} | {row['errors']} | {row['rss_peak_mib']:.0f} | {ratio} |"
+        )
+    lines += [
+        "",
+        "## Logins (sequential, a new connection each)",
+        "",
+        "| server | login | n | p50 ms | p99 ms |",
+        "|---|---|---|---|---|",
+    ]
+    for lg in results["logins"]:
+        lines.append(
+            f"| {lg['server']} | {lg['login']} | {lg['count']} | {lg['p50_ms']:.1f} | {lg['p99_ms']:.1f} |"
+        )
+    if results["bursts"]:
+        lines += [
+            "",
+            "## Burst of parallel token obtains",
+            "",
+            "Hashing memory bound = worker processes x PASSWORD_HASH_CONCURRENCY x Argon2 memory_cost.",
+            "",
+            "| server | parallel | statuses | p50 ms | max ms | RSS before MiB | RSS peak MiB "
+            "| hashing bound MiB |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for b in results["bursts"]:
+            statuses = ", ".join(f"{k}: {v}" for k, v in b["statuses"].items())
+            lines.append(
+                f"| {b['server']} | {b['size']} | {statuses} | {b['p50_ms']:.0f} | {b['max_ms']:.0f} | "
+                f"{b['rss_before_mib']:.0f} | {b['rss_peak_mib']:.0f} | {b['hash_bound_mib']:.0f} "
+                f"({b['workers']} x {b['hash_concurrency']} x Argon2) |"
+            )
+    lines += ["", "## Targets", "", "| target | measured | reached |", "|---|---|---|"]
+    for name, measured, ok in targets(results):
+        lines.append(f"| {name} | {measured} | {'yes' if ok else 'no'} |")
+    lines += ["", "## Servers", ""]
+    for srv in results["servers"]:
+        lines.append(
+            f"- **{srv['name']}**: {srv['note']}; peak RSS of its process tree {srv['rss_peak_mib']:.0f} MiB"
+        )
+    for note in results["skipped"]:
+        lines.append(f"- {note}")
+    if inprocess:
+        lines += ["", "## In process (test client, no network)", "", "```", inprocess.strip("\n"), "```"]
+    return "\n".join(lines) + "\n"
+
+
+def chart(results: dict) -> str:
+    """Return an SVG bar chart: one group per server, one bar per mechanism (req/s)."""
+    servers = _servers(results)
+    groups = [
+        (s, [(mech, _row(results, s, mech)) for mech in MECHANISMS if _row(results, s, mech)])
+        for s in servers
+    ]
+    top = max((row["rps"] for row in results["loads"]), default=1) * 1.12
+    bar, gap, left, height, base = 26, 34, 60, 300, 340
+    width = left + sum(len(bars) * bar + gap for _s, bars in groups) + 20
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{base + 90}" '
+        f'viewBox="0 0 {width} {base + 90}" font-family="sans-serif" font-size="11">',
+        f'<text x="{left}" y="16" font-size="13">requests per second, GET '
+        f'(wrk, {escape(results["date"][:10])}, '
+        f"{escape(results['machine']['hostname'])})</text>",
+        f'<line x1="{left}" y1="{base}" x2="{width - 10}" y2="{base}" stroke="#333"/>',
+    ]
+    for i in range(5):
+        value = top / 1.12 * i / 4
+        y = base - value / top * height
+        out.append(f'<text x="{left - 6}" y="{y + 4:.0f}" text-anchor="end" fill="#555">{value:.0f}</text>')
+        out.append(f'<line x1="{left}" y1="{y:.0f}" x2="{width - 10}" y2="{y:.0f}" stroke="#eee"/>')
+    x = left + gap / 2
+    for server, bars in groups:
+        start = x
+        for mech, row in bars:
+            h = row["rps"] / top * height
+            out.append(
+                f'<rect x="{x:.0f}" y="{base - h:.0f}" width="{bar - 4}" height="{h:.0f}" '
+                f'fill="{COLOURS[mech]}">'
+                f"<title>{escape(server)}, {escape(MECHANISMS[mech])}: {row['rps']:.0f} req/s</title></rect>"
+            )
+            out.append(
+                f'<text x="{x + (bar - 4) / 2:.0f}" y="{base - h - 4:.0f}" '
+                'text-anchor="middle" font-size="9">'
+                f"{row['rps']:.0f}</text>"
+            )
+            x += bar
+        out.append(
+            f'<text x="{(start + x) / 2:.0f}" y="{base + 16}" text-anchor="middle">{escape(server)}</text>'
+        )
+        x += gap
+    lx = left
+    for mech, colour in COLOURS.items():
+        out.append(f'<rect x="{lx}" y="{base + 40}" width="12" height="12" fill="{colour}"/>')
+        out.append(f'<text x="{lx + 16}" y="{base + 50}">{escape(MECHANISMS[mech])}</text>')
+        lx += 30 + 7 * len(MECHANISMS[mech])
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
+
+
+def write(results: dict, out_dir: Path, inprocess: str = "") -> list[Path]:
+    """Add date, machine and ratios to the results; write results.json, results.md and chart.svg."""
+    results.setdefault("date", datetime.now(UTC).isoformat(timespec="seconds"))
+    results.setdefault("machine", machine())
+    add_ratios(results)
+    results["targets"] = [{"target": t, "measured": m, "reached": ok} for t, m, ok in targets(results)]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = [out_dir / "results.json", out_dir / "results.md", out_dir / "chart.svg"]
+    paths[0].write_text(json.dumps(results, indent=2) + "\n")
+    paths[1].write_text(markdown(results, inprocess))
+    paths[2].write_text(chart(results))
+    return paths
