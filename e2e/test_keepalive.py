@@ -98,9 +98,8 @@ def test_a_page_opened_after_the_access_cookie_expired_logs_back_in(site, user, 
 
     page = context.new_page()
     page.goto(f"{site}/")
-    page.wait_for_function(
-        "document.body.dataset.jwtLogin === 'on'", timeout=10_000
-    )
+    # (wait_for_function would evaluate a string, which the site's CSP forbids)
+    page.wait_for_selector("body[data-jwt-login=on]", state="attached", timeout=10_000)
     assert "Authenticated by JWT cookie as alice" in page.inner_text("[data-testid=jwt-column]")
 
 

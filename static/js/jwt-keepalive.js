@@ -8,8 +8,11 @@
 //
 // One refresh per cycle across tabs: the refresh runs under an exclusive Web
 // Lock, and the tab that gets the lock second sees the new expiry and does not
-// refresh again. Where the Web Locks API is missing, the server's refresh
-// reuse grace period absorbs the rare parallel refresh.
+// refresh again. Inside the lock the expiry is read from IndexedDB, whose
+// committed writes every tab sees at once (localStorage reaches other tabs
+// asynchronously, so it only serves to wake them up). Where the Web Locks API
+// is missing, the server's refresh reuse grace period absorbs the rare
+// parallel refresh.
 //
 // window.authdemoApi(url, options) is a fetch for the site's own scripts: on a
 // 401 token_expired it refreshes once and retries the request once.
@@ -31,19 +34,46 @@
     }
   }
 
+  // The shared copy of the state in IndexedDB: resolves to the state or null, never rejects.
+  function shared(value) {
+    return new Promise(function (resolve) {
+      if (!window.indexedDB) { resolve(null); return; }
+      var open;
+      try { open = window.indexedDB.open("authdemo", 1); } catch (e) { resolve(null); return; }
+      open.onupgradeneeded = function () { open.result.createObjectStore("kv"); };
+      open.onerror = function () { resolve(null); };
+      open.onsuccess = function () {
+        var db = open.result;
+        var tx = db.transaction("kv", value === undefined ? "readonly" : "readwrite");
+        var store = tx.objectStore("kv");
+        var request = value === undefined ? store.get(STORE) : (value ? store.put(value, STORE) : store.delete(STORE));
+        tx.oncomplete = function () { db.close(); resolve(value === undefined ? (request.result || null) : value); };
+        tx.onerror = tx.onabort = function () { db.close(); resolve(null); };
+      };
+    });
+  }
+
+  function newest(a, b) {
+    if (!a) return b;
+    if (!b) return a;
+    return b.access_expires > a.access_expires ? b : a;
+  }
+
   function write(body) {
     var state = {
       access_expires: Date.parse(body.access_expires),
       refresh_expires: Date.parse(body.refresh_expires),
     };
-    if (isNaN(state.access_expires) || isNaN(state.refresh_expires)) return;
+    if (isNaN(state.access_expires) || isNaN(state.refresh_expires)) return Promise.resolve();
     try { window.localStorage.setItem(STORE, JSON.stringify(state)); } catch (e) { /* private mode */ }
     schedule();
+    return shared(state);
   }
 
   function forget() {
     try { window.localStorage.removeItem(STORE); } catch (e) { /* private mode */ }
     if (timer) { window.clearTimeout(timer); timer = null; }
+    return shared(null);
   }
 
   function csrfToken() {
@@ -72,16 +102,20 @@
   function refresh(force) {
     var before = read();
     var run = function () {
-      var now = read();
-      if (!now) return Promise.resolve(false);
-      // Another tab refreshed while this one waited for the lock.
-      if (!force && before && now.access_expires > before.access_expires) return Promise.resolve(true);
-      if (!force && Date.now() < dueAt(now)) return Promise.resolve(true);
-      return post().then(function (response) {
-        if (response.ok) return response.json().then(function (body) { write(body); return true; });
-        if (response.status === 401) forget(); // the login ended: revoked, reused or expired
-        return false;
-      }, function () { return false; });
+      return shared().then(function (stored) {
+        var now = newest(read(), stored);
+        if (!now) return false;
+        // Another tab refreshed while this one waited for the lock.
+        if (!force && before && now.access_expires > before.access_expires) return true;
+        if (!force && Date.now() < dueAt(now)) return true;
+        return post().then(function (response) {
+          // The new state is stored before the lock is released.
+          if (response.ok) return response.json().then(write).then(function () { return true; });
+          // The login ended (revoked, reused or expired).
+          if (response.status === 401) return forget().then(function () { return false; });
+          return false;
+        }, function () { return false; });
+      });
     };
     if (navigator.locks && navigator.locks.request) {
       return navigator.locks.request(LOCK, { mode: "exclusive" }, run);

@@ -27,8 +27,8 @@
         if (response.ok) {
           return response.json().then(function (body) {
             // Expiry times only (never a token): the keep-alive schedules the refresh.
-            if (window.authdemoJwt) window.authdemoJwt.store(body);
-            window.location.reload();
+            var stored = window.authdemoJwt ? window.authdemoJwt.store(body) : null;
+            return Promise.resolve(stored).then(function () { window.location.reload(); });
           });
         }
         return response.json().catch(function () { return {}; }).then(function (body) {
@@ -45,8 +45,8 @@
   if (logout) {
     logout.addEventListener("click", function () {
       post("/api/auth/cookie/logout/").then(function () {
-        if (window.authdemoJwt) window.authdemoJwt.forget();
-        window.location.reload();
+        var forgotten = window.authdemoJwt ? window.authdemoJwt.forget() : null;
+        return Promise.resolve(forgotten).then(function () { window.location.reload(); });
       });
     });
   }
