@@ -6,18 +6,26 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 HOST ?= 127.0.0.1
+# The stateless verifier (verifier/): its port, and the site it trusts (its
+# JWKS on PORT, and the browser origins of its pages).
+VERIFIER_PORT ?= 8001
+JWKS_URL ?= http://127.0.0.1:$(PORT)/.well-known/jwks.json
+VERIFIER_ALLOWED_ORIGINS ?= http://127.0.0.1:$(PORT),http://localhost:$(PORT)
+VERIFIER := env JWKS_URL='$(JWKS_URL)' VERIFIER_ALLOWED_ORIGINS='$(VERIFIER_ALLOWED_ORIGINS)' \
+	$(BIN)/gunicorn --config verifier/gunicorn.conf.py --bind $(HOST):$(VERIFIER_PORT)
 # `make serve` with REDIS_URL: worker processes (default: CPU count, at least 2).
 SERVE_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ "$$n" -ge 2 ] 2>/dev/null || n=2; echo $$n)
 MANAGE := $(BIN)/python manage.py
 # Installs stay quiet and never prompt (CI has no stdin).
 PIP := $(BIN)/python -m pip --disable-pip-version-check --no-input
 
-.PHONY: help run serve test lint bench e2e clean
+.PHONY: help run serve verifier test lint bench e2e clean
 
 help:
 	@echo "make run    - embedded demo on http://$(HOST):$(PORT) (SQLite, demo user)"
 	@echo "make test   - the whole pytest suite (follows DATABASE_URL / REDIS_URL)"
 	@echo "make serve  - production mode under gunicorn (needs DJANGO_SECRET_KEY)"
+	@echo "make verifier - stateless token verifier on http://$(HOST):$(VERIFIER_PORT)/whoami"
 	@echo "make lint   - ruff"
 	@echo "make bench  - per-request cost of session vs JWT authentication"
 	@echo "make e2e    - browser tests (Playwright + system chromium)"
@@ -46,12 +54,16 @@ $(VENV)/.e2e-installed: requirements-e2e.txt requirements-dev.txt requirements.t
 # --- targets ------------------------------------------------------------------
 # Development server on the embedded default. DJANGO_DEBUG defaults to 1 here
 # only. The demo user exists only without DATABASE_URL (embedded SQLite).
+# The stateless verifier runs beside it and stops with it.
 run: $(VENV)/.runtime-installed
 	@export DJANGO_DEBUG=$${DJANGO_DEBUG:-1}; \
 	$(MANAGE) migrate --noinput && \
-	if [ -z "$${DATABASE_URL:-}" ]; then $(MANAGE) demo_user; fi && \
-	echo "Serving http://$(HOST):$(PORT)/ (Ctrl-C stops)" && \
-	exec $(MANAGE) runserver $(HOST):$(PORT)
+	{ if [ -z "$${DATABASE_URL:-}" ]; then $(MANAGE) demo_user; fi; } || exit $$?; \
+	$(VERIFIER) & verifier=$$!; \
+	trap 'kill $$verifier 2>/dev/null; wait $$verifier' EXIT; trap 'exit 130' INT; trap 'exit 143' TERM; \
+	echo "Stateless verifier on http://$(HOST):$(VERIFIER_PORT)/whoami (no database, no Redis; keys from $(JWKS_URL))"; \
+	echo "Serving http://$(HOST):$(PORT)/ (Ctrl-C stops both)"; \
+	$(MANAGE) runserver $(HOST):$(PORT)
 
 # Production mode: DEBUG off, the environment decides database and cache.
 # Without REDIS_URL the cache lives in the process, so exactly one worker
@@ -70,6 +82,12 @@ serve: $(VENV)/.runtime-installed
 	$(MANAGE) check --deploy && \
 	echo "gunicorn on http://$(HOST):$(PORT)/ with $$workers worker process(es)" && \
 	exec $(BIN)/gunicorn --config authdemo/gunicorn.conf.py --bind $(HOST):$(PORT) --workers $$workers
+
+# The stateless verifier alone: checks the site's access tokens from its JWKS,
+# with no database and no Redis (docs/verifier.md).
+verifier: $(VENV)/.runtime-installed
+	@echo "Stateless verifier on http://$(HOST):$(VERIFIER_PORT)/whoami (keys from $(JWKS_URL))"
+	@exec $(VERIFIER)
 
 test: $(VENV)/.dev-installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

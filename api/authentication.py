@@ -12,7 +12,7 @@ from rest_framework import authentication, exceptions
 from rest_framework.authentication import CSRFCheck
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.authentication import JWTAuthentication
-from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.exceptions import ExpiredTokenError, TokenError
 from rest_framework_simplejwt.settings import api_settings
 
 from api import services
@@ -20,8 +20,11 @@ from api.tokens import AccessToken
 
 
 def token_error_to_auth_failed(exc: TokenError) -> AuthenticationFailed:
-    """Return the 401 for a token error, with its stable code (token_not_valid by default)."""
-    code = getattr(exc, "code", "token_not_valid")
+    """Return the 401 for a token error, with its stable code (token_not_valid by default).
+
+    An expired token says ``token_expired``, so a client knows that a refresh helps.
+    """
+    code = "token_expired" if isinstance(exc, ExpiredTokenError) else getattr(exc, "code", "token_not_valid")
     detail = str(exc.args[0]) if exc.args else "Token is invalid"
     return AuthenticationFailed(detail, code=code)
 

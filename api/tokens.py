@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
+from rest_framework_simplejwt import settings as jwt_settings
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
@@ -50,10 +51,11 @@ class FamilyMixin:
 
     lifetime_setting: str
 
-    # Read per instance, so settings overrides (tests) apply.
+    # Read per instance from the module attribute, which SimpleJWT rebinds
+    # when SIMPLE_JWT changes, so settings overrides (tests) apply.
     @property
     def lifetime(self) -> timedelta:
-        return getattr(api_settings, self.lifetime_setting)
+        return getattr(jwt_settings.api_settings, self.lifetime_setting)
 
     @property
     def family_id(self) -> uuid.UUID:

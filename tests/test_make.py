@@ -26,15 +26,27 @@ ROOT = Path(__file__).resolve().parent.parent
 MAKE = shutil.which("make")
 pytestmark = pytest.mark.skipif(MAKE is None, reason="needs make")
 
-# Logs "<program> <args>" plus the DJANGO_DEBUG it saw; `-m venv DIR` builds a
-# fake venv whose programs are this same script. FAKE_FAIL_ON=<word> makes any
-# call whose arguments contain <word> exit with FAKE_FAIL_CODE.
+# Logs "<program> <args>" plus the DJANGO_DEBUG it saw (and, on a line of its
+# own, the verifier's JWKS_URL when set); `-m venv DIR` builds a fake venv
+# whose programs are this same script. It ignores SIGTERM, and a fake
+# runserver waits until the background verifier has logged, so `make run`'s
+# stop of the verifier cannot cut the log short however loaded the machine.
+# FAKE_FAIL_ON=<word> makes any call whose arguments contain <word> exit with
+# FAKE_FAIL_CODE.
 FAKE_PROGRAM = """#!/bin/sh
+trap '' TERM
 echo "$(basename "$0") $* | DJANGO_DEBUG=${DJANGO_DEBUG-unset}" >> "$FAKE_LOG"
+if [ -n "${JWKS_URL-}" ]; then
+    echo "env JWKS_URL=$JWKS_URL VERIFIER_ALLOWED_ORIGINS=${VERIFIER_ALLOWED_ORIGINS-unset}" >> "$FAKE_LOG"
+fi
 if [ "$1" = "-m" ] && [ "$2" = "venv" ]; then
     mkdir -p "$3/bin"
     for p in python ruff gunicorn; do cp "$FAKE_SELF" "$3/bin/$p"; done
 fi
+case "$*" in *runserver*)
+    n=0
+    while [ $n -lt 200 ] && ! grep -q "^gunicorn " "$FAKE_LOG"; do sleep 0.05; n=$((n + 1)); done;;
+esac
 if [ -n "${FAKE_FAIL_ON-}" ]; then
     case "$*" in *"$FAKE_FAIL_ON"*) exit "${FAKE_FAIL_CODE:-1}";; esac
 fi
@@ -59,8 +71,8 @@ class Sandbox:
         base = {
             k: v
             for k, v in os.environ.items()
-            if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_", "MAKE", "PORT", "HOST"))
-            and k not in {"MFLAGS", "PORT", "HOST"}
+            if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_", "MAKE", "PORT", "HOST", "VERIFIER_"))
+            and k not in {"MFLAGS", "PORT", "HOST", "JWKS_URL"}
         }
         base.update(FAKE_LOG=str(self.log), FAKE_SELF=str(self.fake), PYTHON=str(self.fake))
         base.update(env)
@@ -108,6 +120,39 @@ def test_run_on_a_fresh_machine(sandbox):
     assert calls.index(migrate[0]) < calls.index(demo[0]) < calls.index(serve[0])
 
 
+def test_run_starts_the_stateless_verifier_beside_the_site(sandbox):
+    result = sandbox.make("run", PORT="8123", VERIFIER_PORT="8124")
+    assert result.returncode == 0, result.stderr
+    assert "Stateless verifier on http://127.0.0.1:8124/whoami" in result.stdout
+    calls = sandbox.calls()
+    (verifier,) = _matching(calls, "gunicorn ")
+    assert "--config verifier/gunicorn.conf.py" in verifier
+    assert "--bind 127.0.0.1:8124" in verifier
+    # It trusts the keys of the site it starts beside, and that site's pages.
+    assert _matching(calls, "env JWKS_URL=http://127.0.0.1:8123/.well-known/jwks.json")
+    assert _matching(calls, "VERIFIER_ALLOWED_ORIGINS=http://127.0.0.1:8123,http://localhost:8123")
+    (demo,) = _matching(calls, "demo_user")
+    (serve,) = _matching(calls, "runserver 127.0.0.1:8123")
+    assert calls.index(demo) < calls.index(verifier) and calls.index(demo) < calls.index(serve)
+    # The site's exit status is make's, whatever became of the verifier.
+    assert sandbox.make("run", FAKE_FAIL_ON="runserver", FAKE_FAIL_CODE="3").returncode != 0
+
+
+def test_verifier_target_follows_host_and_ports(sandbox):
+    result = sandbox.make("verifier", HOST="0.0.0.0", VERIFIER_PORT="9001", PORT="9000")
+    assert result.returncode == 0, result.stderr
+    assert "Stateless verifier on http://0.0.0.0:9001/whoami" in result.stdout
+    calls = sandbox.calls()
+    (verifier,) = _matching(calls, "gunicorn ")
+    assert "--bind 0.0.0.0:9001" in verifier
+    assert _matching(calls, "env JWKS_URL=http://127.0.0.1:9000/.well-known/jwks.json")
+    # It touches no database: no manage.py at all.
+    assert not _matching(calls, "manage.py")
+
+    assert sandbox.make("verifier", JWKS_URL="https://auth.example/.well-known/jwks.json").returncode == 0
+    assert _matching(sandbox.calls(), "env JWKS_URL=https://auth.example/.well-known/jwks.json")
+
+
 def test_run_default_port_and_explicit_debug(sandbox):
     assert sandbox.make("run", DJANGO_DEBUG="0").returncode == 0
     serve = _matching(sandbox.calls(), "manage.py runserver")
@@ -141,6 +186,7 @@ def test_run_stops_when_migrate_fails(sandbox):
     result = sandbox.make("run", FAKE_FAIL_ON="migrate")
     assert result.returncode != 0
     assert not _matching(sandbox.calls(), "runserver")
+    assert not _matching(sandbox.calls(), "gunicorn")
 
 
 def test_test_installs_dev_requirements_and_runs_pytest(sandbox):
@@ -254,8 +300,8 @@ def _clean_env(**extra: str) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_", "JWT_", "MAKE", "AUTHDEMO_"))
-        and k not in {"MFLAGS", "HOST", "PORT"}
+        if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_", "JWT_", "MAKE", "AUTHDEMO_", "VERIFIER_"))
+        and k not in {"MFLAGS", "HOST", "PORT", "JWKS_URL"}
     }
     env.update(extra)
     return env
@@ -284,9 +330,9 @@ def _stop(proc: subprocess.Popen) -> None:
 def test_make_run_really_serves_and_the_printed_demo_user_logs_in(tmp_path):
     if not _runtime_installed():
         pytest.skip("the .venv is not installed by make; `make test` installs it")
-    port = _free_port()
+    port, verifier_port = _free_port(), _free_port()
     log = tmp_path / "run.log"
-    env = _clean_env(AUTHDEMO_VAR_DIR=str(tmp_path / "var"), PORT=str(port))
+    env = _clean_env(AUTHDEMO_VAR_DIR=str(tmp_path / "var"), PORT=str(port), VERIFIER_PORT=str(verifier_port))
     with log.open("w") as out:
         proc = subprocess.Popen(
             [MAKE, "--no-print-directory", "run"],
@@ -312,7 +358,14 @@ def test_make_run_really_serves_and_the_printed_demo_user_logs_in(tmp_path):
         )
         with urllib.request.urlopen(request, timeout=10) as response:
             assert response.status == 200
-            assert {"access", "refresh"} <= set(json.load(response))
+            pair = json.load(response)
+            assert {"access", "refresh"} <= set(pair)
+        # The stateless verifier started beside the site accepts that token.
+        whoami = f"http://127.0.0.1:{verifier_port}/whoami"
+        status, _, body = _wait_until_served(whoami, proc, log, Authorization=f"Bearer {pair['access']}")
+        assert status == 200, body
+        assert json.loads(body)["claims"]["token_type"] == "access"
+        assert f"Stateless verifier on http://127.0.0.1:{verifier_port}/whoami" in log.read_text()
     finally:
         _stop(proc)
 

@@ -24,7 +24,13 @@
         username: form.elements.username.value,
         password: form.elements.password.value,
       }).then(function (response) {
-        if (response.ok) { window.location.reload(); return null; }
+        if (response.ok) {
+          return response.json().then(function (body) {
+            // Expiry times only (never a token): the keep-alive schedules the refresh.
+            if (window.authdemoJwt) window.authdemoJwt.store(body);
+            window.location.reload();
+          });
+        }
         return response.json().catch(function () { return {}; }).then(function (body) {
           error.textContent = (body && body.detail) || ("Login failed (" + response.status + ").");
           error.hidden = false;
@@ -38,7 +44,10 @@
   var logout = document.getElementById("jwt-logout");
   if (logout) {
     logout.addEventListener("click", function () {
-      post("/api/auth/cookie/logout/").then(function () { window.location.reload(); });
+      post("/api/auth/cookie/logout/").then(function () {
+        if (window.authdemoJwt) window.authdemoJwt.forget();
+        window.location.reload();
+      });
     });
   }
 })();

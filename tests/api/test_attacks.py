@@ -385,6 +385,9 @@ def test_access_token_expires_after_lifetime_plus_small_leeway(api_client, user,
     clock.set(exp + _leeway() + timedelta(seconds=2))
     assert_refused(me(api_client, access))
     assert_refused(verify(api_client, access))
+    # Expiry has its own code: the client learns that a refresh helps.
+    assert me(api_client, access).json()["code"] == "token_expired"
+    assert verify(api_client, access).json()["code"] == "token_expired"
 
 
 def test_refresh_token_expires(api_client, user, password, clock):

@@ -1,0 +1,123 @@
+"""Fixtures of the verifier tests: a verifier on a real port, its clock and its fetches under control."""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from wsgiref.simple_server import WSGIRequestHandler, make_server
+
+import jwt
+import pytest
+
+from tests.livehttp import send
+from verifier.__main__ import ThreadingWSGIServer
+from verifier.app import VerifierApp
+from verifier.config import Config
+from verifier.jwks import KeyCache, jwks_fetch
+
+
+class QuietHandler(WSGIRequestHandler):
+    def log_message(self, format, *args):
+        return None
+
+
+@dataclass
+class RunningVerifier:
+    """A verifier on a real port; ``advance`` moves its clock, ``fetches`` lists the JWKS URLs it fetched."""
+
+    url: str
+    app: VerifierApp
+    offset: float = 0.0
+    fetches: list[str] = field(default_factory=list)
+
+    def now(self) -> float:
+        return time.time() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
+
+    def whoami(self, token: str | None = None, *, method: str = "GET", path: str = "/whoami", **headers):
+        import urllib.request
+
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        status, body, response_headers = send(
+            urllib.request.Request(self.url + path, headers=headers, method=method)
+        )
+        return status, (json.loads(body) if body else None), response_headers
+
+
+@pytest.fixture
+def verifier_for():
+    """verifier_for(jwks_url, **config) -> a RunningVerifier serving /whoami in a thread."""
+    servers = []
+
+    def start(jwks_url: str, **overrides) -> RunningVerifier:
+        config = Config(jwks_url=jwks_url, **overrides)
+        running = RunningVerifier(url="", app=None)  # type: ignore[arg-type]
+
+        def counting_fetch(*, url: str, timeout: float):
+            running.fetches.append(url)
+            return jwks_fetch(url=url, timeout=timeout)
+
+        keys = KeyCache(
+            url=config.jwks_url,
+            refetch_interval=config.refetch_interval,
+            min_ttl=config.jwks_min_ttl,
+            max_ttl=config.jwks_max_ttl,
+            timeout=config.fetch_timeout,
+            fetch=counting_fetch,
+            clock=running.now,
+        )
+        running.app = VerifierApp(config=config, keys=keys, clock=running.now)
+        server = make_server(
+            "127.0.0.1", 0, running.app, server_class=ThreadingWSGIServer, handler_class=QuietHandler
+        )
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        running.url = f"http://127.0.0.1:{server.server_port}"
+        return running
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def unsigned_token(header: dict, claims: dict, signature: bytes = b"") -> str:
+    """Return a compact JWS built by hand (for algorithms no library will sign with)."""
+    return ".".join(
+        [b64url(json.dumps(header).encode()), b64url(json.dumps(claims).encode()), b64url(signature)]
+    )
+
+
+def access_claims(**overrides) -> dict:
+    """Return the claims of a good access token of the site (its default issuer and audience)."""
+    now = int(time.time())
+    claims = {
+        "token_type": "access",
+        "user_id": "1",
+        "jti": uuid.uuid4().hex,
+        "iat": now,
+        "exp": now + 300,
+        "iss": "authdemo",
+        "aud": "authdemo-api",
+        **overrides,
+    }
+    return {name: value for name, value in claims.items() if value is not None}
+
+
+def sign(key, claims: dict, *, kid: str, algorithm: str = "EdDSA", **headers) -> str:
+    return jwt.encode(claims, key, algorithm=algorithm, headers={"kid": kid, **headers})
+
+
+Sign = Callable[..., str]

@@ -1,0 +1,303 @@
+"""The verifier without the site: its HTTP surface, CORS, JWKS parsing and caching, configuration."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+from django.conf import settings
+
+from tests.verifier.conftest import access_claims, b64url, sign
+from verifier.config import Config, config_from_env
+from verifier.jwks import JwksDocument, KeyCache, jwks_parse
+
+ROOT = Path(__file__).resolve().parents[2]
+ORIGIN = "http://127.0.0.1:8000"
+
+
+def _okp(key, kid="k1", **extra) -> dict:
+    return {"kty": "OKP", "crv": "Ed25519", "x": b64url(key.public_key().public_bytes_raw()), "kid": kid,
+            "alg": "EdDSA", "use": "sig", **extra}  # fmt: skip
+
+
+def _rsa(key, kid="r1") -> dict:
+    numbers = key.public_key().public_numbers()
+
+    def uint(n: int) -> str:
+        return b64url(n.to_bytes((n.bit_length() + 7) // 8, "big"))
+
+    return {"kty": "RSA", "n": uint(numbers.n), "e": uint(numbers.e), "kid": kid, "alg": "RS256"}
+
+
+def _body(*jwks) -> bytes:
+    return json.dumps({"keys": list(jwks)}).encode()
+
+
+# --- JWKS parsing -------------------------------------------------------------
+
+
+def test_jwks_parse_keeps_only_asymmetric_signature_keys():
+    good = ed25519.Ed25519PrivateKey.generate()
+    strong, weak = rsa.generate_private_key(65537, 2048), rsa.generate_private_key(65537, 1024)
+    document = jwks_parse(
+        body=_body(
+            _okp(good),
+            _rsa(strong),
+            _rsa(weak, kid="weak"),
+            {"kty": "oct", "k": "c2VjcmV0", "kid": "hmac", "alg": "HS256"},
+            _okp(good, kid="none", alg="none"),
+            _okp(good, kid="enc", use="enc"),
+            _okp(good, kid="private", d="AAAA"),
+            {**_okp(good, kid="mislabelled"), "alg": "RS256"},
+            {"kty": "OKP", "kid": "broken", "alg": "EdDSA"},
+            "not a key",
+        ),
+        cache_control="public, max-age=300",
+    )
+    assert sorted(document.keys) == ["k1", "r1"]
+    assert document.keys["r1"].algorithm == "RS256"
+    assert document.max_age == 300
+
+
+@pytest.mark.parametrize(
+    ("cache_control", "max_age"),
+    [("", None), ("public, max-age=42", 42), ("no-store", 0), ("max-age=x", None)],
+)
+def test_jwks_parse_reads_max_age(cache_control, max_age):
+    body = _body(_okp(ed25519.Ed25519PrivateKey.generate()))
+    assert jwks_parse(body=body, cache_control=cache_control).max_age == max_age
+
+
+@pytest.mark.parametrize("body", [b"", b"[]", b'{"keys": {}}', b'{"keys": []}', b"\xff"])
+def test_jwks_parse_refuses_a_document_without_usable_keys(body):
+    with pytest.raises(ValueError):
+        jwks_parse(body=body)
+
+
+# --- The key cache --------------------------------------------------------------
+
+
+class FakeSite:
+    def __init__(self, max_age: int | None = 300):
+        self.keys: dict = {}
+        self.max_age = max_age
+        self.down = False
+        self.calls = 0
+        self.now = 1000.0
+
+    def fetch(self, *, url: str, timeout: float) -> JwksDocument:
+        self.calls += 1
+        if self.down:
+            raise ConnectionRefusedError("down")
+        return JwksDocument(keys=dict(self.keys), max_age=self.max_age)
+
+    def cache(self, **overrides) -> KeyCache:
+        options = {"refetch_interval": 10, "min_ttl": 30, "max_ttl": 3600, **overrides}
+        return KeyCache(url="http://site/jwks", fetch=self.fetch, clock=lambda: self.now, **options)
+
+
+@pytest.mark.parametrize(("max_age", "ttl"), [(300, 300), (None, 300), (0, 30), (5, 30), (10**6, 3600)])
+def test_the_jwks_max_age_is_honoured_within_bounds(max_age, ttl):
+    site = FakeSite(max_age=max_age)
+    site.keys = {"a": object()}
+    cache = site.cache()
+    assert cache.key_get(kid="a") is site.keys["a"]
+    site.now += ttl - 1
+    cache.key_get(kid="a")
+    assert site.calls == 1
+    site.now += 1
+    cache.key_get(kid="a")
+    assert site.calls == 2
+
+
+def test_unknown_kids_refetch_at_most_once_per_interval_and_failures_keep_the_keys():
+    site = FakeSite()
+    site.keys = {"a": object()}
+    cache = site.cache()
+    assert cache.key_get(kid="b") is None
+    for n in range(50):
+        assert cache.key_get(kid=f"junk{n}") is None
+    assert site.calls == 1
+    site.now += 10
+    site.keys["b"] = object()
+    assert cache.key_get(kid="b") is site.keys["b"]
+    assert site.calls == 2
+
+    site.down = True
+    site.now += 10_000
+    assert cache.key_get(kid="a") is not None
+    assert cache.key_get(kid="c") is None
+    assert site.calls == 3
+    # Down: still at most one attempt per interval, not one per request.
+    site.now += 9
+    assert cache.key_get(kid="c") is None
+    assert site.calls == 3
+
+
+# --- HTTP surface and CORS ------------------------------------------------------
+
+
+@pytest.fixture
+def local(verifier_for):
+    """A verifier trusting a fixed key set (one Ed25519, one RSA key) served by a stdlib HTTP server."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from threading import Thread
+
+    key, rsa_key = ed25519.Ed25519PrivateKey.generate(), rsa.generate_private_key(65537, 2048)
+    body = _body(_okp(key), _rsa(rsa_key))
+
+    class Jwks(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format, *args):
+            return None
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Jwks)
+    Thread(target=server.serve_forever, daemon=True).start()
+    verifier = verifier_for(f"http://127.0.0.1:{server.server_port}/jwks")
+    verifier.key, verifier.rsa_key = key, rsa_key
+    yield verifier
+    server.shutdown()
+    server.server_close()
+
+
+def test_rs256_tokens_verify_and_algorithms_never_cross_keys(local):
+    assert local.whoami(sign(local.rsa_key, access_claims(), kid="r1", algorithm="RS256"))[0] == 200
+    # An RS256 token naming the EdDSA key is refused before any signature check.
+    status, body, _ = local.whoami(sign(local.rsa_key, access_claims(), kid="k1", algorithm="RS256"))
+    assert (status, body["code"]) == (401, "token_not_valid")
+
+
+@pytest.mark.parametrize("path", ["/", "/whoami/", "/whoami/x", "/admin/", "/.well-known/jwks.json"])
+def test_other_paths_are_404_json(local, path):
+    status, body, _ = local.whoami(path=path)
+    assert (status, body["code"]) == (404, "not_found")
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE", "HEAD"])
+def test_other_methods_are_405_json(local, method):
+    status, body, headers = local.whoami(sign(local.key, access_claims(), kid="k1"), method=method)
+    assert status == 405
+    assert headers["Allow"] == "GET, OPTIONS"
+    if method != "HEAD":
+        assert body["code"] == "method_not_allowed"
+
+
+def test_cors_lets_the_site_origins_read_answers_and_no_other(local):
+    token = sign(local.key, access_claims(), kid="k1")
+    status, _, headers = local.whoami(token, Origin=ORIGIN)
+    assert status == 200
+    assert headers["Access-Control-Allow-Origin"] == ORIGIN
+    assert "Access-Control-Allow-Credentials" not in headers
+    assert "Origin" in headers["Vary"]
+    # Refusals are readable too (the page shows the code).
+    status, body, headers = local.whoami("garbage", Origin="http://localhost:8000")
+    assert (status, body["code"]) == (401, "token_not_valid")
+    assert headers["Access-Control-Allow-Origin"] == "http://localhost:8000"
+    assert "WWW-Authenticate" in headers["Access-Control-Expose-Headers"]
+    status, _, headers = local.whoami(token, Origin="http://evil.example")
+    assert status == 200 and "Access-Control-Allow-Origin" not in headers
+
+
+def test_a_preflight_from_the_site_allows_the_authorization_header(local):
+    status, body, headers = local.whoami(
+        method="OPTIONS",
+        Origin=ORIGIN,
+        **{"Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "authorization"},
+    )
+    assert (status, body) == (204, None)
+    assert headers["Access-Control-Allow-Origin"] == ORIGIN
+    assert headers["Access-Control-Allow-Methods"] == "GET"
+    assert headers["Access-Control-Allow-Headers"] == "Authorization"
+    status, _, headers = local.whoami(method="OPTIONS", Origin="http://evil.example")
+    assert status == 204 and "Access-Control-Allow-Origin" not in headers
+
+
+# --- Configuration and process ----------------------------------------------------
+
+
+def test_defaults_match_the_site():
+    config = config_from_env({})
+    assert config == Config()
+    assert (config.issuer, config.audience) == (
+        settings.SIMPLE_JWT["ISSUER"],
+        settings.SIMPLE_JWT["AUDIENCE"],
+    )
+    assert config.leeway == settings.SIMPLE_JWT["LEEWAY"]
+    assert config.jwks_url == "http://127.0.0.1:8000/.well-known/jwks.json"
+    assert (config.host, config.port) == ("127.0.0.1", 8001)
+
+
+def test_configuration_from_the_environment():
+    config = config_from_env(
+        {
+            "JWKS_URL": "https://auth.example/.well-known/jwks.json",
+            "VERIFIER_ISSUER": "iss",
+            "VERIFIER_AUDIENCE": "aud",
+            "VERIFIER_LEEWAY": "0",
+            "VERIFIER_ALLOWED_ORIGINS": "https://a.example, https://b.example,",
+            "VERIFIER_REFETCH_INTERVAL": "2.5",
+            "VERIFIER_PORT": "9001",
+            "HOST": "0.0.0.0",
+        }
+    )
+    assert config.jwks_url == "https://auth.example/.well-known/jwks.json"
+    assert (config.issuer, config.audience, config.leeway) == ("iss", "aud", 0)
+    assert config.allowed_origins == ("https://a.example", "https://b.example")
+    assert (config.refetch_interval, config.host, config.port) == (2.5, "0.0.0.0", 9001)
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [
+        {"JWKS_URL": "file:///etc/passwd"},
+        {"VERIFIER_LEEWAY": "600"},
+        {"VERIFIER_PORT": "http"},
+        {"VERIFIER_JWKS_MIN_TTL": "100", "VERIFIER_JWKS_MAX_TTL": "10"},
+    ],
+)
+def test_bad_configuration_stops_the_verifier_with_a_message(environ):
+    with pytest.raises(SystemExit, match=r"[A-Z_]+ must"):
+        config_from_env(environ)
+
+
+def test_the_verifier_imports_no_django_no_database_and_no_redis():
+    code = (
+        "import sys, verifier.app, verifier.__main__;"
+        "bad = sorted({m.split('.')[0] for m in sys.modules} & {'django', 'rest_framework', 'redis',"
+        " 'psycopg', 'sqlite3', 'authdemo', 'accounts', 'api'}); print(bad); sys.exit(bool(bad))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_gunicorn_serves_the_verifier_app_with_threads():
+    from gunicorn.app.base import Application
+    from gunicorn.util import import_app
+
+    class Probe(Application):
+        def init(self, parser, opts, args):
+            return None
+
+        def load(self):  # pragma: no cover - never serves
+            return None
+
+        def load_config(self):
+            self.load_config_from_file(str(ROOT / "verifier" / "gunicorn.conf.py"))
+
+    cfg = Probe().cfg
+    assert cfg.worker_class_str == "gthread" and cfg.threads >= 2
+    assert cfg.workers == 1  # the key cache and its rate limit live in the process
+    assert cfg.limit_request_field_size >= 16 * 1024 + 100
+    app = import_app(cfg.wsgi_app)
+    assert app.config == config_from_env()
