@@ -23,3 +23,14 @@ def jwt_user(request: HttpRequest) -> object | None:
         user = None
     request._authdemo_jwt_user = user
     return user
+
+
+def session_user(request: HttpRequest) -> object | None:
+    """Return the user of this browser's session, or None."""
+    user = getattr(request, "user", None)
+    return user if user is not None and user.is_authenticated else None
+
+
+def browser_user(request: HttpRequest) -> object | None:
+    """Return the user this browser is logged in as: by session, else by JWT cookie, else None."""
+    return session_user(request) or jwt_user(request)
