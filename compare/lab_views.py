@@ -36,6 +36,11 @@ class LabApiView(APIView):
     def get_authenticate_header(self, request) -> str:
         return 'Session realm="authdemo"'
 
+    def perform_authentication(self, request) -> None:
+        # DRF's authentication would set the Django request's user to anonymous
+        # (no classes here); the session user stays as the middleware found it.
+        return None
+
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         if request.method not in ("GET", "HEAD", "OPTIONS"):
