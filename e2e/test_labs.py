@@ -50,7 +50,9 @@ def _jwt_cookie_login(page) -> None:
 
 
 def _me(page) -> tuple[int, str]:
-    return tuple(page.evaluate("fetch('/api/me/').then(r => r.json().then(b => [r.status, b.auth || b.code]))"))
+    return tuple(
+        page.evaluate("fetch('/api/me/').then(r => r.json().then(b => [r.status, b.auth || b.code]))")
+    )
 
 
 # --- Revocation lab -------------------------------------------------------------
@@ -80,9 +82,7 @@ def test_revoked_jwt_refused_by_the_site_accepted_by_the_verifier_until_exp(site
 
     page.wait_for_timeout(1100)
     page.click("#lab-ask-again")
-    page.wait_for_function(
-        "document.querySelector('[data-field=asked]').textContent !== ''"
-    )
+    page.wait_for_function("document.querySelector('[data-field=asked]').textContent !== ''")
     page.wait_for_timeout(300)
     assert page.locator("[data-field=jwt]").get_attribute("data-accepted") == "false"
     assert page.locator("[data-field=verifier]").get_attribute("data-accepted") == "true"
@@ -187,7 +187,10 @@ def _run_injected(page) -> dict:
     out = page.locator("#injected-output")
     out.wait_for()
     page.wait_for_function("document.getElementById('injected-output').dataset.tokensFound !== undefined")
-    return {"cookies": out.get_attribute("data-cookie-names"), "tokens": out.get_attribute("data-tokens-found")}
+    return {
+        "cookies": out.get_attribute("data-cookie-names"),
+        "tokens": out.get_attribute("data-tokens-found"),
+    }
 
 
 def test_injected_script_reads_no_token_with_the_cookie_transport(site, user, new_page):
@@ -218,7 +221,8 @@ def test_injected_script_reads_the_token_on_the_localstorage_page(site, user, ne
     other = new_page()
     other.goto(f"{site}/lab/bearer/")
     status = other.evaluate(
-        "t => fetch('/api/me/', {credentials: 'omit', headers: {Authorization: 'Bearer ' + t}}).then(r => r.status)",
+        "t => fetch('/api/me/', {credentials: 'omit', headers: {Authorization: 'Bearer ' + t}})"
+        ".then(r => r.status)",
         stolen,
     )
     assert status == 200
