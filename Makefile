@@ -81,7 +81,7 @@ run: $(VENV)/.runtime-installed
 	trap 'kill $$verifier 2>/dev/null; wait $$verifier' EXIT; trap 'exit 130' INT; trap 'exit 143' TERM; \
 	echo "Stateless verifier on http://$(HOST):$(VERIFIER_PORT)/whoami (no database, no Redis; keys from $(JWKS_URL))"; \
 	echo "Serving http://$(HOST):$(PORT)/ (Ctrl-C stops both)"; \
-	$(MANAGE) runserver $(HOST):$(PORT)
+	VERIFIER_URL=$${VERIFIER_URL:-http://$(HOST):$(VERIFIER_PORT)} $(MANAGE) runserver $(HOST):$(PORT)
 
 # Production mode: DEBUG off, the environment decides database and cache.
 # Without REDIS_URL the cache lives in the process, so exactly one worker

@@ -95,6 +95,9 @@ MIDDLEWARE = [
     # A database or cache outage is a 503 with one log line, not a 500 (docs/operations.md).
     "authdemo.outage.OutageMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Outermost of the app's middleware, so it sees every answer (CSRF refusals
+    # included); it acts only on requests tagged for the CSRF lab.
+    "compare.csrf_lab.CsrfLabObserverMiddleware",
     # Django's, except that a session deleted meanwhile means "logged out", not a 400.
     "accounts.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -437,6 +440,12 @@ JWT_ACCESS_COOKIE = "access_token"
 JWT_REFRESH_COOKIE = "refresh_token"
 JWT_REFRESH_COOKIE_PATH = "/api/auth/cookie/"
 JWT_COOKIE_SECURE = env.bool("JWT_COOKIE_SECURE", default=not DEBUG)
+
+# --- The stateless verifier, as the labs call it (compare/verifier_client.py) -
+# The revocation lab asks it about a revoked access token, server-side, with a
+# short timeout; `make run` starts it beside the site (docs/verifier.md).
+VERIFIER_URL = env.str("VERIFIER_URL", default="http://127.0.0.1:8001")
+VERIFIER_TIMEOUT = env.float("VERIFIER_TIMEOUT", default=2.0)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "authdemo API",

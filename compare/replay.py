@@ -1,95 +1,105 @@
-"""Replay this browser's credentials through the real ``/api/me/`` in-process and meter each request.
+"""Replay credentials against the site's own /api/me/, in process, through the full middleware stack.
 
-Each replay is a fresh GET through the project's whole middleware stack and
-view (Django's ``BaseHandler``, as the WSGI handler runs it), carrying one
-credential only, so the counts are those of a request authenticated by that
-mechanism alone on this instance, with its cache and database.
+Used by the revocation lab (what does the instance answer to a revoked
+credential) and by the comparison page (what does one authenticated request
+cost: each credential alone, metered).
 """
 
 from __future__ import annotations
 
 import json
 import threading
+from dataclasses import asdict, dataclass
+from io import BytesIO
 
 from django.conf import settings
 from django.core.handlers.base import BaseHandler
+from django.core.handlers.wsgi import WSGIRequest
 from django.http import HttpRequest
-from django.test import RequestFactory
-from rest_framework_simplejwt import settings as jwt_settings
-from rest_framework_simplejwt.exceptions import TokenError
+from django.urls import reverse
 
-from api.tokens import AccessToken
-from compare.metering import meter
-from compare.state import jwt_access_token
-
-ME_PATH = "/api/me/"
-COPIED_HEADERS = ("REMOTE_ADDR", "HTTP_USER_AGENT", "HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO")
-
-_handler: BaseHandler | None = None
-_handler_lock = threading.Lock()
+# The environ keys copied from the outer request, so the replay reaches the
+# same host, scheme and client address (ALLOWED_HOSTS, the client IP rule).
+_ENVIRON_KEYS = ("SERVER_NAME", "SERVER_PORT", "HTTP_HOST", "REMOTE_ADDR", "wsgi.url_scheme")
 
 
-def _handler_get() -> BaseHandler:
-    global _handler
-    with _handler_lock:
-        if _handler is None:
-            handler = BaseHandler()
-            handler.load_middleware()
-            _handler = handler
-        return _handler
+@dataclass(frozen=True)
+class InstanceAnswer:
+    """What /api/me/ answered: the status, the error code or the mechanism that authenticated."""
+
+    status: int
+    code: str = ""
+    auth: str = ""
+
+    @property
+    def accepted(self) -> bool:
+        return self.status == 200
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "accepted": self.accepted}
 
 
-def _replay(request: HttpRequest, **extra) -> dict:
-    meta = {key: request.META[key] for key in COPIED_HEADERS if key in request.META}
-    replayed = RequestFactory().get(
-        ME_PATH, secure=request.is_secure(), HTTP_HOST=request.get_host(), **meta, **extra
+class _InProcessHandler(BaseHandler):
+    """Django's request handler without the WSGI server: no request_started/finished signals.
+
+    Their receivers close database connections; sent inside the outer request
+    they would close its connection (and a test's transaction) under its feet.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.load_middleware()
+
+
+_handlers: dict[tuple[str, ...], _InProcessHandler] = {}
+_handlers_lock = threading.Lock()
+
+
+def _handler() -> _InProcessHandler:
+    # One handler per middleware list (tests override MIDDLEWARE); building one
+    # instantiates every middleware, so it is done once.
+    key = tuple(settings.MIDDLEWARE)
+    with _handlers_lock:
+        handler = _handlers.get(key)
+        if handler is None:
+            handler = _handlers[key] = _InProcessHandler()
+    return handler
+
+
+def me_replay(
+    *, request: HttpRequest, cookies: dict[str, str] | None = None, authorization: str = ""
+) -> InstanceAnswer:
+    """Return what GET /api/me/ answers to ``cookies`` (or an Authorization header) alone, as ``request``'s client."""
+    environ = {key: request.META[key] for key in _ENVIRON_KEYS if key in request.META}
+    if authorization:
+        environ["HTTP_AUTHORIZATION"] = authorization
+    environ.update(
+        {
+            "REQUEST_METHOD": "GET",
+            "PATH_INFO": reverse("api:me"),
+            "QUERY_STRING": "",
+            "HTTP_ACCEPT": "application/json",
+            "HTTP_COOKIE": "; ".join(f"{name}={value}" for name, value in (cookies or {}).items()),
+            "wsgi.input": BytesIO(b""),
+            "wsgi.errors": BytesIO(),
+        }
     )
-    handler = _handler_get()
-    # The first call may fill the cache (a cold verdict or session); the second is the steady state.
-    # No response.close(): it would send request_finished, which closes this
-    # request's database connection; a body-less GET holds nothing to release.
-    handler.get_response(replayed)
-    replayed = RequestFactory().get(
-        ME_PATH, secure=request.is_secure(), HTTP_HOST=request.get_host(), **meta, **extra
+    environ.setdefault("SERVER_NAME", "localhost")
+    environ.setdefault("SERVER_PORT", "80")
+    environ.setdefault("wsgi.url_scheme", "http")
+    # Not response.close(): it sends request_finished, whose receiver closes the
+    # database connection the outer request is still using. A body-less GET
+    # holds no file to close.
+    response = _handler().get_response(WSGIRequest(environ))
+    try:
+        is_json = response.get("Content-Type", "").startswith("application/json")
+        body = json.loads(response.content) if is_json else {}
+    except ValueError:
+        body = {}
+    if not isinstance(body, dict):
+        body = {}
+    return InstanceAnswer(
+        status=response.status_code,
+        code=str(body.get("code", "")) if response.status_code != 200 else "",
+        auth=str(body.get("auth", "")) if response.status_code == 200 else "",
     )
-    with meter() as cost:
-        response = handler.get_response(replayed)
-    auth = ""
-    if response.status_code == 200 and response.get("Content-Type", "").startswith("application/json"):
-        try:
-            auth = str(json.loads(response.content).get("auth", ""))
-        except (ValueError, AttributeError):
-            auth = ""
-    return {"status": response.status_code, "auth": auth, **cost.as_dict()}
-
-
-def _stateless(raw: str) -> dict:
-    # What JWT_STATELESS=1 and the separate verifier do per request: check the
-    # signature and claims, build the user from the claims; no store is asked.
-    with meter() as cost:
-        try:
-            token = AccessToken(raw)
-            jwt_settings.api_settings.TOKEN_USER_CLASS(token).pk  # noqa: B018 - the claims-only user, as SimpleJWT builds it
-            status = 200
-        except TokenError:
-            status = 401
-    return {"status": status, "auth": "jwt-stateless", **cost.as_dict()}
-
-
-def request_costs(request: HttpRequest) -> dict[str, dict | None]:
-    """Return the metered cost of ``/api/me/`` with each credential this browser holds (None: not held)."""
-    costs: dict[str, dict | None] = {
-        "session": None,
-        "jwt_cookie": None,
-        "jwt_bearer": None,
-        "jwt_stateless": None,
-    }
-    session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
-    if session_key and request.user.is_authenticated:
-        costs["session"] = _replay(request, HTTP_COOKIE=f"{settings.SESSION_COOKIE_NAME}={session_key}")
-    if jwt_access_token(request) is not None:
-        raw = request.COOKIES[settings.JWT_ACCESS_COOKIE]
-        costs["jwt_cookie"] = _replay(request, HTTP_COOKIE=f"{settings.JWT_ACCESS_COOKIE}={raw}")
-        costs["jwt_bearer"] = _replay(request, HTTP_AUTHORIZATION=f"Bearer {raw}")
-        costs["jwt_stateless"] = _stateless(raw)
-    return costs

@@ -41,3 +41,14 @@ def jwt_access_token(request: HttpRequest) -> AccessToken | None:
             token = None
     request._authdemo_jwt_token = token
     return token
+
+
+def session_user(request: HttpRequest) -> object | None:
+    """Return the user of this browser's session, or None."""
+    user = getattr(request, "user", None)
+    return user if user is not None and user.is_authenticated else None
+
+
+def browser_user(request: HttpRequest) -> object | None:
+    """Return the user this browser is logged in as: by session, else by JWT cookie, else None."""
+    return session_user(request) or jwt_user(request)

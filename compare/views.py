@@ -21,8 +21,8 @@ from accounts.forms import LoginForm
 from accounts.sessions import public_id_for
 from api.cookies import cookies_clear
 from compare import selectors, services
+from compare.costs import request_costs
 from compare.metering import login_costs
-from compare.replay import request_costs
 from compare.state import jwt_access_token, jwt_user
 
 LABS = (
