@@ -204,7 +204,7 @@ def lab_attacker(request: HttpRequest) -> HttpResponse:
     run_id = request.GET.get("run", "")
     target = csrf_lab.other_origin(request)
     valid = bool(target) and csrf_lab.store.read(run_id) is not None
-    return render(
+    response = render(
         request,
         "compare/lab_attacker.html",
         {
@@ -213,6 +213,12 @@ def lab_attacker(request: HttpRequest) -> HttpResponse:
             "attacks": csrf_lab.attack_urls(target=target, run_id=run_id) if valid else [],
         },
     )
+    if valid:
+        # This page stands in for the attacker's own site, whose policy lets it
+        # post and fetch anywhere: only this page's CSP names the victim site,
+        # so what stops the attack is the victim's defence, not our CSP.
+        response._csp_update = {"form-action": [target], "connect-src": [target], "frame-src": [target]}
+    return response
 
 
 class CsrfRunsView(LabApiView):

@@ -69,7 +69,7 @@ def _handler() -> _InProcessHandler:
 def me_replay(
     *, request: HttpRequest, cookies: dict[str, str] | None = None, authorization: str = ""
 ) -> InstanceAnswer:
-    """Return what GET /api/me/ answers to ``cookies`` (or an Authorization header) alone, as ``request``'s client."""
+    """Return what GET /api/me/ answers to ``cookies`` or ``authorization`` alone, as ``request``'s client."""
     environ = {key: request.META[key] for key in _ENVIRON_KEYS if key in request.META}
     if authorization:
         environ["HTTP_AUTHORIZATION"] = authorization

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from urllib.parse import urlsplit
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
@@ -33,6 +34,14 @@ def verifier(site, settings):
     server.shutdown()
     server.server_close()
 
+
+
+def _wait_until(page, expression: str, timeout: float = 10.0) -> None:
+    """Poll ``expression`` in the page until true (wait_for_function evals a string, which CSP forbids)."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"timed out waiting for {expression}"
+        page.wait_for_timeout(100)
 
 def _session_login(page, site: str, next_path: str) -> None:
     page.goto(f"{site}/accounts/login/?next={next_path}")
@@ -82,7 +91,7 @@ def test_revoked_jwt_refused_by_the_site_accepted_by_the_verifier_until_exp(site
 
     page.wait_for_timeout(1100)
     page.click("#lab-ask-again")
-    page.wait_for_function("document.querySelector('[data-field=asked]').textContent !== ''")
+    _wait_until(page, "document.querySelector('[data-field=asked]').textContent !== ''")
     page.wait_for_timeout(300)
     assert page.locator("[data-field=jwt]").get_attribute("data-accepted") == "false"
     assert page.locator("[data-field=verifier]").get_attribute("data-accepted") == "true"
@@ -101,7 +110,7 @@ def test_log_out_everywhere_then_ask_again_while_logged_out(site, user, new_page
     first = page.inner_text("[data-field=asked]")
     page.wait_for_timeout(1100)
     page.click("#lab-ask-again")
-    page.wait_for_function(f"document.querySelector('[data-field=asked]').textContent !== {first!r}")
+    _wait_until(page, f"document.querySelector('[data-field=asked]').textContent !== {first!r}")
     assert page.locator("[data-field=verifier]").get_attribute("data-accepted") == "true"
     assert page.locator("#lab-error").is_hidden()
 
@@ -186,7 +195,7 @@ def _run_injected(page) -> dict:
     page.click("#run-injected")
     out = page.locator("#injected-output")
     out.wait_for()
-    page.wait_for_function("document.getElementById('injected-output').dataset.tokensFound !== undefined")
+    _wait_until(page, "document.getElementById('injected-output').dataset.tokensFound !== undefined")
     return {
         "cookies": out.get_attribute("data-cookie-names"),
         "tokens": out.get_attribute("data-tokens-found"),

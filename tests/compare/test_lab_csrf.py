@@ -39,13 +39,19 @@ def test_run_gives_the_attacker_url_on_the_other_origin(client, user):
         in html
     )
     assert "data-autosubmit" in html and "lab-attacker.js" in html
+    # It stands in for another site: its own CSP lets it post, fetch and frame the victim,
+    # so what stops the attacks is the victim's defence, not this page's policy.
+    policy = attacker["Content-Security-Policy"]
+    directives = dict(part.strip().split(" ", 1) for part in policy.split(";"))
+    for directive in ("form-action", "connect-src", "frame-src"):
+        assert "http://127.0.0.1:8000" in directives[directive].split(), policy
 
 
 def test_attacker_page_without_a_live_run_attacks_nothing(client):
-    html = client.get(
-        reverse("lab-attacker") + "?run=" + "a" * 32, HTTP_HOST="localhost:8000"
-    ).content.decode()
+    response = client.get(reverse("lab-attacker") + "?run=" + "a" * 32, HTTP_HOST="localhost:8000")
+    html = response.content.decode()
     assert "data-attack=" not in html and 'data-state="idle"' in html
+    assert "127.0.0.1" not in response["Content-Security-Policy"]
     html = client.get(reverse("lab-attacker") + "?run=<script>", HTTP_HOST="localhost:8000").content.decode()
     assert "<script>" not in html.split("</head>")[1].split("lab-attacker.js")[0]
 
