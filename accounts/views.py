@@ -205,18 +205,26 @@ def sessions_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def session_end(request: HttpRequest, *, user, public_id: str) -> bool:
+    """End ``user``'s session ``public_id`` (404 if it is not theirs); return whether it was this browser's.
+
+    This browser's own session ends with a logout, so no response re-creates its row.
+    """
+    session = user.sessions.filter(public_id=public_id).only("session_key").first()
+    if session is None:
+        raise Http404("No such session.")
+    is_current = request.user.is_authenticated and session.session_key == request.session.session_key
+    services.session_revoke(user=user, session_key=session.session_key)
+    if is_current:
+        auth_logout(request)
+    return is_current
+
+
 @require_POST
 @login_required
 def session_revoke(request: HttpRequest, public_id: str) -> HttpResponse:
     """End one of the user's own sessions; another user's (or no) session is 404."""
-    session = request.user.sessions.filter(public_id=public_id).only("session_key").first()
-    if session is None:
-        raise Http404("No such session.")
-    is_current = session.session_key == request.session.session_key
-    services.session_revoke(user=request.user, session_key=session.session_key)
-    if is_current:
-        # The row is gone; log out so no response re-creates it.
-        auth_logout(request)
+    if session_end(request, user=request.user, public_id=public_id):
         return redirect("home")
     messages.success(request, "The session has been ended.")
     return redirect("accounts:sessions")

@@ -7,7 +7,6 @@ from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import logout as auth_logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -19,6 +18,7 @@ from rest_framework_simplejwt import settings as jwt_settings
 from accounts import services as account_services
 from accounts.forms import LoginForm
 from accounts.sessions import public_id_for
+from accounts.views import session_end
 from api.cookies import cookies_clear
 from compare import selectors, services
 from compare.costs import request_costs
@@ -159,13 +159,7 @@ def jwt_logins_revoke_others(request: HttpRequest, user) -> HttpResponse:
 @device_login_required
 def session_revoke(request: HttpRequest, user, public_id: str) -> HttpResponse:
     """End one of the user's own sessions; another user's (or no) session is 404."""
-    session = user.sessions.filter(public_id=public_id).only("session_key").first()
-    if session is None:
-        raise Http404("No such session.")
-    is_current = request.user.is_authenticated and session.session_key == request.session.session_key
-    account_services.session_revoke(user=user, session_key=session.session_key)
-    if is_current:
-        auth_logout(request)
+    if session_end(request, user=user, public_id=public_id):
         return redirect("home")
     messages.success(request, "The session has been ended.")
     return redirect("devices")
