@@ -325,13 +325,14 @@ def lifetimes() -> Lifetimes:
 @dataclass(frozen=True)
 class BenchRow:
     server: str
-    mode: str
+    mode: str  # how the server ran (workers, threads, store)
     mechanism: str
     rps: float | None
     p50_ms: float | None
     p99_ms: float | None
     errors: int | None
     ratio_to_anon: float | None
+    kind: str = ""  # "authdemo" or the peer's name
 
 
 @dataclass(frozen=True)
@@ -341,8 +342,12 @@ class BenchResults:
     rows: list[BenchRow] = field(default_factory=list)
 
     def best_rps(self, family: str) -> BenchRow | None:
-        """Return the fastest row whose mechanism starts with ``family`` ("session", "jwt")."""
-        rows = [r for r in self.rows if r.mechanism.lower().startswith(family) and r.rps is not None]
+        """Return authdemo's fastest row whose mechanism starts with ``family`` ("session", "jwt")."""
+        rows = [
+            r
+            for r in self.rows
+            if r.kind == "authdemo" and r.mechanism.lower().startswith(family) and r.rps is not None
+        ]
         return max(rows, key=lambda r: r.rps) if rows else None
 
 
@@ -364,7 +369,9 @@ def bench_results_load(path: Path | None = None) -> BenchResults | None:
     except (OSError, ValueError):
         logger.warning("unreadable benchmark results in %s", path, exc_info=True)
         return None
-    if not isinstance(data, dict) or not isinstance(data.get("results"), list):
+    # The format `make bench` writes (bench/results.py): "servers" describe
+    # each server, "loads" hold one row per server and mechanism.
+    if not isinstance(data, dict) or not isinstance(data.get("loads"), list):
         return None
     machine = data.get("machine") if isinstance(data.get("machine"), dict) else {}
     described = ", ".join(
@@ -376,20 +383,29 @@ def bench_results_load(path: Path | None = None) -> BenchResults | None:
         )
         if part
     )
-    rows = [
-        BenchRow(
-            server=_text(item.get("server")),
-            mode=_text(item.get("mode")),
-            mechanism=_text(item.get("mechanism")),
-            rps=_num(item.get("rps")),
-            p50_ms=_num(item.get("p50_ms")),
-            p99_ms=_num(item.get("p99_ms")),
-            errors=int(item["errors"]) if _num(item.get("errors")) is not None else None,
-            ratio_to_anon=_num(item.get("ratio_to_anon")),
-        )
-        for item in data["results"][:100]
+    servers = {
+        _text(item.get("name")): item
+        for item in (data.get("servers") if isinstance(data.get("servers"), list) else [])[:50]
         if isinstance(item, dict)
-    ]
+    }
+    rows = []
+    for item in data["loads"][:200]:
+        if not isinstance(item, dict):
+            continue
+        server = servers.get(_text(item.get("server")), {})
+        rows.append(
+            BenchRow(
+                server=_text(item.get("server")),
+                mode=_text(server.get("note")),
+                mechanism=_text(item.get("mechanism")),
+                rps=_num(item.get("rps")),
+                p50_ms=_num(item.get("p50_ms")),
+                p99_ms=_num(item.get("p99_ms")),
+                errors=int(item["errors"]) if _num(item.get("errors")) is not None else None,
+                ratio_to_anon=_num(item.get("ratio")),
+                kind=_text(server.get("kind")),
+            )
+        )
     return BenchResults(date=_text(data.get("date")), machine=described or "unknown machine", rows=rows)
 
 
