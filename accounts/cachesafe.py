@@ -246,23 +246,52 @@ class CacheRead:
 
 def cache_read(*, key: str, alias: str = DEFAULT) -> CacheRead:
     """Return the entry at ``key``: a revocation marker as stored, a live entry's payload if still valid."""
+    return cache_read_many(keys=[key], alias=alias)[key]
+
+
+def cache_read_many(*, keys: list[str], alias: str = DEFAULT) -> dict[str, CacheRead]:
+    """Return ``cache_read`` of every key, read together with the epoch in ONE round trip (one MGET).
+
+    An authenticated request reads everything it needs this way (a family
+    verdict and a user snapshot, or session data and its user snapshot).
+    """
     try:
         if _shared(alias):
             _epoch_sync(alias)
-            values = cache_call("get_many", [key, EPOCH_KEY], alias=alias)
+            values = cache_call("get_many", [*keys, EPOCH_KEY], alias=alias)
             epoch: object = int(values.get(EPOCH_KEY) or 0)
-            entry = values.get(key)
         else:
             epoch = _stamp_file_epoch()
-            entry = cache_call("get", key, alias=alias)
+            values = cache_call("get_many", keys, alias=alias) if len(keys) > 1 else {
+                keys[0]: cache_call("get", keys[0], alias=alias)
+            }
     except CacheUnavailable:
-        return CacheRead(value=None, epoch=None)
+        return {key: CacheRead(value=None, epoch=None) for key in keys}
     _state.epoch_seen = epoch
+    return {key: _entry_read(values.get(key), epoch) for key in keys}
+
+
+def _entry_read(entry: object, epoch: object) -> CacheRead:
     if isinstance(entry, tuple) and len(entry) == 3 and entry[0] == _LIVE:
         if entry[1] == epoch:
             return CacheRead(value=entry[2], epoch=epoch, live=True)
         entry = None
     return CacheRead(value=entry, epoch=epoch)
+
+
+def cache_epoch_bump(*, alias: str = DEFAULT) -> None:
+    """Make every live entry stale in every process (the fallback when a targeted invalidation failed).
+
+    Services mode: the database epoch, in the caller's transaction (every
+    process adopts it before trusting an entry again, see the module
+    docstring). Embedded: the stamp file, after the commit.
+    """
+    if _shared(alias):
+        _database_epoch_bump()
+        # This process adopts it at once; the others at their next sync.
+        _state.failed_at = time.monotonic()
+    else:
+        transaction.on_commit(_stamp_file_bump)
 
 
 def cache_epoch_hint(*, alias: str = DEFAULT) -> object:
