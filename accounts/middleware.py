@@ -1,4 +1,4 @@
-"""Django's session and authentication middleware: a session deleted meanwhile is "logged out", an outage a 503, the user from its snapshot."""
+"""Django's session and auth middleware: a deleted session is "logged out", the user from its snapshot."""
 
 from __future__ import annotations
 

@@ -34,7 +34,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.cachesafe import CacheRead, cache_epoch_hint, cache_read_many, cache_write_live, revocation_publish
+from accounts.cachesafe import (
+    CacheRead,
+    cache_epoch_hint,
+    cache_read_many,
+    cache_write_live,
+    revocation_publish,
+)
 from accounts.snapshots import session_snapshot_key, user_from_snapshot, user_snapshot_fill
 
 # Keys inside the session data (underscore-prefixed like Django's own).
@@ -213,7 +219,7 @@ class SessionStore(CachedDBStore):
         return session_snapshot_key(self.session_key or "")
 
     def user_get(self, user_id):
-        """Return the session's user ``user_id``: from the snapshot read with the session data, else the database.
+        """Return the session's user ``user_id``: from the snapshot read with the data, else the database.
 
         The authentication backend's get_user() (accounts.backends) asks here.
         """

@@ -2,9 +2,9 @@
 
 What the authenticated path, ``/api/me/`` and the account pages need of the
 user (id, names, email, ``is_active``, the staff flags, last login, date
-joined and the session auth hash, never the password hash) is cached as a live entry under the revocation epoch
-(accounts.cachesafe) and read in the SAME round trip as the credential's own
-entry: a JWT's family verdict and ``user:snap:<id>`` (the token names both),
+joined and the session auth hash, never the password hash) is cached as a
+live entry under the revocation epoch (accounts.cachesafe) and read in the
+SAME round trip as the credential's own entry: a JWT's family verdict and ``user:snap:<id>`` (the token names both),
 a session's data and ``<session key>:user`` (the session key names both).
 The user built from it (``user_from_snapshot``) is a model instance whose
 other fields (the password hash, the canonical username) are deferred: reading one
@@ -46,6 +46,7 @@ from functools import cache
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.cache import caches
 from django.db import DEFAULT_DB_ALIAS, transaction
 
 from accounts.cachesafe import (
@@ -58,7 +59,6 @@ from accounts.cachesafe import (
     cache_guard,
     cache_write_live,
 )
-from django.core.cache import caches
 
 # What a snapshot holds, besides the session auth hash.
 SNAPSHOT_FIELDS = (

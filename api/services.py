@@ -85,7 +85,7 @@ def _cache_timeout(expires_at: datetime | None) -> int:
 
 
 def family_is_revoked(*, family_id: uuid.UUID, read: CacheRead | None = None) -> bool:
-    """Return whether the family is revoked: one cache read (or ``read``, made already), the database on a miss."""
+    """Return whether the family is revoked: one cache read (or ``read``), the database on a miss."""
     key = _family_cache_key(family_id)
     read = read or cache_read(key=key)
     if read.value == _REVOKED:

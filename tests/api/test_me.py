@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from django.conf import settings
 from django.urls import reverse
 from rest_framework.test import APIClient
 
