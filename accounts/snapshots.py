@@ -4,11 +4,12 @@ What the authenticated path, ``/api/me/`` and the account pages need of the
 user (id, names, email, ``is_active``, the staff flags, last login, date
 joined and the session auth hash, never the password hash) is cached as a
 live entry under the revocation epoch (accounts.cachesafe) and read in the
-SAME round trip as the credential's own entry: a JWT's family verdict and ``user:snap:<id>`` (the token names both),
-a session's data and ``<session key>:user`` (the session key names both).
-The user built from it (``user_from_snapshot``) is a model instance whose
-other fields (the password hash, the canonical username) are deferred: reading one
-loads it from the database, and ``save()`` writes only the loaded fields.
+SAME round trip as the credential's own entry: a JWT's family verdict and
+``user:snap:<id>`` (the token names both), a session's data and
+``<session key>:user`` (the session key names both). The user built from it
+(``user_from_snapshot``) is a model instance whose other fields (the
+password hash, the canonical username) are deferred: reading one loads it
+from the database, and ``save()`` writes only the loaded fields.
 
 Invalidation: every save of a user that touches a snapshot field or the
 password, and every deletion (accounts.signals), calls
