@@ -242,6 +242,7 @@ class CacheRead:
     value: object
     epoch: object  # stamp for writing the entry back; None: do not write (cache unavailable)
     live: bool = False  # value is the payload of a live entry valid under the current epoch
+    stale: bool = False  # a live entry of an older epoch was found (value is None)
 
 
 def cache_read(*, key: str, alias: str = DEFAULT) -> CacheRead:
@@ -275,7 +276,7 @@ def _entry_read(entry: object, epoch: object) -> CacheRead:
     if isinstance(entry, tuple) and len(entry) == 3 and entry[0] == _LIVE:
         if entry[1] == epoch:
             return CacheRead(value=entry[2], epoch=epoch, live=True)
-        entry = None
+        return CacheRead(value=None, epoch=epoch, stale=True)
     return CacheRead(value=entry, epoch=epoch)
 
 
@@ -309,12 +310,24 @@ def cache_epoch_hint(*, alias: str = DEFAULT) -> object:
 
 
 def cache_write_live(
-    *, key: str, payload: object, epoch: object, timeout: int, add: bool = True, alias: str = DEFAULT
+    *, key: str, payload: object, epoch: object, timeout: int, add: bool = True, stale: bool = False,
+    alias: str = DEFAULT,
 ) -> None:
-    """Cache ``payload`` as valid under ``epoch`` (add: never over a revocation marker); skip on failure."""
+    """Cache ``payload`` as valid under ``epoch`` (add: never over a revocation marker); skip on failure.
+
+    ``stale``: the read found a live entry of an older epoch there, which
+    add() alone would never replace (a miss on every request until it
+    expires). The embedded default deletes it first: every revocation also
+    moves the stamp after its commit, so a marker deleted by this race
+    belongs to a revocation whose epoch already makes this entry stale.
+    Services mode keeps add() only (revocations there move no epoch); such
+    entries exist only after a database epoch bump and expire on their own.
+    """
     if epoch is None:
         return
     with contextlib.suppress(CacheUnavailable):
+        if add and stale and not _shared(alias):
+            cache_call("delete", key, alias=alias)
         cache_call("add" if add else "set", key, (_LIVE, epoch, payload), timeout, alias=alias)
 
 

@@ -192,6 +192,7 @@ class SessionStore(CachedDBStore):
                 key=self.cache_key,
                 payload=data,
                 epoch=read.epoch,
+                stale=read.stale,
                 timeout=self.get_expiry_age(expiry=row.expire_date),
                 alias=settings.SESSION_CACHE_ALIAS,
             )

@@ -139,9 +139,13 @@ def user_snapshot_fill(*, key: str, user_id: object, read: CacheRead, version: o
         return None
     if user is None or read.epoch is None:
         return user
+    # set, not add: a snapshot key never holds a revocation marker, and a
+    # stale entry left by an older epoch must be replaced, not kept as a
+    # permanent miss. An older reader's set is harmless: its entry carries
+    # the older epoch (embedded) or is taken back below (services).
     cache_write_live(
         key=key, payload=user_snapshot_make(user), epoch=read.epoch,
-        timeout=settings.USER_SNAPSHOT_SECONDS, alias=alias,
+        timeout=settings.USER_SNAPSHOT_SECONDS, add=False, alias=alias,
     )  # fmt: skip
     if shared:
         # The version moved since it was read: a change committed around the

@@ -103,7 +103,7 @@ def family_is_revoked(*, family_id: uuid.UUID, read: CacheRead | None = None) ->
         # written its verdict and must not be overwritten by this older read;
         # and the epoch was read before the row, so if the revocation could
         # not reach the cache, this entry is already stale.
-        cache_write_live(key=key, payload=_LIVE, epoch=read.epoch, timeout=timeout)
+        cache_write_live(key=key, payload=_LIVE, epoch=read.epoch, timeout=timeout, stale=read.stale)
     return revoked
 
 

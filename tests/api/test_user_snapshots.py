@@ -75,3 +75,25 @@ def test_snapshot_of_another_user_or_secret_key_is_not_used(user, settings):
     assert snapshots.user_from_snapshot(snapshot, user_id=user.pk + 1) is None
     settings.SECRET_KEY = "another secret key, rotated " + "x" * 40
     assert snapshots.user_from_snapshot(snapshot, user_id=user.pk) is None
+
+
+@pytest.mark.skipif(
+    "redis" in __import__("django.conf").conf.settings.CACHES["default"]["BACKEND"].lower(),
+    reason="embedded default: the stamp file epoch",
+)
+def test_entries_left_by_an_older_epoch_are_replaced_once(
+    user, client, obtain, bearer, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    from accounts.cachesafe import cache_epoch_bump
+
+    token_client = bearer(obtain(user)["access"])
+    client.force_login(user)
+    for each in (token_client, client):
+        assert each.get(ME_URL).status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        cache_epoch_bump()  # any revocation, by any process, moves the stamp
+    for each in (token_client, client):
+        assert each.get(ME_URL).status_code == 200  # re-read from the database once...
+    for each in (token_client, client):
+        with django_assert_num_queries(0):  # ...and cached again, not a miss until expiry
+            assert each.get(ME_URL).status_code == 200
