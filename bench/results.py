@@ -205,7 +205,7 @@ def markdown(results: dict, inprocess: str = "") -> str:
             )
     lines += ["", "## Targets", "", "| target | measured | reached |", "|---|---|---|"]
     for name, measured, ok in targets(results):
-        lines.append(f"| {name} | {measured} | {'yes' if ok else 'no'} |")
+        lines.append(f"| {name} | {measured} | {'—' if ok is None else 'yes' if ok else 'no'} |")
     lines += ["", "## Servers", ""]
     for srv in results["servers"]:
         lines.append(
