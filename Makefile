@@ -86,6 +86,7 @@ run: $(VENV)/.runtime-installed
 # Production mode: DEBUG off, the environment decides database and cache.
 # Without REDIS_URL the cache lives in the process, so exactly one worker
 # process (threads for concurrency); with REDIS_URL, several.
+# GUNICORN_ACCESS_LOG=1: one access-log line per request on stdout (off by default: hot path).
 serve: $(VENV)/.runtime-installed
 	@if [ -z "$${DJANGO_SECRET_KEY:-}" ]; then \
 		echo "make serve: DJANGO_SECRET_KEY is not set. Production mode needs a secret key, e.g." >&2; \
@@ -99,7 +100,8 @@ serve: $(VENV)/.runtime-installed
 	$(MANAGE) collectstatic --noinput --verbosity 0 && \
 	$(MANAGE) check --deploy && \
 	echo "gunicorn on http://$(HOST):$(PORT)/ with $$workers worker process(es)" && \
-	exec $(BIN)/gunicorn --config authdemo/gunicorn.conf.py --bind $(HOST):$(PORT) --workers $$workers
+	exec $(BIN)/gunicorn --config authdemo/gunicorn.conf.py --bind $(HOST):$(PORT) --workers $$workers \
+		$(if $(filter 1 yes true,$(GUNICORN_ACCESS_LOG)),--access-logfile -)
 
 # The stateless verifier alone: checks the site's access tokens from its JWKS,
 # with no database and no Redis (docs/verifier.md).

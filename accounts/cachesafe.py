@@ -242,27 +242,57 @@ class CacheRead:
     value: object
     epoch: object  # stamp for writing the entry back; None: do not write (cache unavailable)
     live: bool = False  # value is the payload of a live entry valid under the current epoch
+    stale: bool = False  # a live entry of an older epoch was found (value is None)
 
 
 def cache_read(*, key: str, alias: str = DEFAULT) -> CacheRead:
     """Return the entry at ``key``: a revocation marker as stored, a live entry's payload if still valid."""
+    return cache_read_many(keys=[key], alias=alias)[key]
+
+
+def cache_read_many(*, keys: list[str], alias: str = DEFAULT) -> dict[str, CacheRead]:
+    """Return ``cache_read`` of every key, read together with the epoch in ONE round trip (one MGET).
+
+    An authenticated request reads everything it needs this way (a family
+    verdict and a user snapshot, or session data and its user snapshot).
+    """
     try:
         if _shared(alias):
             _epoch_sync(alias)
-            values = cache_call("get_many", [key, EPOCH_KEY], alias=alias)
+            values = cache_call("get_many", [*keys, EPOCH_KEY], alias=alias)
             epoch: object = int(values.get(EPOCH_KEY) or 0)
-            entry = values.get(key)
         else:
             epoch = _stamp_file_epoch()
-            entry = cache_call("get", key, alias=alias)
+            values = cache_call("get_many", keys, alias=alias) if len(keys) > 1 else {
+                keys[0]: cache_call("get", keys[0], alias=alias)
+            }
     except CacheUnavailable:
-        return CacheRead(value=None, epoch=None)
+        return {key: CacheRead(value=None, epoch=None) for key in keys}
     _state.epoch_seen = epoch
+    return {key: _entry_read(values.get(key), epoch) for key in keys}
+
+
+def _entry_read(entry: object, epoch: object) -> CacheRead:
     if isinstance(entry, tuple) and len(entry) == 3 and entry[0] == _LIVE:
         if entry[1] == epoch:
             return CacheRead(value=entry[2], epoch=epoch, live=True)
-        entry = None
+        return CacheRead(value=None, epoch=epoch, stale=True)
     return CacheRead(value=entry, epoch=epoch)
+
+
+def cache_epoch_bump(*, alias: str = DEFAULT) -> None:
+    """Make every live entry stale in every process (the fallback when a targeted invalidation failed).
+
+    Services mode: the database epoch, in the caller's transaction (every
+    process adopts it before trusting an entry again, see the module
+    docstring). Embedded: the stamp file, after the commit.
+    """
+    if _shared(alias):
+        _database_epoch_bump()
+        # This process adopts it at once; the others at their next sync.
+        _state.failed_at = time.monotonic()
+    else:
+        transaction.on_commit(_stamp_file_bump)
 
 
 def cache_epoch_hint(*, alias: str = DEFAULT) -> object:
@@ -280,12 +310,24 @@ def cache_epoch_hint(*, alias: str = DEFAULT) -> object:
 
 
 def cache_write_live(
-    *, key: str, payload: object, epoch: object, timeout: int, add: bool = True, alias: str = DEFAULT
+    *, key: str, payload: object, epoch: object, timeout: int, add: bool = True, stale: bool = False,
+    alias: str = DEFAULT,
 ) -> None:
-    """Cache ``payload`` as valid under ``epoch`` (add: never over a revocation marker); skip on failure."""
+    """Cache ``payload`` as valid under ``epoch`` (add: never over a revocation marker); skip on failure.
+
+    ``stale``: the read found a live entry of an older epoch there, which
+    add() alone would never replace (a miss on every request until it
+    expires). The embedded default deletes it first: every revocation also
+    moves the stamp after its commit, so a marker deleted by this race
+    belongs to a revocation whose epoch already makes this entry stale.
+    Services mode keeps add() only (revocations there move no epoch); such
+    entries exist only after a database epoch bump and expire on their own.
+    """
     if epoch is None:
         return
     with contextlib.suppress(CacheUnavailable):
+        if add and stale and not _shared(alias):
+            cache_call("delete", key, alias=alias)
         cache_call("add" if add else "set", key, (_LIVE, epoch, payload), timeout, alias=alias)
 
 

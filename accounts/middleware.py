@@ -1,12 +1,16 @@
-"""Django's session middleware, with a session deleted meanwhile meaning "logged out" and an outage a 503."""
+"""Django's session and auth middleware: a deleted session is "logged out", the user from its snapshot."""
 
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib import auth
+from django.contrib.auth.middleware import AuthenticationMiddleware as DjangoAuthenticationMiddleware
 from django.contrib.sessions.exceptions import SessionInterrupted
 from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
 from django.utils.cache import patch_vary_headers
+from django.utils.functional import SimpleLazyObject
 
+from accounts.backends import session_in_scope
 from authdemo.outage import SERVICE_ERRORS, outage_response
 
 
@@ -30,3 +34,16 @@ class SessionMiddleware(DjangoSessionMiddleware):
         except SERVICE_ERRORS as exc:
             # The view answered, but saving the session hit a database outage.
             return outage_response(request, exc)
+
+
+def _request_user(request):
+    with session_in_scope(request.session):
+        return auth.get_user(request)
+
+
+class AuthenticationMiddleware(DjangoAuthenticationMiddleware):
+    """Django's, with the request's session in scope of get_user() (accounts.backends: the user snapshot)."""
+
+    def process_request(self, request):
+        super().process_request(request)  # Django's checks (session middleware present)
+        request.user = SimpleLazyObject(lambda: _request_user(request))

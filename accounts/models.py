@@ -76,6 +76,14 @@ class User(AbstractUser):
         saved = self._password_hash_saved
         return saved is not None and self.__dict__.get("password", saved) != saved
 
+    def get_session_auth_hash(self):
+        # A user built from its cached snapshot (accounts.snapshots) carries
+        # the hash instead of the password hash, which stays deferred.
+        cached = self.__dict__.get("_session_auth_hash_cached")
+        if cached is not None and "password" not in self.__dict__:
+            return cached
+        return super().get_session_auth_hash()
+
     def check_password(self, raw_password):
         self._password_checking = True
         try:

@@ -34,7 +34,14 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.cachesafe import cache_epoch_hint, cache_read, cache_write_live, revocation_publish
+from accounts.cachesafe import (
+    CacheRead,
+    cache_epoch_hint,
+    cache_read_many,
+    cache_write_live,
+    revocation_publish,
+)
+from accounts.snapshots import session_snapshot_key, user_from_snapshot, user_snapshot_fill
 
 # Keys inside the session data (underscore-prefixed like Django's own).
 CREATED_KEY = "_session_created"  # epoch seconds of the login (or of the first save)
@@ -165,7 +172,13 @@ class SessionStore(CachedDBStore):
         # cached under an older revocation epoch is a miss); it is filled
         # with add(), not set(), so a revocation's tombstone written meanwhile
         # wins the race; and the server-side lifetimes are checked.
-        read = cache_read(key=self.cache_key, alias=settings.SESSION_CACHE_ALIAS)
+        # The session data and its user's snapshot in one round trip
+        # (accounts.snapshots): a warm request then reads no database at all.
+        reads = cache_read_many(
+            keys=[self.cache_key, self.user_snapshot_key], alias=settings.SESSION_CACHE_ALIAS
+        )
+        read = reads[self.cache_key]
+        self._user_snapshot_read = reads[self.user_snapshot_key]
         self._epoch = read.epoch  # read before the database: a safe stamp for save()
         # Only what this engine wrote counts: live data valid under the
         # current epoch, or a tombstone.
@@ -179,6 +192,7 @@ class SessionStore(CachedDBStore):
                 key=self.cache_key,
                 payload=data,
                 epoch=read.epoch,
+                stale=read.stale,
                 timeout=self.get_expiry_age(expiry=row.expire_date),
                 alias=settings.SESSION_CACHE_ALIAS,
             )
@@ -200,6 +214,25 @@ class SessionStore(CachedDBStore):
             data[ACTIVITY_KEY] = now.timestamp()
             self.modified = True
         return data
+
+    @property
+    def user_snapshot_key(self) -> str:
+        return session_snapshot_key(self.session_key or "")
+
+    def user_get(self, user_id):
+        """Return the session's user ``user_id``: from the snapshot read with the data, else the database.
+
+        The authentication backend's get_user() (accounts.backends) asks here.
+        """
+        self._get_session()  # load() reads the snapshot with the data
+        read = getattr(self, "_user_snapshot_read", None) or CacheRead(value=None, epoch=None)
+        if read.live:
+            user = user_from_snapshot(read.value, user_id=user_id)
+            if user is not None:
+                return user
+        return user_snapshot_fill(
+            key=self.user_snapshot_key, user_id=user_id, read=read, alias=settings.SESSION_CACHE_ALIAS
+        )
 
     def exists(self, session_key) -> bool:
         # The database decides (cached_db asks the cache first, which may be down).

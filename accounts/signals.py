@@ -11,6 +11,7 @@ from django.db.models.signals import post_save, pre_delete
 
 from accounts import services
 from accounts.sessions import session_login_stamp
+from accounts.snapshots import user_snapshot_changed, user_snapshot_invalidate
 from authdemo.http import client_ip
 
 
@@ -63,6 +64,10 @@ def user_on_save(sender, instance, created, update_fields=None, **kwargs) -> Non
         instance.password_hash_track()
     if created:
         return
+    # Every cached copy of the user goes, in every process (accounts.snapshots):
+    # names and email shown by /api/me/, flags, the session auth hash.
+    if user_snapshot_changed(update_fields=saved):
+        user_snapshot_invalidate(user_id=instance.pk)
     # Deactivation from anywhere (admin, shell, API) ends everything at once
     # (OWASP ASVS 5.0 V7.4.2). QuerySet.update() sends no signal: call
     # accounts.services.user_revoke_all yourself there.
@@ -73,6 +78,7 @@ def user_on_save(sender, instance, created, update_fields=None, **kwargs) -> Non
 
 def user_on_delete(sender, instance, **kwargs) -> None:
     # The rows would cascade; the cache entries and tokens would not.
+    user_snapshot_invalidate(user_id=instance.pk)
     services.user_revoke_all(user=instance)
 
 

@@ -72,7 +72,7 @@ class SignupView(FormView):
 
     def form_valid(self, form):
         user = form.save()
-        auth_login(self.request, user, backend="django.contrib.auth.backends.ModelBackend")
+        auth_login(self.request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
         messages.success(self.request, f"Welcome, {user.get_username()}. Your account is ready.")
         return HttpResponseRedirect(_safe_next(self.request) or reverse("accounts:profile"))
 

@@ -30,12 +30,15 @@ class EmptySerializer(serializers.Serializer):
     pass
 
 
+ME_FIELDS = ("id", "username", "email", "first_name", "last_name")
+
+
 class MeSerializer(serializers.ModelSerializer):
     auth = serializers.SerializerMethodField(help_text='"session", "jwt-bearer" or "jwt-cookie"')
 
     class Meta:
         model = get_user_model()
-        fields = ("id", "username", "email", "first_name", "last_name", "auth")
+        fields = (*ME_FIELDS, "auth")
         read_only_fields = ("id", "username", "auth")
         extra_kwargs = {"email": {"required": False, "allow_blank": False}}
 

@@ -9,8 +9,10 @@ verdict; a miss (cold or flushed cache) reads the family row once and caches
 it. Every cache call goes through accounts.cachesafe: an unreachable cache
 means the database is read, a revocation it cannot take raises the
 revocation epoch, and a "live" verdict is trusted only under the epoch it was
-written under (docs/operations.md). Deactivated and deleted users fail at
-the user lookup every stateful request makes anyway.
+written under (docs/operations.md). The user of a request comes from its
+cached snapshot, read in the same round trip as the verdict
+(``token_user``, accounts.snapshots): deactivated and deleted users fail
+there, since every change of a user drops its snapshot at once.
 """
 
 from __future__ import annotations
@@ -31,13 +33,16 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from accounts.cachesafe import (
+    CacheRead,
     CacheUnavailable,
     cache_call,
     cache_epoch_hint,
     cache_read,
+    cache_read_many,
     cache_write_live,
     revocation_publish,
 )
+from accounts.snapshots import user_from_snapshot, user_snapshot_fill, user_snapshot_key, user_version_key
 from api.models import TokenFamily
 from api.tokens import AccessToken, RefreshToken, ReusedTokenError, RevokedTokenError, UntypedToken
 
@@ -79,10 +84,10 @@ def _cache_timeout(expires_at: datetime | None) -> int:
     return max(1, int((expires_at - timezone.now()).total_seconds()) + margin)
 
 
-def family_is_revoked(*, family_id: uuid.UUID) -> bool:
-    """Return whether the family is revoked: one cache read, the database on a miss."""
+def family_is_revoked(*, family_id: uuid.UUID, read: CacheRead | None = None) -> bool:
+    """Return whether the family is revoked: one cache read (or ``read``), the database on a miss."""
     key = _family_cache_key(family_id)
-    read = cache_read(key=key)
+    read = read or cache_read(key=key)
     if read.value == _REVOKED:
         return True
     if read.live:
@@ -98,7 +103,7 @@ def family_is_revoked(*, family_id: uuid.UUID) -> bool:
         # written its verdict and must not be overwritten by this older read;
         # and the epoch was read before the row, so if the revocation could
         # not reach the cache, this entry is already stale.
-        cache_write_live(key=key, payload=_LIVE, epoch=read.epoch, timeout=timeout)
+        cache_write_live(key=key, payload=_LIVE, epoch=read.epoch, timeout=timeout, stale=read.stale)
     return revoked
 
 
@@ -167,6 +172,35 @@ def _user_active(token) -> object:
         user = get_user_model().objects.filter(**{api_settings.USER_ID_FIELD: user_id}).first()
     except (ValueError, TypeError) as exc:
         raise TokenError("Token contained no recognizable user identification") from exc
+    if user is None or not user.is_active:
+        raise UserInactiveError("User is inactive or does not exist")
+    return user
+
+
+def token_user(*, token) -> object:
+    """Return the active user of an access token whose login is not revoked; raise a TokenError otherwise.
+
+    The hot path of every JWT request: the family verdict, the user's
+    snapshot and version, and the revocation epoch in ONE cache round trip
+    (accounts.cachesafe.cache_read_many); warm, no database query at all.
+    Either missing piece is read from the database and cached again
+    (accounts.snapshots for the discipline that keeps a stale snapshot out).
+    """
+    user_id = token.get(api_settings.USER_ID_CLAIM)
+    if user_id is None or isinstance(user_id, bool | dict | list):
+        raise TokenError("Token contained no recognizable user identification")
+    family_key, user_key, version_key = (
+        _family_cache_key(token.family_id), user_snapshot_key(user_id), user_version_key(user_id)
+    )
+    reads = cache_read_many(keys=[family_key, user_key, version_key])
+    if family_is_revoked(family_id=token.family_id, read=reads[family_key]):
+        raise RevokedTokenError("Token has been revoked")
+    user = user_from_snapshot(reads[user_key].value, user_id=user_id) if reads[user_key].live else None
+    if user is None:
+        user = user_snapshot_fill(
+            key=user_key, user_id=user_id, read=reads[user_key],
+            version=reads[version_key].value, version_known=True,
+        )  # fmt: skip
     if user is None or not user.is_active:
         raise UserInactiveError("User is inactive or does not exist")
     return user
@@ -294,9 +328,7 @@ def jwt_cookie_user(request) -> object | None:
     if not raw:
         return None
     try:
-        token = AccessToken(raw)
-        token_revocation_check(token=token)
-        return _user_active(token)
+        return token_user(token=AccessToken(raw))
     except TokenError:
         return None
 

@@ -20,7 +20,10 @@ limit_request_field_size = 32768
 # No runtime control socket (gunicorn >= 25): it could add workers to an
 # instance that must keep exactly one, and two instances would share its path.
 control_socket_disable = True
-accesslog = "-"
+# No access log by default: one line per request is a write on the hot path
+# of every request. `make serve GUNICORN_ACCESS_LOG=1` (or --access-logfile)
+# turns it on; errors are always logged.
+accesslog = None
 errorlog = "-"
 # Django alone decides whether a request came over HTTPS, from
 # DJANGO_BEHIND_TLS_PROXY (SECURE_PROXY_SSL_HEADER); gunicorn derives nothing

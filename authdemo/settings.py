@@ -102,7 +102,8 @@ MIDDLEWARE = [
     "accounts.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Django's, with the user from its snapshot cached beside the session (accounts.backends).
+    "accounts.middleware.AuthenticationMiddleware",
     "authdemo.middleware.PrivateResponseMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -193,6 +194,12 @@ else:
 
 # --- Users and passwords -----------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
+# ModelBackend whose get_user() takes a session's user from its cached
+# snapshot, read with the session data (accounts.snapshots).
+AUTHENTICATION_BACKENDS = ["accounts.backends.SnapshotModelBackend"]
+# How long a cached user snapshot lives at most; every change of the user
+# drops it at once anyway (accounts.snapshots).
+USER_SNAPSHOT_SECONDS = env.int("USER_SNAPSHOT_SECONDS", default=600)
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"  # the home page, where both columns show the change
 LOGOUT_REDIRECT_URL = "/"

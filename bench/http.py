@@ -397,6 +397,41 @@ def authdemo_loads(server: Server, stateless: Server, credentials: dict) -> list
     ]
 
 
+def start_verifier(site: Server, tmp: Path) -> Server:
+    """Start the stateless verifier (verifier/, `make verifier`) trusting ``site``'s JWKS."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "VERIFIER_PORT": str(port),
+        "PORT": str(site.port),
+        "JWKS_URL": f"http://127.0.0.1:{site.port}/.well-known/jwks.json",
+    }
+    server = _spawn(
+        "verifier", "verifier", ["make", "--no-print-directory", "verifier", f"VERIFIER_PORT={port}",
+                                 f"JWKS_URL=http://127.0.0.1:{site.port}/.well-known/jwks.json"],
+        cwd=ROOT, env=env, port=port, log_dir=tmp,
+    )  # fmt: skip
+    server.note = "verifier/: offline signature check, no database, no cache"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # /whoami answers 401 JSON without a token once it is up
+        try:
+            if request(port, "GET", "/whoami").status in (200, 401):
+                return server
+        except OSError:
+            pass
+        time.sleep(0.3)
+    server.stop()
+    raise BenchError(f"verifier did not answer within 60 s (log: {server.log})")
+
+
+def verifier_loads(server: Server, site: Server, credentials: dict) -> list[Load]:
+    token = _post_json(site.port, "/api/auth/token/", credentials)
+    if token.status != 200:
+        raise BenchError(f"{site.name}: token obtain for the verifier answered {token.status}")
+    bearer = {"Authorization": f"Bearer {token.json()['access']}"}
+    return [Load(server, "jwt-bearer-stateless", "/whoami", bearer, _ok)]
+
+
 def authdemo_logins(server: Server, credentials: dict) -> list[Login]:
     port = server.port
     return [
@@ -722,6 +757,15 @@ def run(
             loads += authdemo_loads(main, twin, credentials)
             login_runs += authdemo_logins(main, credentials)
             main_servers.append((main, credentials, hasher))
+            if mode == "embedded":
+                say("starting the stateless verifier (make verifier) on the embedded site's JWKS")
+                try:
+                    verifier = start_verifier(main, tmp)
+                    servers.append(verifier)
+                    loads += verifier_loads(verifier, main, credentials)
+                except BenchError as exc:
+                    skipped.append(str(exc).splitlines()[0])
+                    say(str(exc))
         for starter, name in ((start_django_naive, "django-naive"), (start_express, "express-seed")):
             if peers_dir is None or not (peers_dir / name).is_dir():
                 skipped.append(f"{name} skipped: no {name} in BENCH_PEERS_DIR ({peers_dir})")

@@ -24,6 +24,53 @@ def _clear_cache():
 
 
 @pytest.fixture
+def cache_round_trips(monkeypatch):
+    """Return a context manager listing the cache calls made inside it, one entry per round trip.
+
+    Only outermost calls count: a backend method that calls another (locmem's
+    get_many calls get) is one round trip, as one MGET is for Redis.
+    """
+    import contextlib
+
+    from compare.metering import CACHE_METHODS
+
+    @contextlib.contextmanager
+    def counting():
+        calls: list[str] = []
+        depth = [0]
+        backend = caches["default"]
+        with monkeypatch.context() as patch:
+            for name in CACHE_METHODS:
+                original = getattr(backend, name)
+
+                def counted(*args, _original=original, _name=name, **kwargs):
+                    if depth[0] == 0:
+                        calls.append(_name)
+                    depth[0] += 1
+                    try:
+                        return _original(*args, **kwargs)
+                    finally:
+                        depth[0] -= 1
+
+                patch.setattr(backend, name, counted)
+            # Raw client calls (the epoch sync, the invalidation pipeline) bypass the methods above.
+            if hasattr(backend, "client"):
+                client = backend.client.get_client(write=True)
+                for name in ("eval", "pipeline", "get", "mget", "set", "incr", "delete"):
+                    original = getattr(client, name)
+
+                    def raw(*args, _original=original, _name=name, **kwargs):
+                        if depth[0] == 0:
+                            calls.append(f"redis.{_name}")
+                        return _original(*args, **kwargs)
+
+                    patch.setattr(client, name, raw)
+            yield calls
+
+    return counting
+
+
+@pytest.fixture
 def password() -> str:
     return PASSWORD
 

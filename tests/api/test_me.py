@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from django.conf import settings
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -119,60 +118,61 @@ def test_delete_and_post_are_405_json(user, obtain, bearer):
     assert_error(client.post(ME_URL, {}, format="json"), 405, "method_not_allowed")
 
 
-def test_bearer_get_me_costs_one_query(user, obtain, bearer, django_assert_num_queries):
+def test_bearer_get_me_costs_no_query(user, obtain, bearer, django_assert_num_queries):
     client = bearer(obtain(user)["access"])
     client.get(ME_URL)
-    # The user row; the revocation verdict comes from the cache.
-    with django_assert_num_queries(1):
-        assert client.get(ME_URL).status_code == 200
+    # The revocation verdict and the user snapshot both come from the cache.
+    with django_assert_num_queries(0):
+        response = client.get(ME_URL)
+    assert response.status_code == 200
+    assert response.json() == {
+        "id": user.pk, "username": "alice", "email": "alice@example.com",
+        "first_name": "Alice", "last_name": "", "auth": "jwt-bearer",
+    }  # fmt: skip
 
 
-def test_cookie_get_me_costs_one_query(user, cookie_login, django_assert_num_queries):
+def test_cookie_get_me_costs_no_query(user, cookie_login, django_assert_num_queries):
     client = cookie_login(user)
     client.get(ME_URL)
-    with django_assert_num_queries(1):
-        assert client.get(ME_URL).status_code == 200
+    with django_assert_num_queries(0):
+        response = client.get(ME_URL)
+    assert response.status_code == 200
+    assert response.json()["auth"] == "jwt-cookie"
 
 
-def test_session_get_me_query_count(user, client, django_assert_num_queries):
+def test_session_get_me_costs_no_query(user, client, django_assert_num_queries):
     client.force_login(user)
     client.get(ME_URL)
-    # Warm session cache: the user row only.
-    with django_assert_num_queries(1):
-        assert client.get(ME_URL).status_code == 200
+    # Warm: the session data and its user snapshot from the cache.
+    with django_assert_num_queries(0):
+        response = client.get(ME_URL)
+    assert response.status_code == 200
+    assert response.json()["username"] == "alice"
+    assert response.json()["auth"] == "session"
 
 
-def test_cold_cache_costs_one_more_query_then_warms(user, obtain, bearer, django_assert_num_queries):
+def test_cold_cache_reads_the_database_then_warms(user, obtain, bearer, django_assert_num_queries):
     from django.core.cache import cache
 
     client = bearer(obtain(user)["access"])
     cache.clear()
-    with django_assert_num_queries(2):  # user + the family row, cached again
+    with django_assert_num_queries(2):  # the family row + the user, both cached again
         assert client.get(ME_URL).status_code == 200
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(0):
         assert client.get(ME_URL).status_code == 200
 
 
-@pytest.mark.parametrize("transport", ["bearer", "cookie"])
-def test_authenticated_request_costs_one_cache_read(
-    transport, user, obtain, bearer, cookie_login, monkeypatch
+@pytest.mark.parametrize("transport", ["session", "bearer", "cookie"])
+def test_authenticated_request_costs_one_cache_round_trip(
+    transport, user, client, obtain, bearer, cookie_login, cache_round_trips
 ):
-    from django.core.cache import caches
-
-    client = bearer(obtain(user)["access"]) if transport == "bearer" else cookie_login(user)
+    if transport == "session":
+        client.force_login(user)
+    else:
+        client = bearer(obtain(user)["access"]) if transport == "bearer" else cookie_login(user)
     client.get(ME_URL)
-    backend = caches["default"]
-    reads = []
-    for name in ("get", "get_many", "has_key"):
-        original = getattr(backend, name)
-
-        def spy(*args, _original=original, _name=name, **kwargs):
-            reads.append(_name)
-            return _original(*args, **kwargs)
-
-        monkeypatch.setattr(backend, name, spy)
-    assert client.get(ME_URL).status_code == 200
-    # One round trip: services mode reads the verdict and the revocation
-    # epoch together (accounts.cachesafe); the per-process cache needs no epoch key.
-    shared = "redis" in settings.CACHES["default"]["BACKEND"].lower()
-    assert reads == (["get_many"] if shared else ["get"])
+    with cache_round_trips() as trips:
+        assert client.get(ME_URL).status_code == 200
+    # One round trip: the credential's entry, the user snapshot and (services
+    # mode) the revocation epoch in one get_many (accounts.cachesafe).
+    assert trips == ["get_many"]

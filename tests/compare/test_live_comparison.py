@@ -117,9 +117,10 @@ def test_costs_endpoint_measures_each_credential_through_api_me(both):
     assert costs["session"]["auth"] == "session" and costs["session"]["status"] == 200
     assert costs["jwt_cookie"]["auth"] == "jwt-cookie"
     assert costs["jwt_bearer"]["auth"] == "jwt-bearer"
-    # Stateful on both sides here: the user from the database, a verdict or the session from the cache.
+    # Stateful on both sides here: the session or the verdict, with the user
+    # snapshot, from the cache (the database only when the cache is cold).
     for kind in ("session", "jwt_cookie", "jwt_bearer"):
-        assert costs[kind]["reads"] >= 1 and costs[kind]["cache_calls"] >= 1, costs[kind]
+        assert costs[kind]["cache_calls"] >= 1, costs[kind]
     # The stateless variant asks no store.
     assert costs["jwt_stateless"]["queries"] == 0 and costs["jwt_stateless"]["cache_calls"] == 0
 

@@ -1,0 +1,99 @@
+"""User snapshots (accounts.snapshots): a reader of an old row never caches it; saving one is safe."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+
+from accounts import snapshots
+
+pytestmark = pytest.mark.django_db
+
+ME_URL = "/api/me/"
+
+
+def _writer_races_the_reader(monkeypatch, capture, *, first_name: str) -> None:
+    """Make the next snapshot write-back happen after a concurrent profile edit committed."""
+    real = snapshots.cache_write_live
+    fired = []
+
+    def write_after_a_concurrent_change(**kwargs):
+        if not fired:
+            fired.append(True)
+            with capture(execute=True):  # the writer's transaction commits now
+                other = get_user_model().objects.get(pk=kwargs["payload"]["id"])
+                other.first_name = first_name
+                other.save()
+        return real(**kwargs)
+
+    monkeypatch.setattr(snapshots, "cache_write_live", write_after_a_concurrent_change)
+
+
+@pytest.mark.parametrize("transport", ["session", "bearer"])
+def test_snapshot_read_before_a_change_is_not_kept(
+    transport, user, client, obtain, bearer, monkeypatch, django_capture_on_commit_callbacks
+):
+    if transport == "session":
+        client.force_login(user)
+    else:
+        client = bearer(obtain(user)["access"])
+    cache.clear()  # cold: the next request reads the row and caches its snapshot
+    _writer_races_the_reader(monkeypatch, django_capture_on_commit_callbacks, first_name="Eve")
+    # This request read the row before the edit: it may answer with it...
+    assert client.get(ME_URL).json()["first_name"] == "Alice"
+    # ...but must not have left it in the cache for the next one.
+    assert client.get(ME_URL).json()["first_name"] == "Eve"
+
+
+def test_profile_edit_is_shown_at_once(user, client, obtain, bearer, django_capture_on_commit_callbacks):
+    token_client = bearer(obtain(user)["access"])
+    client.force_login(user)
+    assert token_client.get(ME_URL).json()["last_name"] == ""
+    assert client.get(ME_URL).json()["last_name"] == ""
+    with django_capture_on_commit_callbacks(execute=True):
+        fresh = get_user_model().objects.get(pk=user.pk)
+        fresh.last_name = "Liddell"
+        fresh.save()
+    assert token_client.get(ME_URL).json()["last_name"] == "Liddell"
+    assert client.get(ME_URL).json()["last_name"] == "Liddell"
+
+
+def test_snapshot_user_never_writes_a_field_it_did_not_load(user, password):
+    snapshot = snapshots.user_snapshot_make(user)
+    cached = snapshots.user_from_snapshot(snapshot, user_id=user.pk)
+    assert "password" not in cached.__dict__  # deferred, not in the cache
+    assert "password" not in str(snapshot) and user.password not in str(snapshot.values())
+    cached.first_name = "Al"
+    cached.save()
+    stored = get_user_model().objects.get(pk=user.pk)
+    assert stored.first_name == "Al"
+    assert stored.check_password(password), "the password hash was left alone"
+    assert cached.get_session_auth_hash() == stored.get_session_auth_hash()
+
+
+def test_snapshot_of_another_user_or_secret_key_is_not_used(user, settings):
+    snapshot = snapshots.user_snapshot_make(user)
+    assert snapshots.user_from_snapshot(snapshot, user_id=user.pk + 1) is None
+    settings.SECRET_KEY = "another secret key, rotated " + "x" * 40
+    assert snapshots.user_from_snapshot(snapshot, user_id=user.pk) is None
+
+
+@pytest.mark.skipif(
+    "redis" in __import__("django.conf").conf.settings.CACHES["default"]["BACKEND"].lower(),
+    reason="embedded default: the stamp file epoch",
+)
+def test_entries_left_by_an_older_epoch_are_replaced_once(
+    user, client, obtain, bearer, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    from accounts.cachesafe import cache_epoch_bump
+
+    token_client = bearer(obtain(user)["access"])
+    client.force_login(user)
+    for each in (token_client, client):
+        assert each.get(ME_URL).status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        cache_epoch_bump()  # any revocation, by any process, moves the stamp
+    for each in (token_client, client):
+        assert each.get(ME_URL).status_code == 200  # re-read from the database once...
+    for each in (token_client, client):
+        with django_assert_num_queries(0):  # ...and cached again, not a miss until expiry
+            assert each.get(ME_URL).status_code == 200
