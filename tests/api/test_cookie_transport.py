@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from rest_framework.test import APIClient
 
@@ -18,6 +16,7 @@ from tests.api.helpers import (
     assert_error,
     csrf_header,
 )
+from tests.helpers import durations_masked
 
 pytestmark = pytest.mark.django_db
 
@@ -49,7 +48,7 @@ def test_cookies_not_secure_in_debug(user, password, settings):
 
 
 def _durations_masked(body: dict) -> dict:
-    return {key: re.sub(r"\d+", "N", value) for key, value in body.items()}
+    return {key: durations_masked(value) for key, value in body.items()}
 
 
 def test_login_failures_match_token_endpoint(user, password, settings):
