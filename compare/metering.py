@@ -47,6 +47,7 @@ class Meter:
     other: int = 0
     written: Counter = field(default_factory=Counter)  # statements per table written
     cache_calls: Counter = field(default_factory=Counter)  # calls per cache method
+    depth: int = 0  # > 0 while a counted cache call runs
 
     @property
     def queries(self) -> int:
@@ -80,9 +81,17 @@ class Meter:
 
 
 def _counting(meter: Meter, name: str, method: Callable) -> Callable:
+    # One call as the caller made it: a backend's get_many that loops over its
+    # own get() (the per-process cache does) is one call, as it is one Redis
+    # round trip in services mode.
     def counted(*args, **kwargs):
-        meter.cache_calls[name] += 1
-        return method(*args, **kwargs)
+        if meter.depth == 0:
+            meter.cache_calls[name] += 1
+        meter.depth += 1
+        try:
+            return method(*args, **kwargs)
+        finally:
+            meter.depth -= 1
 
     return counted
 
