@@ -91,7 +91,8 @@ MIDDLEWARE = [
     # Outermost: meters whole logins (the session row is written on the way out).
     "compare.metering.LoginMeterMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "csp.middleware.CSPMiddleware",
+    # django-csp's, with the site-wide policy built once (authdemo.middleware).
+    "authdemo.middleware.CSPMiddleware",
     # A database or cache outage is a 503 with one log line, not a 500 (docs/operations.md).
     "authdemo.outage.OutageMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
