@@ -369,7 +369,8 @@ def _live_replace_stale(*, key: str, entry: tuple, timeout: int, alias: str) -> 
             isinstance(found, tuple) and len(found) == 3 and found[0] == _LIVE and found[1] != entry[1]
         )
         if is_stale_live and timeout and timeout > 0:
-            client.eval(_REPLACE_IF_SAME_LUA, 1, full_key, raw, cache.client.encode(entry), int(timeout * 1000))
+            encoded = cache.client.encode(entry)
+            client.eval(_REPLACE_IF_SAME_LUA, 1, full_key, raw, encoded, int(timeout * 1000))
 
 
 def revocation_publish(*, entries: dict[str, object], timeout: int, alias: str = DEFAULT) -> None:

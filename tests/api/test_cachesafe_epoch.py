@@ -1,4 +1,4 @@
-"""Services mode: live entries left by an older revocation epoch are replaced once, never over a revocation."""
+"""Services mode: live entries of an older revocation epoch are replaced once, never over a revocation."""
 
 from __future__ import annotations
 
