@@ -320,15 +320,57 @@ def cache_write_live(
     expires). The embedded default deletes it first: every revocation also
     moves the stamp after its commit, so a marker deleted by this race
     belongs to a revocation whose epoch already makes this entry stale.
-    Services mode keeps add() only (revocations there move no epoch); such
-    entries exist only after a database epoch bump and expire on their own.
+    Services mode (revocations there move no epoch) replaces it only if the
+    key still holds that stale entry, in one atomic compare-and-set
+    (``_live_replace_stale``): a revocation marker written meanwhile is never
+    overwritten.
     """
     if epoch is None:
         return
     with contextlib.suppress(CacheUnavailable):
-        if add and stale and not _shared(alias):
+        if add and stale:
+            if _shared(alias):
+                _live_replace_stale(key=key, entry=(_LIVE, epoch, payload), timeout=timeout, alias=alias)
+                return
             cache_call("delete", key, alias=alias)
         cache_call("add" if add else "set", key, (_LIVE, epoch, payload), timeout, alias=alias)
+
+
+# Replace the value at KEYS[1] only if it is still exactly ARGV[1] (the raw
+# bytes that were read); compare and write in one atomic step.
+_REPLACE_IF_SAME_LUA = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+  return 1
+end
+return 0
+"""
+
+
+def _live_replace_stale(*, key: str, entry: tuple, timeout: int, alias: str) -> None:
+    """Replace the live entry of an older epoch at ``key`` by ``entry``; leave anything else there alone.
+
+    Two round trips, once per entry after an epoch bump: read the raw bytes,
+    then a compare-and-set on them. A revocation that wrote its marker (or
+    deleted the entry) between the two makes the compare fail, so the marker
+    stays; a revocation after the set overwrites this entry as usual. An
+    empty key gets add(), as on any miss.
+    """
+    cache = caches[alias]
+    full_key = cache.make_key(key)
+    with cache_guard():
+        client = cache.client.get_client(write=True)
+        raw = client.get(full_key)
+        if raw is None:
+            cache.add(key, entry, timeout)
+            return
+        found = cache.client.decode(raw)
+        is_stale_live = (
+            isinstance(found, tuple) and len(found) == 3 and found[0] == _LIVE and found[1] != entry[1]
+        )
+        if is_stale_live and timeout and timeout > 0:
+            encoded = cache.client.encode(entry)
+            client.eval(_REPLACE_IF_SAME_LUA, 1, full_key, raw, encoded, int(timeout * 1000))
 
 
 def revocation_publish(*, entries: dict[str, object], timeout: int, alias: str = DEFAULT) -> None:

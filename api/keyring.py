@@ -120,7 +120,7 @@ class KeyRingTokenBackend(TokenBackend):
     def get_verifying_key(self, token) -> PublicKey:
         """Return the ring's key named by the token's ``kid``; refuse any other algorithm."""
         try:
-            header = jwt.get_unverified_header(token)
+            header = _unverified_header(token)
         except InvalidTokenError as exc:
             raise TokenBackendError(_("Token is invalid")) from exc
         # The header's alg is compared, never used: the one configured algorithm
@@ -194,3 +194,29 @@ def _key_caches_clear(*, setting: str, **kwargs) -> None:
 def jwks_document() -> dict[str, list[dict[str, str]]]:
     """Return the JWK Set of every key that verifies this project's tokens."""
     return key_ring().jwks()
+
+
+
+_HEADERS_MAX = 64
+_headers: dict[str, dict[str, Any]] = {}
+
+
+def _unverified_header(token: str | bytes) -> dict[str, Any]:
+    """Return the token's header, parsed once per distinct header segment (one per signing key in practice).
+
+    PyJWT's get_unverified_header() checks and decodes all three segments,
+    and decode() then does it again. The header segment alone decides the
+    header, and decode() still checks every segment of every token, so the
+    parse is kept per segment. Bounded: forged headers can only evict
+    entries (a token whose first parse fails is never kept).
+    """
+    if isinstance(token, bytes):
+        token = token.decode("utf-8")
+    segment = token.partition(".")[0]
+    header = _headers.get(segment)
+    if header is None:
+        header = jwt.get_unverified_header(token)
+        if len(_headers) >= _HEADERS_MAX:
+            _headers.clear()
+        _headers[segment] = header
+    return header

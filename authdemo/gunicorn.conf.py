@@ -1,14 +1,28 @@
 """gunicorn configuration for `make serve` (production mode).
 
-The Makefile passes --bind and --workers: one worker process without
-REDIS_URL (the per-process cache then holds every rate-limit counter and
-cached revocation, so a second process would see none of them), several with
-REDIS_URL. Threads give concurrency inside a worker either way.
+The Makefile passes --bind, --workers and --threads: one worker process
+without REDIS_URL (the per-process cache then holds every rate-limit counter
+and cached revocation, so a second process would see none of them), several
+with REDIS_URL. Threads give concurrency inside a worker either way.
+
+Threads, chosen by measurement (wrk, 32 connections, on a 2-core machine;
+`make bench` for the method): the work of a request is Python under the GIL,
+so threads beyond a few only add switching. Embedded (1 process), req/s of
+anonymous / session / bearer: 2 threads 1 260 / 1 030 / 880, 4 threads
+1 130 / 920 / 820, 8 threads 1 180 / 925 / 825. With REDIS_URL (2 processes):
+2 threads each 2 950 / 1 860 / 1 550, 4 each 3 000 / 715 / 1 610, 8 each
+2 880 / 1 070 / 970 (3 processes x 2 threads: 2 900 / 1 770 / 1 500). So 2
+threads per process with REDIS_URL, and 4 for the single embedded process:
+within noise of 2 on this load, and it keeps two requests going while the two
+password-hashing slots (PASSWORD_HASH_CONCURRENCY) are taken by logins and
+while a SQLite writer waits for the lock. Either way the machine runs about
+four requests at once. `make serve SERVE_THREADS=n` overrides.
 """
 
 wsgi_app = "authdemo.wsgi:application"
 worker_class = "gthread"
-threads = 8
+# The embedded default; `make serve` passes the measured value of its mode.
+threads = 4
 # A request that takes longer than this is stuck: the worker is replaced.
 timeout = 30
 graceful_timeout = 20

@@ -91,7 +91,8 @@ MIDDLEWARE = [
     # Outermost: meters whole logins (the session row is written on the way out).
     "compare.metering.LoginMeterMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "csp.middleware.CSPMiddleware",
+    # django-csp's, with the site-wide policy built once (authdemo.middleware).
+    "authdemo.middleware.CSPMiddleware",
     # A database or cache outage is a 503 with one log line, not a 500 (docs/operations.md).
     "authdemo.outage.OutageMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -141,7 +142,13 @@ SQLITE_OPTIONS = {
 if env.str("DATABASE_URL", default=""):
     DATABASES = {"default": env.db("DATABASE_URL")}
     # Persistent connections, checked before reuse so a restarted server costs
-    # one failed ping, not a failed request.
+    # one failed ping, not a failed request. Measured against Django 5.2's
+    # psycopg pool (2 processes x 2 threads, pool of 2-2 per process): no
+    # difference beyond noise, on /api/health/ (one query and one cache round
+    # trip per request: 1 230-1 420 req/s persistent, 700-1 500 pooled) nor on
+    # logins (form 40 ms, token 35 ms p50 either way). A warm authenticated
+    # request makes no query at all, and the check runs only before the first
+    # query of a request. So no pool and no extra dependency.
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 else:
@@ -219,7 +226,7 @@ PASSWORD_HASHERS = [
 # Argon2 hashes running at once per process; each holds memory_cost (19 MiB),
 # so a burst of logins takes at most this many times 19 MiB of hashing memory.
 # Hashing is CPU-bound: more at once than there are cores adds memory and
-# latency, no throughput. Default: the CPU count, at most gunicorn's 8 threads.
+# latency, no throughput. Default: the CPU count, at most 8.
 PASSWORD_HASH_CONCURRENCY = env.int("PASSWORD_HASH_CONCURRENCY", default=min(os.cpu_count() or 1, 8))
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

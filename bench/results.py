@@ -206,6 +206,11 @@ def markdown(results: dict, inprocess: str = "") -> str:
     lines += ["", "## Targets", "", "| target | measured | reached |", "|---|---|---|"]
     for name, measured, ok in targets(results):
         lines.append(f"| {name} | {measured} | {'—' if ok is None else 'yes' if ok else 'no'} |")
+    lines += [
+        "",
+        "What each target reached and what bounds the rest (profiles, by hand, kept across runs): "
+        "[analysis.md](analysis.md).",
+    ]
     lines += ["", "## Servers", ""]
     for srv in results["servers"]:
         lines.append(

@@ -116,6 +116,22 @@ def test_every_answer_has_a_strict_content_security_policy(client, db, path):
     assert "unsafe" not in response["Content-Security-Policy"]
 
 
+def test_the_policy_built_once_is_django_csps_and_follows_the_settings(client, settings):
+    from csp.utils import build_policy
+
+    assert client.get("/api/me/")["Content-Security-Policy"] == build_policy()
+    settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": {"default-src": ["'none'"]}}
+    settings.CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": {"img-src": ["'self'"]}}
+    response = client.get("/api/me/")
+    assert response["Content-Security-Policy"] == "default-src 'none'"
+    assert response["Content-Security-Policy-Report-Only"] == build_policy(report_only=True)
+    assert "img-src 'self'" in response["Content-Security-Policy-Report-Only"]
+    settings.CONTENT_SECURITY_POLICY_REPORT_ONLY = {
+        "EXCLUDE_URL_PREFIXES": ["/api/"], "DIRECTIVES": {"img-src": ["'self'"]}
+    }  # fmt: skip
+    assert "Content-Security-Policy-Report-Only" not in client.get("/api/me/")
+
+
 def test_docs_page_has_no_inline_script_or_style_and_links_back_to_the_site(client, db):
     response = client.get("/api/docs/")
     html = response.content.decode()
