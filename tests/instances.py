@@ -12,9 +12,7 @@ import contextlib
 import json
 import os
 import secrets
-import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.parse
@@ -24,43 +22,13 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.servers import database_url, gunicorn_start, stop, wait_healthy
+
 SERVICES_MODE = bool(os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL"))
 SERVICES_ONLY = (
     "services mode: needs DATABASE_URL and REDIS_URL (PostgreSQL and Redis shared by the instances)"
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _database_url() -> str:
-    """Return the URL of the test database (pytest-django's test_ copy), which the instances must use."""
-    db = connection.settings_dict
-    user = db.get("USER") or "postgres"
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return (
-        f"postgres://{user}{password}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
-    )
-
-
-def _wait_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/api/health/", timeout=5) as response:
-                if response.status == 200:
-                    return
-        except (OSError, urllib.error.URLError):
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise AssertionError(f"instance {url} did not start:\n{log.read_text()[-3000:]}")
-        time.sleep(0.2)
 
 
 @contextlib.contextmanager
@@ -74,7 +42,7 @@ def instances_running(count: int, *, tmp_path: Path, env: dict | None = None) ->
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "JWT_PRIVATE_KEY": settings.JWT_PRIVATE_KEY,
         "JWT_EXTRA_PUBLIC_KEYS": settings.JWT_EXTRA_PUBLIC_KEYS,
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": database_url(),
         **(env or {}),
     }
     processes: list[tuple[subprocess.Popen, Path]] = []
@@ -83,36 +51,18 @@ def instances_running(count: int, *, tmp_path: Path, env: dict | None = None) ->
         for n in range(count):
             host_dir = tmp_path / f"host{n}"
             host_dir.mkdir()
-            port = _free_port()
             log = host_dir / "gunicorn.log"
-            with log.open("wb") as out:
-                # The command `make serve` ends with (authdemo/gunicorn.conf.py), two workers.
-                process = subprocess.Popen(
-                    [
-                        sys.executable, "-m", "gunicorn",
-                        "--config", str(ROOT / "authdemo" / "gunicorn.conf.py"),
-                        "--bind", f"127.0.0.1:{port}",
-                        "--workers", "2",
-                    ],
-                    cwd=ROOT,
-                    env={**shared, "AUTHDEMO_VAR_DIR": str(host_dir)},
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                )  # fmt: skip
+            process, url = gunicorn_start(
+                env={**shared, "AUTHDEMO_VAR_DIR": str(host_dir)}, output=log, workers=2
+            )
             processes.append((process, log))
-            urls.append(f"http://127.0.0.1:{port}")
+            urls.append(url)
         for url, (process, log) in zip(urls, processes, strict=True):
-            _wait_healthy(url, process, log)
+            wait_healthy(url, process, output=log)
         yield urls
     finally:
         for process, _ in processes:
-            process.terminate()
-        for process, _ in processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process)
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

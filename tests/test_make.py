@@ -13,7 +13,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import stat
 import subprocess
 import time
@@ -22,6 +21,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 MAKE = shutil.which("make")
@@ -282,12 +283,6 @@ def test_lint_runs_ruff(sandbox):
 # --- the real thing -------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
         return None
@@ -347,7 +342,7 @@ def _stop(proc: subprocess.Popen) -> None:
 def test_make_run_really_serves_and_the_printed_demo_user_logs_in(tmp_path):
     if not _runtime_installed():
         pytest.skip("the .venv is not installed by make; `make test` installs it")
-    port, verifier_port = _free_port(), _free_port()
+    port, verifier_port = free_port(), free_port()
     log = tmp_path / "run.log"
     env = _clean_env(AUTHDEMO_VAR_DIR=str(tmp_path / "var"), PORT=str(port), VERIFIER_PORT=str(verifier_port))
     with log.open("w") as out:
@@ -391,7 +386,7 @@ def test_make_run_really_serves_and_the_printed_demo_user_logs_in(tmp_path):
 def test_make_run_with_debug_off_serves_every_page_with_its_static_files(tmp_path):
     if not _runtime_installed():
         pytest.skip("the .venv is not installed by make; `make test` installs it")
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "run.log"
     env = _clean_env(
         AUTHDEMO_VAR_DIR=str(tmp_path / "var"),
@@ -429,7 +424,7 @@ def test_make_run_with_debug_off_serves_every_page_with_its_static_files(tmp_pat
 def test_make_serve_really_serves_in_production_mode(tmp_path):
     if not _runtime_installed():
         pytest.skip("the .venv is not installed by make; `make test` installs it")
-    port = _free_port()
+    port = free_port()
     env = _clean_env(
         DJANGO_SECRET_KEY="s" * 60,
         AUTHDEMO_VAR_DIR=str(tmp_path / "var"),

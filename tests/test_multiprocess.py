@@ -19,19 +19,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from tests.livehttp import json_request, parallel, send
+from tests.servers import database_url, gunicorn_start, stop, wait_healthy
 
 pytestmark = [
     pytest.mark.live,
@@ -47,21 +41,6 @@ LIMIT = 5
 PARALLEL = 30
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    user = db.get("USER") or "postgres"
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    host = db.get("HOST") or "127.0.0.1"
-    port = db.get("PORT") or 5432
-    return f"postgres://{user}{password}@{host}:{port}/{db['NAME']}"
-
-
 def _request(url: str, **kwargs):
     return send(json_request(url, **kwargs))
 
@@ -69,45 +48,31 @@ def _request(url: str, **kwargs):
 @pytest.fixture
 def gunicorn(tmp_path, user):
     """Start gunicorn with two worker processes on the test database and Redis; yield (url, pids)."""
-    port = _free_port()
     access_log = tmp_path / "access.log"
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "authdemo.test_settings",
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": database_url(),
         "LOGIN_RATELIMIT_USERNAME": f"{LIMIT}/15m",
         "LOGIN_RATELIMIT_IP": "1000/m",
         "AUTHDEMO_VAR_DIR": str(settings.VAR_DIR),
     }
-    process = subprocess.Popen(
-        [
-            sys.executable, "-m", "gunicorn",
-            "--config", str(ROOT / "authdemo" / "gunicorn.conf.py"),
-            "--bind", f"127.0.0.1:{port}",
-            "--workers", "2",
-            "--threads", "4",
-            "--keep-alive", "0",
-            "--access-logfile", str(access_log),
-            "--access-logformat", "%(p)s %(m)s %(U)s %(s)s",
-        ],
-        cwd=ROOT,
+    process, url = gunicorn_start(
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
+        output=tmp_path / "server.log",
+        workers=2,
+        threads=4,
+        args=(
+            "--keep-alive",
+            "0",
+            "--access-logfile",
+            str(access_log),
+            "--access-logformat",
+            "%(p)s %(m)s %(U)s %(s)s",
+        ),
+    )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/api/health/", timeout=5) as response:
-                    if response.status == 200:
-                        break
-            except (OSError, urllib.error.URLError):
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(process.stderr.read().decode(errors="replace")[-3000:])
-            time.sleep(0.2)
+        wait_healthy(url, process, output=tmp_path / "server.log")
 
         def pids(path_prefix: str) -> set[str]:
             lines = access_log.read_text().splitlines() if access_log.exists() else []
@@ -119,14 +84,7 @@ def gunicorn(tmp_path, user):
 
         yield url, pids
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stderr:
-            process.stderr.close()
+        stop(process)
 
 
 def _on_both_workers(call, pids, path: str, *, at_least: int = 10) -> list:

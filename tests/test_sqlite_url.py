@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.livehttp import json_request, parallel, send
+from tests.servers import gunicorn_running
 
 ROOT = Path(__file__).resolve().parent.parent
 _CONFIG_PREFIXES = ("DJANGO_", "DATABASE_", "REDIS_", "JWT_", "SESSION_", "LOGIN_RATELIMIT_", "AUTHDEMO_")
@@ -72,18 +71,8 @@ def test_parallel_refreshes_on_a_sqlite_database_url_never_answer_5xx(tmp_path):
         f"get_user_model().objects.create_user(username='alice', password={PASSWORD!r})",
         env=env,
     )
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    log = (tmp_path / "server.log").open("w")
     # One worker process with its threads, as `make serve` runs without REDIS_URL.
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--config", "authdemo/gunicorn.conf.py",
-         "--bind", f"127.0.0.1:{port}", "--workers", "1"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
-    try:
-        base = f"http://127.0.0.1:{port}"
+    with gunicorn_running(env=env, output=tmp_path / "server.log", threads=None) as base:
         status, raw, _ = send(
             json_request(f"{base}/api/auth/token/", body={"username": "alice", "password": PASSWORD})
         )
@@ -98,7 +87,3 @@ def test_parallel_refreshes_on_a_sqlite_database_url_never_answer_5xx(tmp_path):
         assert all(status < 500 for status in statuses), statuses
         assert 200 in statuses
         assert "database is locked" not in (tmp_path / "server.log").read_text()
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=20)
-        log.close()

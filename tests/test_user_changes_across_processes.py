@@ -15,17 +15,13 @@ import json
 import os
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
-from tests.faults.conftest import free_port
 from tests.livehttp import json_request, send
+from tests.servers import database_url, gunicorn_running
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
 
@@ -33,21 +29,12 @@ ROOT = Path(__file__).resolve().parent.parent
 SERVICES = bool(os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL"))
 
 
-def _database_url() -> str:
-    db = connection.settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{db['NAME']}"
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    host, port = db.get("HOST") or "127.0.0.1", db.get("PORT") or 5432
-    return f"postgres://{db.get('USER') or 'postgres'}{password}@{host}:{port}/{db['NAME']}"
-
-
 @pytest.fixture
 def server_env():
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "authdemo.test_settings",
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": database_url(),
         "AUTHDEMO_VAR_DIR": str(settings.VAR_DIR),
     }
     if not SERVICES:
@@ -56,32 +43,10 @@ def server_env():
 
 
 @pytest.fixture
-def server(server_env):
-    port = free_port()
-    workers = "2" if SERVICES else "1"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--config", str(ROOT / "authdemo" / "gunicorn.conf.py"),
-         "--bind", f"127.0.0.1:{port}", "--workers", workers, "--threads", "2"],
-        cwd=ROOT, env=server_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/api/health/", timeout=5) as response:
-                    if response.status == 200:
-                        break
-            except (OSError, urllib.error.URLError):
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(process.stderr.read().decode(errors="replace")[-3000:])
-            time.sleep(0.2)
+def server(server_env, tmp_path):
+    workers = 2 if SERVICES else 1
+    with gunicorn_running(env=server_env, output=tmp_path / "server.log", workers=workers) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        process.stderr.close()
 
 
 def _me(url: str, headers: dict) -> tuple[int, dict]:

@@ -10,14 +10,9 @@ import time
 import pytest
 
 from tests.faults.tcpproxy import TcpProxy
+from tests.servers import free_port
 
 REDIS_SERVER = shutil.which("redis-server")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class RedisServer:

@@ -6,11 +6,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -18,9 +13,9 @@ from django.conf import settings
 from django.db import OperationalError, connection
 from django.test import Client
 
-from tests.faults.conftest import free_port
 from tests.faults.tcpproxy import TcpProxy
 from tests.livehttp import json_request, send
+from tests.servers import database_url, gunicorn_running
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -61,59 +56,41 @@ def test_api_and_pages_answer_503_with_one_log_line(client, user, caplog, databa
 def test_postgres_cut_off_and_back_without_restart(tmp_path, user, password):
     db = connection.settings_dict
     proxy = TcpProxy((db.get("HOST") or "127.0.0.1", int(db.get("PORT") or 5432)))
-    port = free_port()
     log = tmp_path / "server.log"
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "authdemo.test_settings",
-        "DATABASE_URL": f"postgres://{db.get('USER') or 'postgres'}@127.0.0.1:{proxy.port}/{db['NAME']}",
+        "DATABASE_URL": database_url(port=proxy.port),
         "AUTHDEMO_VAR_DIR": str(settings.VAR_DIR),
     }
-    with log.open("w") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--config", str(ROOT / "authdemo" / "gunicorn.conf.py"),
-             "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "2"],
-            cwd=ROOT, env=env, stdout=sink, stderr=sink,
-        )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/api/health/", timeout=5) as response:
-                    if response.status == 200:
-                        break
-            except (OSError, urllib.error.URLError):
-                pass
-            assert process.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
-            time.sleep(0.2)
-        body = {"username": "alice", "password": password}
-        status, raw, _ = send(json_request(f"{url}/api/auth/token/", body=body))
-        assert status == 200
-        pair = json.loads(raw)
-        bearer = {"Authorization": f"Bearer {pair['access']}"}
-        assert send(json_request(f"{url}/api/me/", headers=bearer))[0] == 200
+        with gunicorn_running(env=env, output=log) as url:
+            body = {"username": "alice", "password": password}
+            status, raw, _ = send(json_request(f"{url}/api/auth/token/", body=body))
+            assert status == 200
+            pair = json.loads(raw)
+            bearer = {"Authorization": f"Bearer {pair['access']}"}
+            assert send(json_request(f"{url}/api/me/", headers=bearer))[0] == 200
 
-        proxy.cut()
-        before = len(log.read_text().splitlines())
-        # A warm request needs no database (its verdict and user snapshot are
-        # cached, and nothing can change them while every write fails).
-        assert send(json_request(f"{url}/api/me/", headers=bearer))[0] == 200
-        refresh = {"refresh": pair["refresh"]}
-        status, raw, headers = send(json_request(f"{url}/api/auth/token/refresh/", body=refresh))
-        assert status == 503, raw
-        assert json.loads(raw)["code"] == "service_unavailable" and headers["Retry-After"]
-        status, raw, _ = send(json_request(f"{url}/api/health/"))
-        assert status == 503 and json.loads(raw)["database"] == "error"
-        new_lines = log.read_text().splitlines()[before:]
-        assert not [line for line in new_lines if "Traceback" in line], new_lines
-        assert len([line for line in new_lines if "service unavailable: database" in line]) == 1, new_lines
+            proxy.cut()
+            before = len(log.read_text().splitlines())
+            # A warm request needs no database (its verdict and user snapshot are
+            # cached, and nothing can change them while every write fails).
+            assert send(json_request(f"{url}/api/me/", headers=bearer))[0] == 200
+            refresh = {"refresh": pair["refresh"]}
+            status, raw, headers = send(json_request(f"{url}/api/auth/token/refresh/", body=refresh))
+            assert status == 503, raw
+            assert json.loads(raw)["code"] == "service_unavailable" and headers["Retry-After"]
+            status, raw, _ = send(json_request(f"{url}/api/health/"))
+            assert status == 503 and json.loads(raw)["database"] == "error"
+            new_lines = log.read_text().splitlines()[before:]
+            assert not [line for line in new_lines if "Traceback" in line], new_lines
+            outage_lines = [line for line in new_lines if "service unavailable: database" in line]
+            assert len(outage_lines) == 1, new_lines
 
-        proxy.heal()  # no restart: the broken connection is replaced
-        assert send(json_request(f"{url}/api/auth/token/refresh/", body=refresh))[0] == 200
-        assert send(json_request(f"{url}/api/me/", headers=bearer))[0] == 200
-        assert send(json_request(f"{url}/api/health/"))[0] == 200
+            proxy.heal()  # no restart: the broken connection is replaced
+            assert send(json_request(f"{url}/api/auth/token/refresh/", body=refresh))[0] == 200
+            assert send(json_request(f"{url}/api/me/", headers=bearer))[0] == 200
+            assert send(json_request(f"{url}/api/health/"))[0] == 200
     finally:
-        process.terminate()
-        process.wait(timeout=30)
         proxy.close()

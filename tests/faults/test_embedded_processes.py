@@ -14,17 +14,13 @@ import json
 import os
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
-from tests.faults.conftest import free_port
 from tests.livehttp import json_request, send
+from tests.servers import database_url, gunicorn_running
 
 pytestmark = [
     pytest.mark.live,
@@ -43,37 +39,15 @@ def server_env():
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "authdemo.test_settings",
-        "DATABASE_URL": f"sqlite:///{connection.settings_dict['NAME']}",
+        "DATABASE_URL": database_url(),
         "AUTHDEMO_VAR_DIR": str(settings.VAR_DIR),
     }
 
 
 @pytest.fixture
-def server(server_env):
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--config", str(ROOT / "authdemo" / "gunicorn.conf.py"),
-         "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "2"],
-        cwd=ROOT, env=server_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/api/health/", timeout=5) as response:
-                    if response.status == 200:
-                        break
-            except (OSError, urllib.error.URLError):
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(process.stderr.read().decode(errors="replace")[-3000:])
-            time.sleep(0.2)
+def server(server_env, tmp_path):
+    with gunicorn_running(env=server_env, output=tmp_path / "server.log") as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        process.stderr.close()
 
 
 def _status(url: str, headers: dict) -> int:
