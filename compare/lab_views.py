@@ -145,16 +145,26 @@ class RevocationRunView(LabApiView):
         return response
 
 
+def _lab_run(request, *, store, lab_id: str) -> tuple[object | None, dict]:
+    """Return (this browser's user, the lab run ``lab_id``); 401 for a stranger, 404 for no such run.
+
+    A browser that logged itself out everywhere still reaches its own run
+    through the signed cookie that binds it (compare.labstore).
+    """
+    user = browser_user(request._request)
+    if user is None and store.bound_id(request._request) is None:
+        raise exceptions.NotAuthenticated("Log in with a session or a JWT cookie first.")
+    record = store.get(request=request._request, lab_id=lab_id, user=user)
+    if record is None:
+        raise exceptions.NotFound("No such lab run (or it has expired).")
+    return user, record
+
+
 class RevocationReplayView(LabApiView):
     """Ask the site and the verifier again about the credentials a revocation lab run revoked."""
 
     def post(self, request, lab_id: str):
-        user = browser_user(request._request)
-        if user is None and revocation.store.bound_id(request._request) is None:
-            raise exceptions.NotAuthenticated("Log in with a session or a JWT cookie first.")
-        record = revocation.store.get(request=request._request, lab_id=lab_id, user=user)
-        if record is None:
-            raise exceptions.NotFound("No such lab run (or it has expired).")
+        _, record = _lab_run(request, store=revocation.store, lab_id=lab_id)
         return Response(revocation.revocation_lab_ask(request=request._request, lab_id=lab_id, record=record))
 
 
@@ -249,12 +259,7 @@ class CsrfRunView(LabApiView):
     """What each attack of a run carried and got, and whether the victim is still logged in."""
 
     def get(self, request, run_id: str):
-        user = browser_user(request._request)
-        if user is None and csrf_lab.store.bound_id(request._request) is None:
-            raise exceptions.NotAuthenticated("Log in with a session or a JWT cookie first.")
-        record = csrf_lab.store.get(request=request._request, lab_id=run_id, user=user)
-        if record is None:
-            raise exceptions.NotFound("No such lab run (or it has expired).")
+        user, record = _lab_run(request, store=csrf_lab.store, lab_id=run_id)
         if user is not None:
             user.refresh_from_db(fields=["first_name", "email"])
         return Response(
