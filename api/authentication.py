@@ -12,9 +12,9 @@ from django.conf import settings
 from rest_framework import authentication, exceptions
 from rest_framework.authentication import CSRFCheck
 from rest_framework.exceptions import AuthenticationFailed
+from rest_framework_simplejwt import settings as jwt_settings
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import ExpiredTokenError, TokenError
-from rest_framework_simplejwt.settings import api_settings
 
 from api import services
 from api.tokens import AccessToken
@@ -57,7 +57,7 @@ class JWTBearerAuthentication(JWTAuthentication):
     def get_user(self, validated_token):
         if settings.JWT_STATELESS:
             # Benchmark mode: SimpleJWT's stateless user, no database, no revocation.
-            return api_settings.TOKEN_USER_CLASS(validated_token)
+            return jwt_settings.api_settings.TOKEN_USER_CLASS(validated_token)
         # The revocation check and the user in one cache round trip
         # (api.services.token_user); deleted and deactivated users answer
         # alike: user_inactive.

@@ -27,8 +27,10 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
+
+# Read through the module: SimpleJWT rebinds api_settings when SIMPLE_JWT changes.
+from rest_framework_simplejwt import settings as jwt_settings
 from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
@@ -80,7 +82,7 @@ def _cache_timeout(expires_at: datetime | None) -> int:
     """Return how long a family verdict may stay cached: until nothing of the family can be valid."""
     margin = 60  # covers the verification leeway and clock skew between workers
     if expires_at is None:
-        return int(api_settings.REFRESH_TOKEN_LIFETIME.total_seconds()) + margin
+        return int(jwt_settings.api_settings.REFRESH_TOKEN_LIFETIME.total_seconds()) + margin
     return max(1, int((expires_at - timezone.now()).total_seconds()) + margin)
 
 
@@ -165,11 +167,11 @@ def tokens_on_credentials_revoked(sender, *, user, **kwargs) -> None:
 
 def _user_active(token) -> object:
     """Return the active user of ``token``; raise UserInactiveError for an inactive or deleted one."""
-    user_id = token.get(api_settings.USER_ID_CLAIM)
+    user_id = token.get(jwt_settings.api_settings.USER_ID_CLAIM)
     if user_id is None:
         raise TokenError("Token contained no recognizable user identification")
     try:
-        user = get_user_model().objects.filter(**{api_settings.USER_ID_FIELD: user_id}).first()
+        user = get_user_model().objects.filter(**{jwt_settings.api_settings.USER_ID_FIELD: user_id}).first()
     except (ValueError, TypeError) as exc:
         raise TokenError("Token contained no recognizable user identification") from exc
     if user is None or not user.is_active:
@@ -186,7 +188,7 @@ def token_user(*, token) -> object:
     Either missing piece is read from the database and cached again
     (accounts.snapshots for the discipline that keeps a stale snapshot out).
     """
-    user_id = token.get(api_settings.USER_ID_CLAIM)
+    user_id = token.get(jwt_settings.api_settings.USER_ID_CLAIM)
     if user_id is None or isinstance(user_id, bool | dict | list):
         raise TokenError("Token contained no recognizable user identification")
     family_key, user_key, version_key = (
@@ -262,7 +264,7 @@ def token_refresh(*, raw: str, ip: str = "") -> TokenPair:
     instead of forking the family. Anything older is reuse (RFC 9700 4.14.2).
     """
     refresh = RefreshToken(raw)
-    family_id, jti = refresh.family_id, refresh[api_settings.JTI_CLAIM]
+    family_id, jti = refresh.family_id, refresh[jwt_settings.api_settings.JTI_CLAIM]
     token_revocation_check(token=refresh)
     user = _user_active(refresh)
     epoch = cache_epoch_hint()
@@ -294,7 +296,7 @@ def token_refresh(*, raw: str, ip: str = "") -> TokenPair:
 def token_verify(*, raw: str) -> None:
     """Raise a TokenError unless ``raw`` is a valid, unrevoked token of an active user."""
     untyped = UntypedToken(raw)
-    token_type = untyped.get(api_settings.TOKEN_TYPE_CLAIM)
+    token_type = untyped.get(jwt_settings.api_settings.TOKEN_TYPE_CLAIM)
     token_class = {"access": AccessToken, "refresh": RefreshToken}.get(token_type)
     if token_class is None:
         raise TokenError("Token has wrong type")
@@ -303,7 +305,7 @@ def token_verify(*, raw: str) -> None:
     if (
         token_class is RefreshToken
         and not TokenFamily.objects.filter(
-            pk=token.family_id, current_jti=token[api_settings.JTI_CLAIM]
+            pk=token.family_id, current_jti=token[jwt_settings.api_settings.JTI_CLAIM]
         ).exists()
     ):
         raise RevokedTokenError("Token has been rotated out or revoked")
@@ -315,7 +317,8 @@ def token_revoke(*, access: AccessToken | None, raw_refresh: str) -> None:
     refresh = RefreshToken(raw_refresh)
     families = {refresh.family_id}
     if access is not None:
-        if str(access.get(api_settings.USER_ID_CLAIM)) != str(refresh.get(api_settings.USER_ID_CLAIM)):
+        claim = jwt_settings.api_settings.USER_ID_CLAIM
+        if str(access.get(claim)) != str(refresh.get(claim)):
             raise TokenError("Refresh token belongs to another user")
         families.add(access.family_id)
     for family_id in families:
