@@ -10,10 +10,13 @@ from csp.middleware import CheckableLazyObject
 from csp.middleware import CSPMiddleware as DjangoCSPMiddleware
 from csp.utils import build_policy
 from django.conf import settings
+from django.contrib.messages.middleware import MessageMiddleware as DjangoMessageMiddleware
+from django.contrib.messages.storage import default_storage
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.functional import SimpleLazyObject, empty
 
 
 class PrivateResponseMiddleware:
@@ -105,3 +108,22 @@ class CSPMiddleware(DjangoCSPMiddleware):
         # Like django-csp: a nonce asked for after the header was written is an error.
         request.csp_nonce = CheckableLazyObject(self._csp_nonce_post_response)
         return response
+
+
+class MessageMiddleware(DjangoMessageMiddleware):
+    """Django's, with the message storage made when a view or template first uses it.
+
+    Django builds the storage on every request: it reads the messages cookie
+    and makes a cookie signer, which an API request or a page that shows no
+    message never needs. A storage nobody touched has nothing to store, so
+    the response is left as Django would leave it.
+    """
+
+    def process_request(self, request: HttpRequest) -> None:
+        request._messages = SimpleLazyObject(lambda: default_storage(request))
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        messages = getattr(request, "_messages", None)
+        if isinstance(messages, SimpleLazyObject) and messages._wrapped is empty:
+            return response
+        return super().process_response(request, response)

@@ -106,7 +106,8 @@ MIDDLEWARE = [
     # Django's, with the user from its snapshot cached beside the session (accounts.backends).
     "accounts.middleware.AuthenticationMiddleware",
     "authdemo.middleware.PrivateResponseMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    # Django's, with the message storage made on first use (authdemo.middleware).
+    "authdemo.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
