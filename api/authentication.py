@@ -1,14 +1,16 @@
 """Authentication classes of the API: bearer JWT, cookie JWT (with CSRF), session.
 
 Each extends one step of its base class (SimpleJWT's ``JWTAuthentication``:
-``get_validated_token`` checks the signature and claims, ``get_user`` the
-revocation and the user, both from one cache round trip) and names the mechanism it stands
-for in ``auth_mechanism``, which ``/api/me/`` reports.
+``get_validated_token`` checks the signature and claims, or only the time
+window of an access token already verified by this process (api/keyring.py),
+``get_user`` the revocation and the user, both from one cache round trip) and
+names the mechanism it stands for in ``auth_mechanism``, which ``/api/me/`` reports.
 """
 
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from rest_framework import authentication, exceptions
 from rest_framework.authentication import CSRFCheck
 from rest_framework.exceptions import AuthenticationFailed
@@ -47,6 +49,16 @@ class JWTBearerAuthentication(JWTAuthentication):
     """``Authorization: Bearer <access>``; no CSRF check (a browser never adds this header by itself)."""
 
     auth_mechanism = "jwt-bearer"
+
+    def __init__(self) -> None:
+        # DRF builds every authentication class on every request. SimpleJWT's
+        # __init__ only resolves the user model for its own get_user, which is
+        # replaced below: skip it (``user_model`` stays available, resolved on use).
+        super(JWTAuthentication, self).__init__()
+
+    @property
+    def user_model(self):
+        return get_user_model()
 
     def get_validated_token(self, raw_token: bytes) -> AccessToken:
         try:

@@ -8,15 +8,24 @@ and accepts only the configured algorithm (RFC 8725 §2.1, §3.1, §3.2): never
 ``none``, never HMAC, never a key named by the token itself (``jwk``, ``jku``,
 ``x5u`` and ``x5c`` headers are ignored).
 
+An access token that passed every check is remembered per process
+(``VerifiedTokens``): the same compact token seen again skips the parsing and
+the signature check, never the time checks (docs/jwt.md, "Verified-token cache").
+
 Settings (authdemo/settings.py, "JWT signing keys"): ``SIMPLE_JWT["ALGORITHM"]``
-and ``["SIGNING_KEY"]``, ``JWT_EXTRA_PUBLIC_KEYS``. The key maths is in
-api/jwk.py. See docs/jwt-keys.md.
+and ``["SIGNING_KEY"]``, ``JWT_EXTRA_PUBLIC_KEYS``; the cache's bound is
+``JWT_VERIFIED_CACHE_SIZE``. The key maths is in api/jwk.py. See docs/jwt-keys.md.
 """
 
 from __future__ import annotations
 
 import functools
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC
+from types import MappingProxyType
 from typing import Any
 
 import jwt
@@ -25,7 +34,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
+from jwt import api_jwt
 from jwt.exceptions import ExpiredSignatureError, InvalidAlgorithmError, InvalidTokenError
+from rest_framework_simplejwt import settings as jwt_settings
 from rest_framework_simplejwt.backends import TokenBackend
 from rest_framework_simplejwt.exceptions import TokenBackendError, TokenBackendExpiredToken
 
@@ -80,16 +91,98 @@ class KeyRing:
         }
 
 
+# --- Verified access tokens, per process -------------------------------------
+
+# Claim values a shallow copy cannot share with the cache: a token with any
+# other value (a list ``aud``, a nested object) is simply never cached.
+_IMMUTABLE_CLAIM_TYPES = frozenset({str, int, float, bool, type(None)})
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedToken:
+    """What the full verification of one access token established, and the instants it depends on."""
+
+    kid: str
+    key: PublicKey  # the ring's key that verified it: still trusted only while the ring holds this very key
+    claims: Mapping[str, Any]  # read-only; every value immutable
+    valid_from: int  # the later of ``iat`` and ``nbf``, as PyJWT reads them (int())
+    exp: int
+
+
+class VerifiedTokens:
+    """A bounded, thread-safe LRU map from the exact compact JWS to its ``VerifiedToken``.
+
+    Only tokens that passed every check are ever put here: forged or
+    expired tokens are verified in full each time, as without the cache, and
+    evict nothing. Filling it takes genuine tokens, that is logins (which are
+    rate limited); the least recently used entry goes first.
+    """
+
+    def __init__(self, *, maxsize: int) -> None:
+        self.maxsize = maxsize
+        self._entries: OrderedDict[str | bytes, VerifiedToken] = OrderedDict()
+        self._lock = threading.Lock()  # gunicorn's threads share one process and this map
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, token: str | bytes) -> VerifiedToken | None:
+        """Return the entry of ``token`` (now the most recently used), or None."""
+        with self._lock:
+            entry = self._entries.get(token)
+            if entry is not None:
+                self._entries.move_to_end(token)
+            return entry
+
+    def put(self, token: str | bytes, entry: VerifiedToken) -> None:
+        """Remember ``entry`` for ``token``, evicting the least recently used beyond ``maxsize``."""
+        if self.maxsize <= 0:
+            return
+        with self._lock:
+            self._entries[token] = entry
+            self._entries.move_to_end(token)
+            while len(self._entries) > self.maxsize:
+                self._entries.popitem(last=False)
+
+    def discard(self, token: str | bytes) -> None:
+        """Forget ``token``."""
+        with self._lock:
+            self._entries.pop(token, None)
+
+    def clear(self) -> None:
+        """Forget every token."""
+        with self._lock:
+            self._entries.clear()
+
+
 class KeyRingTokenBackend(TokenBackend):
     """SimpleJWT's TokenBackend signing with the ring's key and verifying by ``kid``.
 
     Claim validation stays SimpleJWT's and PyJWT's (``aud``, ``iss``, ``exp``,
     ``nbf``, ``iat``, leeway); ``exp``, ``iat`` and ``jti`` are also required.
+    An access token that passed all of it is kept in ``verified`` (this
+    backend's own, so it belongs to this one key ring): seen again, only its
+    time window is checked again, with PyJWT's clock and the same leeway;
+    outside it, or with its key gone from the ring, it is forgotten and
+    verified in full, which gives today's verdict and error.
     """
 
     required_claims = ("exp", "iat", "jti")
+    # Only access tokens are remembered: they are presented on every request,
+    # a refresh token once (single use, rotated under a row lock; caching it
+    # would save nothing and keep a long-lived credential in memory).
+    cached_token_type = "access"
 
-    def __init__(self, *, key_ring: KeyRing, audience=None, issuer=None, leeway=None, json_encoder=None):
+    def __init__(
+        self,
+        *,
+        key_ring: KeyRing,
+        audience=None,
+        issuer=None,
+        leeway=None,
+        json_encoder=None,
+        verified_cache_size: int = 0,
+    ):
         super().__init__(
             key_ring.algorithm,
             signing_key=None,
@@ -101,6 +194,7 @@ class KeyRingTokenBackend(TokenBackend):
             json_encoder=json_encoder,
         )
         self.key_ring = key_ring
+        self.verified = VerifiedTokens(maxsize=verified_cache_size)
 
     def encode(self, payload: dict[str, Any]) -> str:
         """Return ``payload`` signed with the current key, its ``kid`` in the header."""
@@ -119,6 +213,9 @@ class KeyRingTokenBackend(TokenBackend):
 
     def get_verifying_key(self, token) -> PublicKey:
         """Return the ring's key named by the token's ``kid``; refuse any other algorithm."""
+        return self._ring_key(token)[1]
+
+    def _ring_key(self, token) -> tuple[str, PublicKey]:
         try:
             header = _unverified_header(token)
         except InvalidTokenError as exc:
@@ -131,16 +228,23 @@ class KeyRingTokenBackend(TokenBackend):
         key = self.key_ring.verifying_keys.get(kid) if isinstance(kid, str) else None
         if key is None:
             raise TokenBackendError(_("Token is invalid"))
-        return key
+        return kid, key
 
     def decode(self, token, verify: bool = True) -> dict[str, Any]:
-        """Return the payload of ``token`` after checking signature and claims."""
+        """Return the payload of ``token`` after checking signature and claims.
+
+        An access token this backend verified before: its key and time window only.
+        """
+        claims = self._verified_claims(token) if verify else None
+        if claims is not None:
+            return claims
         try:
             if not verify:
                 return jwt.decode(token, options={"verify_signature": False})
-            return jwt.decode(
+            kid, key = self._ring_key(token)
+            payload = jwt.decode(
                 token,
-                self.get_verifying_key(token),
+                key,
                 algorithms=[self.algorithm],
                 audience=self.audience,
                 issuer=self.issuer,
@@ -156,6 +260,47 @@ class KeyRingTokenBackend(TokenBackend):
         except (ValueError, TypeError, UnicodeError) as exc:
             # Malformed input is a bad token, never a server error.
             raise TokenBackendError(_("Token is invalid")) from exc
+        self._verified_remember(token, kid=kid, key=key, payload=payload)
+        return payload
+
+    def _verified_claims(self, token) -> dict[str, Any] | None:
+        """Return a fresh copy of the claims of a remembered token still inside its time window, else None."""
+        if not isinstance(token, str | bytes):
+            return None
+        entry = self.verified.get(token)
+        if entry is None:
+            return None
+        # PyJWT's own clock (api_jwt.datetime, read at call time) and its
+        # comparisons: iat and nbf not after now + leeway, exp after now - leeway.
+        now = api_jwt.datetime.now(tz=UTC).timestamp()
+        leeway = self.get_leeway().total_seconds()
+        if (
+            self.key_ring.verifying_keys.get(entry.kid) is entry.key
+            and entry.valid_from <= now + leeway
+            and now - leeway < entry.exp
+        ):
+            return dict(entry.claims)
+        # Expired, not yet valid (a clock set back) or its key retired: the
+        # full verification decides, with exactly today's error.
+        self.verified.discard(token)
+        return None
+
+    def _verified_remember(self, token, *, kid: str, key: PublicKey, payload: dict[str, Any]) -> None:
+        if not isinstance(token, str | bytes) or self.verified.maxsize <= 0:
+            return
+        if payload.get(jwt_settings.api_settings.TOKEN_TYPE_CLAIM) != self.cached_token_type:
+            return
+        if any(type(value) not in _IMMUTABLE_CLAIM_TYPES for value in payload.values()):
+            return
+        try:
+            # As PyJWT reads them; it has just accepted them, so this never fails for a genuine token.
+            iat, exp = int(payload["iat"]), int(payload["exp"])
+            valid_from = max(iat, int(payload["nbf"])) if "nbf" in payload else iat
+        except (KeyError, ValueError, TypeError, OverflowError):
+            return
+        claims = MappingProxyType(dict(payload))  # a copy: the caller's dict may change
+        entry = VerifiedToken(kid=kid, key=key, claims=claims, valid_from=valid_from, exp=exp)
+        self.verified.put(token, entry)
 
 
 @functools.cache
@@ -172,7 +317,11 @@ def key_ring() -> KeyRing:
 
 @functools.cache
 def token_backend() -> KeyRingTokenBackend:
-    """Return the token backend of every token class of the project."""
+    """Return the token backend of every token class of the project.
+
+    Built once per key ring: a new ring (settings changed) gets a new backend
+    and so an empty verified-token cache.
+    """
     from rest_framework_simplejwt.settings import api_settings
 
     return KeyRingTokenBackend(
@@ -181,12 +330,13 @@ def token_backend() -> KeyRingTokenBackend:
         issuer=api_settings.ISSUER,
         leeway=api_settings.LEEWAY,
         json_encoder=api_settings.JSON_ENCODER,
+        verified_cache_size=settings.JWT_VERIFIED_CACHE_SIZE,
     )
 
 
 @receiver(setting_changed)
 def _key_caches_clear(*, setting: str, **kwargs) -> None:
-    if setting in {"SIMPLE_JWT", "JWT_EXTRA_PUBLIC_KEYS"}:
+    if setting in {"SIMPLE_JWT", "JWT_EXTRA_PUBLIC_KEYS", "JWT_VERIFIED_CACHE_SIZE"}:
         key_ring.cache_clear()
         token_backend.cache_clear()
 

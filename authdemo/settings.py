@@ -441,6 +441,12 @@ SIMPLE_JWT = {
 # no revocation check per request. Only for the benchmark's comparison: a
 # revoked, deactivated or deleted user's access token then works until it expires.
 JWT_STATELESS = env.bool("JWT_STATELESS", default=False)
+# Access tokens that passed every check, remembered per process by their exact
+# compact form (api/keyring.py): seen again, they skip the parsing and the
+# signature check, never the expiry and revocation checks; 0 turns it off.
+# An entry is about 2 KB: at most about 8 MB per process (docs/jwt.md,
+# "Verified-token cache").
+JWT_VERIFIED_CACHE_SIZE = 4096
 # Refresh reuse grace (seconds): a refresh token presented again this soon
 # after its own rotation gets the login's current pair instead of counting as
 # reuse, so two tabs or threads refreshing at once do not log the user out.

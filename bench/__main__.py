@@ -3,7 +3,8 @@
 GET /api/me/ authenticated four ways (session cookie, JWT bearer with the
 revocation check, JWT cookie, JWT bearer in stateless mode), the same four
 authentication steps alone (the authentication class without the view, so
-the part that differs between mechanisms stands out), and the two
+the part that differs between mechanisms stands out; plus the stateless one
+without the verified-token cache, as a token's first request pays), and the two
 logins (HTML form login that starts a session, JSON token obtain), through
 Django's full middleware stack with the test client (no network). Rounds are
 interleaved (every scenario once per round, in a rotating order), so drift of
@@ -216,6 +217,19 @@ def _auth_scenarios(*, user, session_key, access_cookie, auth_header, n, has_sta
                 n,
                 note="verify only: no database, no cache",
                 context=lambda: override_settings(JWT_STATELESS=True),
+            )
+        )
+    if has_stateless and hasattr(settings, "JWT_VERIFIED_CACHE_SIZE"):
+        # Every row above presents one token again and again, so its signature
+        # is checked once (the verified-token cache, api/keyring.py); this row
+        # pays the full check every time, as a token's first request does.
+        scenarios.append(
+            Scenario(
+                "JWT stateless, full verify",
+                authenticated(JWTBearerAuthentication(), user.pk, bearer_request),
+                n,
+                note="as above, signature checked every time",
+                context=lambda: override_settings(JWT_STATELESS=True, JWT_VERIFIED_CACHE_SIZE=0),
             )
         )
     from accounts import cachesafe

@@ -8,19 +8,25 @@ from django.core.cache import caches
 from rest_framework.test import APIClient
 
 from accounts.cachesafe import cache_state_reset
+from api import keyring
 from tests.helpers import PASSWORD
 
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    """Start every test with empty rate-limit counters and caches (Redis included), breaker closed."""
+    """Start every test with empty rate-limit counters and caches (Redis included), breaker closed.
+
+    The per-process cache of verified access tokens (api/keyring.py) too.
+    """
     for alias in settings.CACHES:
         caches[alias].clear()
     cache_state_reset()
+    keyring.token_backend().verified.clear()
     yield
     for alias in settings.CACHES:
         caches[alias].clear()
     cache_state_reset()
+    keyring.token_backend().verified.clear()
 
 
 @pytest.fixture

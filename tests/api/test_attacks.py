@@ -17,10 +17,8 @@ import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
-from rest_framework_simplejwt import tokens as simplejwt_tokens
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
 
@@ -340,30 +338,7 @@ def test_retyped_token_signed_again_is_still_checked_against_its_class(api_clien
     assert_refused(refresh(api_client, relabelled))
 
 
-# --- Controlled clock: expiry and not-yet-valid -----------------------------
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    """Freeze the time seen by SimpleJWT (aware_utcnow) and PyJWT (datetime.now): clock.set(instant)."""
-    real_datetime = datetime
-    state: dict[str, datetime | None] = {"now": None}
-
-    class FrozenDatetime(datetime):
-        @classmethod
-        def now(cls, tz=None):
-            now = state["now"] or real_datetime.now(tz=UTC)
-            return now.astimezone(tz) if tz else now.replace(tzinfo=None)
-
-    class Clock:
-        start = real_datetime.now(tz=UTC).replace(microsecond=0)
-
-        def set(self, instant: datetime) -> None:
-            state["now"] = instant
-
-    monkeypatch.setattr(jwt.api_jwt, "datetime", FrozenDatetime)
-    monkeypatch.setattr(simplejwt_tokens, "aware_utcnow", lambda: FrozenDatetime.now(tz=UTC))
-    return Clock()
+# --- Controlled clock (the clock fixture, tests/api/conftest.py): expiry and not-yet-valid ---
 
 
 def _leeway() -> timedelta:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
+from api.authentication import JWTBearerAuthentication, JWTCookieAuthentication
 from tests.api.helpers import ME_URL, assert_error
 
 pytestmark = pytest.mark.django_db
@@ -63,3 +65,9 @@ def test_lowercase_bearer_with_valid_token_is_not_accepted_as_bearer(user, obtai
     # The scheme is matched exactly as configured (AUTH_HEADER_TYPES); anything else is no JWT.
     response = APIClient().get(ME_URL, HTTP_AUTHORIZATION=f"bearer {pair['access']}")
     assert_error(response, 401, "not_authenticated")
+
+
+def test_jwt_authentication_classes_resolve_the_user_model_on_use():
+    # DRF builds them per request; SimpleJWT's user_model attribute stays available.
+    for authentication_class in (JWTBearerAuthentication, JWTCookieAuthentication):
+        assert authentication_class().user_model is get_user_model()
