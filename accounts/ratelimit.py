@@ -1,8 +1,9 @@
 """Login rate limits shared by every login path (HTML form, JSON token, JSON cookie).
 
-Two counters, both in the default cache (Redis in services mode, so every
-process shares them; django-ratelimit increments atomically with cache.add
-and cache.incr):
+Two counters, both in the shared cache (accounts.sharedcache: Redis in
+services mode, else the database), so every worker process counts every
+attempt; django-ratelimit increments atomically with cache.add and
+cache.incr:
 
 - per client IP: every attempt counts (LOGIN_RATELIMIT_IP, default 30/m);
 - per username: every attempt is counted *before* the password check, and a
@@ -27,12 +28,12 @@ import unicodedata
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import caches
 from django.http import HttpRequest
 from django_ratelimit import ALL
 from django_ratelimit.core import _get_window, _make_cache_key, _split_rate, get_usage
 
 from accounts.cachesafe import cache_guarded
+from accounts.sharedcache import shared_cache
 from accounts.usernames import username_canonical
 from authdemo.http import client_ip
 
@@ -145,7 +146,7 @@ def login_success_register(request: HttpRequest, *, username: object) -> None:
     cache_key = _make_cache_key(GROUP_USERNAME, window, rate, value, ALL)
     # A ValueError means the window rolled over meanwhile: nothing to refund.
     with contextlib.suppress(ValueError):
-        caches[settings.RATELIMIT_USE_CACHE].decr(cache_key)
+        shared_cache().decr(cache_key)
 
 
 def action_attempt_register(request: HttpRequest, *, group: str, rate: str, key: str) -> LoginThrottle:

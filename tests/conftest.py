@@ -5,22 +5,29 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 from django.core.cache import caches
+from django.core.cache.backends.db import BaseDatabaseCache
 from rest_framework.test import APIClient
 
 from accounts.cachesafe import cache_state_reset
 from tests.helpers import PASSWORD
 
 
+def _caches_clear() -> None:
+    for alias in settings.CACHES:
+        # The shared cache without Redis is a table of the test database:
+        # pytest-django empties it with the rest (the test's transaction is
+        # rolled back, or the tables are flushed after a transactional test).
+        if not isinstance(caches[alias], BaseDatabaseCache):
+            caches[alias].clear()
+    cache_state_reset()
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache():
     """Start every test with empty rate-limit counters and caches (Redis included), breaker closed."""
-    for alias in settings.CACHES:
-        caches[alias].clear()
-    cache_state_reset()
+    _caches_clear()
     yield
-    for alias in settings.CACHES:
-        caches[alias].clear()
-    cache_state_reset()
+    _caches_clear()
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import threading
 import pytest
 from django.conf import settings
 from django.core.cache import caches
+from django.db import connections
 from django.urls import reverse
 
 from accounts.ratelimit import (
@@ -14,6 +15,9 @@ from accounts.ratelimit import (
     login_success_register,
     username_normalize,
 )
+
+# The counters live in the shared cache: a table of the database without Redis.
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
@@ -130,8 +134,12 @@ class TestIpCounter:
         assert results[-1].limited
 
 
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_attempts_never_exceed_the_limit(rf, limits):
-    """Counting is atomic (cache.add + cache.incr): no check-then-write window."""
+    """Counting is atomic (cache.add + cache.incr): no check-then-write window.
+
+    Each thread has its own database connection, as each process has its own.
+    """
     allowed = []
     lock = threading.Lock()
     barrier = threading.Barrier(20)
@@ -139,7 +147,10 @@ def test_concurrent_attempts_never_exceed_the_limit(rf, limits):
     def attempt():
         request = rf.post("/")
         barrier.wait()
-        result = login_attempt_register(request, username="alice")
+        try:
+            result = login_attempt_register(request, username="alice")
+        finally:
+            connections.close_all()
         with lock:
             allowed.append(not result.limited)
 
