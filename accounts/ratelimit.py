@@ -15,10 +15,11 @@ cache.incr:
 A locked-out username answers the same 429 whether or not the account exists.
 
 Fail closed: when the cache cannot be reached the limiter cannot count, so
-``login_attempt_register`` raises accounts.cachesafe.CacheUnavailable and
-every login path answers 503 with Retry-After (authdemo.outage) rather than
-allowing unlimited guessing (OWASP ASVS 5.0 V6.3.1). A refund lost to an
-outage only makes the limit stricter.
+``login_attempt_register`` raises accounts.cachesafe.CacheUnavailable (Redis)
+or the database's own error (the shared cache's table), and every login path
+answers 503 with Retry-After (authdemo.outage) rather than allowing
+unlimited guessing (OWASP ASVS 5.0 V6.3.1). A refund lost to an outage only
+makes the limit stricter.
 """
 
 from __future__ import annotations
