@@ -41,11 +41,6 @@ from django.db import connections, models, router, transaction
 from django.utils.timezone import now as tz_now
 
 
-def _now() -> datetime:
-    # Whole seconds, as DatabaseCache stores and compares expiry times.
-    return tz_now().replace(microsecond=0)
-
-
 def shared_cache() -> BaseCache:
     """Return the cache every process of the site shares (settings.SHARED_CACHE_ALIAS)."""
     return caches[settings.SHARED_CACHE_ALIAS]
@@ -63,7 +58,7 @@ class AtomicDatabaseCache(DatabaseCache):
 
     def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
         connection, db, table, key_col, _, expires_col = self._sql()
-        now = connection.ops.adapt_datetimefield_value(_now())
+        now = connection.ops.adapt_datetimefield_value(tz_now())
         with transaction.atomic(using=db), connection.cursor() as cursor:
             cursor.execute(
                 f"DELETE FROM {table} WHERE {key_col} = %s AND {expires_col} < %s",  # noqa: S608
@@ -109,7 +104,7 @@ class AtomicDatabaseCache(DatabaseCache):
         where = f"{key_col} IN ({', '.join(['%s'] * len(keys))})"
         if expired_only:
             where += f" AND {expires_col} < %s"
-            params.append(connection.ops.adapt_datetimefield_value(_now()))
+            params.append(connection.ops.adapt_datetimefield_value(tz_now()))
         with connection.cursor() as cursor:
             cursor.execute(f"DELETE FROM {table} WHERE {where}", params)  # noqa: S608
             return bool(cursor.rowcount)
