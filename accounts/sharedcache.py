@@ -20,7 +20,8 @@ than the limit):
 - ``add`` succeeds for exactly one of several parallel callers: a missing key
   is created by one INSERT on the primary key (the others fail and get
   False); an expired row is deleted first, under its row lock, instead of
-  overwritten (two parallel overwrites would both report success).
+  overwritten (two parallel overwrites would both report success). A live
+  key answers False after one SELECT, the usual case of a counter.
 - The expired rows a read meets are deleted only while still expired, so a
   row re-added meanwhile by another process is kept.
 - Culling deletes expired rows only, never a live counter: a counter culled
@@ -58,12 +59,19 @@ class AtomicDatabaseCache(DatabaseCache):
 
     def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
         connection, db, table, key_col, _, expires_col = self._sql()
-        now = connection.ops.adapt_datetimefield_value(tz_now())
+        cache_key = self.make_and_validate_key(key, version=version)
         with transaction.atomic(using=db), connection.cursor() as cursor:
-            cursor.execute(
-                f"DELETE FROM {table} WHERE {key_col} = %s AND {expires_col} < %s",  # noqa: S608
-                [self.make_and_validate_key(key, version=version), now],
-            )
+            cursor.execute(f"SELECT {expires_col} FROM {table} WHERE {key_col} = %s", [cache_key])  # noqa: S608
+            row = cursor.fetchone()
+            if row is not None:
+                now = tz_now()
+                if self._expiry(connection, row[0]) >= now:
+                    return False  # the common case of a counter: one statement, no failed INSERT
+                cursor.execute(
+                    f"DELETE FROM {table} WHERE {key_col} = %s AND {expires_col} < %s",  # noqa: S608
+                    [cache_key, connection.ops.adapt_datetimefield_value(now)],
+                )
+            # Django's INSERT: of parallel callers, the primary key lets one succeed.
             return super().add(key, value, timeout, version)
 
     def incr(self, key, delta=1, version=None):
