@@ -13,7 +13,7 @@ JWKS_URL ?= http://127.0.0.1:$(PORT)/.well-known/jwks.json
 VERIFIER_ALLOWED_ORIGINS ?= http://127.0.0.1:$(PORT),http://localhost:$(PORT)
 VERIFIER := env JWKS_URL='$(JWKS_URL)' VERIFIER_ALLOWED_ORIGINS='$(VERIFIER_ALLOWED_ORIGINS)' \
 	$(BIN)/gunicorn --config verifier/gunicorn.conf.py --bind $(HOST):$(VERIFIER_PORT)
-# `make serve` with REDIS_URL: worker processes (default: CPU count, at least 2).
+# `make serve`: worker processes (default: CPU count, at least 2), in every mode.
 # Threads per worker process (authdemo/gunicorn.conf.py: measured; empty = 4 embedded, 2 with REDIS_URL).
 SERVE_THREADS ?=
 SERVE_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ "$$n" -ge 2 ] 2>/dev/null || n=2; echo $$n)
@@ -86,8 +86,10 @@ run: $(VENV)/.runtime-installed
 	VERIFIER_URL=$${VERIFIER_URL:-http://$(HOST):$(VERIFIER_PORT)} $(MANAGE) runserver $(HOST):$(PORT)
 
 # Production mode: DEBUG off, the environment decides database and cache.
-# Without REDIS_URL the cache lives in the process, so exactly one worker
-# process (threads for concurrency); with REDIS_URL, several.
+# SERVE_WORKERS processes in every mode: what one request leaves for another
+# (login limits, lab runs) is in the shared cache, Redis or else the database;
+# without Redis, the revocation stamp file in var/ tells every process of the
+# host to stop trusting its own cache (docs/operations.md).
 # GUNICORN_ACCESS_LOG=1: one access-log line per request on stdout (off by default: hot path).
 serve: $(VENV)/.runtime-installed
 	@if [ -z "$${DJANGO_SECRET_KEY:-}" ]; then \
@@ -95,9 +97,8 @@ serve: $(VENV)/.runtime-installed
 		echo "  export DJANGO_SECRET_KEY=\"\$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')\"" >&2; \
 		exit 1; \
 	fi
-	@export DJANGO_DEBUG=0; \
-	if [ -n "$${REDIS_URL:-}" ]; then workers=$(SERVE_WORKERS); threads=$(or $(SERVE_THREADS),2); \
-	else workers=1; threads=$(or $(SERVE_THREADS),4); fi; \
+	@export DJANGO_DEBUG=0; workers=$(SERVE_WORKERS); \
+	if [ -n "$${REDIS_URL:-}" ]; then threads=$(or $(SERVE_THREADS),2); else threads=$(or $(SERVE_THREADS),4); fi; \
 	$(MANAGE) migrate --noinput && \
 	$(MANAGE) demo_user --check && \
 	$(MANAGE) collectstatic --noinput --verbosity 0 && \

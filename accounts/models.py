@@ -160,3 +160,24 @@ class RevocationEpoch(models.Model):
 
     def __str__(self) -> str:
         return f"revocation epoch {self.value}"
+
+
+class SharedCacheEntry(models.Model):
+    """A row of the shared cache without Redis (accounts.sharedcache): rate-limit counters, lab records.
+
+    Django's database cache reads and writes this table with its own SQL; the
+    model only owns the table, so ``migrate`` creates it in every mode and the
+    test flushes empty it. Columns as ``manage.py createcachetable`` makes them.
+    """
+
+    cache_key = models.CharField(max_length=255, primary_key=True)
+    value = models.TextField()
+    expires = models.DateTimeField(db_index=True)
+
+    class Meta:
+        db_table = "authdemo_shared_cache"
+        verbose_name = "shared cache entry"
+        verbose_name_plural = "shared cache entries"
+
+    def __str__(self) -> str:
+        return self.cache_key

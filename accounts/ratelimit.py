@@ -1,8 +1,9 @@
 """Login rate limits shared by every login path (HTML form, JSON token, JSON cookie).
 
-Two counters, both in the default cache (Redis in services mode, so every
-process shares them; django-ratelimit increments atomically with cache.add
-and cache.incr):
+Two counters, both in the shared cache (accounts.sharedcache: Redis in
+services mode, else the database), so every worker process counts every
+attempt; django-ratelimit increments atomically with cache.add and
+cache.incr:
 
 - per client IP: every attempt counts (LOGIN_RATELIMIT_IP, default 30/m);
 - per username: every attempt is counted *before* the password check, and a
@@ -14,10 +15,11 @@ and cache.incr):
 A locked-out username answers the same 429 whether or not the account exists.
 
 Fail closed: when the cache cannot be reached the limiter cannot count, so
-``login_attempt_register`` raises accounts.cachesafe.CacheUnavailable and
-every login path answers 503 with Retry-After (authdemo.outage) rather than
-allowing unlimited guessing (OWASP ASVS 5.0 V6.3.1). A refund lost to an
-outage only makes the limit stricter.
+``login_attempt_register`` raises accounts.cachesafe.CacheUnavailable (Redis)
+or the database's own error (the shared cache's table), and every login path
+answers 503 with Retry-After (authdemo.outage) rather than allowing
+unlimited guessing (OWASP ASVS 5.0 V6.3.1). A refund lost to an outage only
+makes the limit stricter.
 """
 
 from __future__ import annotations
@@ -27,12 +29,12 @@ import unicodedata
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import caches
 from django.http import HttpRequest
 from django_ratelimit import ALL
 from django_ratelimit.core import _get_window, _make_cache_key, _split_rate, get_usage
 
 from accounts.cachesafe import cache_guarded
+from accounts.sharedcache import shared_cache
 from accounts.usernames import username_canonical
 from authdemo.http import client_ip
 
@@ -145,7 +147,7 @@ def login_success_register(request: HttpRequest, *, username: object) -> None:
     cache_key = _make_cache_key(GROUP_USERNAME, window, rate, value, ALL)
     # A ValueError means the window rolled over meanwhile: nothing to refund.
     with contextlib.suppress(ValueError):
-        caches[settings.RATELIMIT_USE_CACHE].decr(cache_key)
+        shared_cache().decr(cache_key)
 
 
 def action_attempt_register(request: HttpRequest, *, group: str, rate: str, key: str) -> LoginThrottle:

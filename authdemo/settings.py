@@ -1,9 +1,10 @@
 """Settings of authdemo: the one module that reads the environment.
 
 Every value comes from an environment variable with a typed default, so the
-same code runs embedded (SQLite, per-process cache, generated secrets in var/)
-and in services mode (``DATABASE_URL`` and ``REDIS_URL``). See README.md for
-the table of variables.
+same code runs embedded (SQLite, a per-process cache beside a shared one in
+the database, generated secrets in var/) and in services mode
+(``DATABASE_URL`` and ``REDIS_URL``). See README.md for the table of
+variables.
 """
 
 from __future__ import annotations
@@ -160,8 +161,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ------------------------------------------------------------------
-# The cache only ever mirrors the database (docs/operations.md): when Redis is
+# Two roles. The "default" cache only ever mirrors the database (sessions'
+# data, token verdicts, user snapshots; docs/operations.md): when Redis is
 # unreachable, accounts.cachesafe skips it and reads the database instead.
+# The shared cache (SHARED_CACHE_ALIAS, accounts.sharedcache) holds what a
+# request leaves for later requests that any worker process may serve:
+# rate-limit counters, lab records, the last login's measured cost.
 # Short timeouts make a dead Redis cost milliseconds, not seconds; after a
 # failure the circuit breaker skips Redis for CACHE_BREAKER_SECONDS.
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -185,20 +190,32 @@ if REDIS_URL:
             },
         }
     }
-    RATELIMIT_USE_CACHE = "default"
+    # Redis is shared by every process (and every host) already.
+    SHARED_CACHE_ALIAS = "default"
     SILENCED_SYSTEM_CHECKS: list[str] = []
 else:
     CACHES = {
+        # Per process: the hot path reads it without a query; the revocation
+        # stamp file tells every process of the host when to stop trusting it.
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "default"},
-        # Rate-limit counters in their own per-process cache, apart from the
-        # cached session data and verdicts.
-        "ratelimit": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "ratelimit"},
+        # Shared by every process of the host through the database (table
+        # accounts.SharedCacheEntry, created by migrate), with add and incr
+        # atomic across processes and threads. MAX_ENTRIES: above this many
+        # rows a write first deletes the expired ones (never live counters).
+        "shared": {
+            "BACKEND": "accounts.sharedcache.AtomicDatabaseCache",
+            "LOCATION": "authdemo_shared_cache",
+            "OPTIONS": {"MAX_ENTRIES": 10_000},
+        },
     }
-    RATELIMIT_USE_CACHE = "ratelimit"
-    # The embedded default runs in one process (`make run`, and `make serve`
-    # starts a single worker without REDIS_URL), so a per-process cache holds
-    # every rate-limit counter there is. Services mode never silences these.
-    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+    SHARED_CACHE_ALIAS = "shared"
+    # django-ratelimit warns about any backend it does not list; this one's
+    # atomic add and incr are the project's own (accounts.sharedcache) and
+    # tested across processes (tests/test_embedded_instances.py).
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
+# Login and action limits count in the shared cache, so every process sees
+# every attempt (django-ratelimit: add, then an atomic incr).
+RATELIMIT_USE_CACHE = SHARED_CACHE_ALIAS
 
 # --- Users and passwords -----------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

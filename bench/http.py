@@ -322,7 +322,7 @@ def start_authdemo(*, mode: str, mode_env: dict, tmp: Path) -> tuple[Server, Ser
     var_dir = tmp / f"var-{mode}"
     var_dir.mkdir()
     secret = secrets.token_urlsafe(50)
-    workers = "1 worker, 4 threads" if not mode_env.get("REDIS_URL") else "several workers, 2 threads each"
+    workers = f"several workers, {2 if mode_env.get('REDIS_URL') else 4} threads each"
     servers = []
     for stateless in (False, True):
         port = _free_port()

@@ -1,10 +1,10 @@
 """Settings for `make bench`: production settings, made measurable in one process.
 
 Everything that costs time in production stays (Argon2 hashing, the session
-engine, the JWT revocation check, DEBUG off, the cache of the mode: locmem
-embedded, Redis with REDIS_URL). Only what would stop a benchmark changes:
-login rate limits (hundreds of logins from one IP), plain-HTTP serving for the
-test client, and log noise.
+engine, the JWT revocation check, DEBUG off, the caches of the mode: locmem
+and the shared cache's table embedded, Redis with REDIS_URL). Only what
+would stop a benchmark changes: login rate limits (hundreds of logins from
+one IP), plain-HTTP serving for the test client, and log noise.
 """
 
 from authdemo.settings import *  # noqa: F403

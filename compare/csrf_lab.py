@@ -16,11 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.http.request import split_domain_port, validate_host
 from django.urls import reverse
 
+from accounts.sharedcache import shared_cache
 from compare.labstore import LabStore
 
 RUN_TTL = 600
@@ -134,7 +134,8 @@ class CsrfLabObserverMiddleware:
             and request.path == attack.path
             and store.read(run_id) is not None
         ):
-            cache.set(_obs_key(run_id, attack.name, request.method), _observe(request, response), RUN_TTL)
+            key = _obs_key(run_id, attack.name, request.method)
+            shared_cache().set(key, _observe(request, response), RUN_TTL)
         return response
 
 
@@ -201,7 +202,7 @@ def _verdict(attack: Attack, main: dict | None, preflight: dict | None) -> dict:
 def csrf_run_report(*, run_id: str, record: dict, user, session_now: bool, jwt_now: bool) -> dict:
     """Return each attack's observations and verdict, and whether the victim is still logged in, unchanged."""
     keys = [_obs_key(run_id, a.name, m) for a in ATTACKS for m in (a.method, "OPTIONS")]
-    seen = cache.get_many(keys)
+    seen = shared_cache().get_many(keys)
     attacks = []
     for a in ATTACKS:
         main = seen.get(_obs_key(run_id, a.name, a.method))

@@ -1,4 +1,9 @@
-"""Lab records kept in the cache for a short time, bound to their user and to the browser that made them."""
+"""Lab records kept for a short time, bound to their user and to the browser that made them.
+
+They live in the shared cache (accounts.sharedcache): the request that reads
+a record back may be served by another worker process than the one that
+created it.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +12,9 @@ import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
+
+from accounts.sharedcache import shared_cache
 
 LAB_ID_RE = re.compile(r"[0-9a-f]{32}")
 
@@ -27,7 +33,7 @@ class LabStore:
     def create(self, *, user, data: dict, ttl: int) -> str:
         """Store ``data`` for ``user`` for ``ttl`` seconds; return the new random lab id."""
         lab_id = secrets.token_hex(16)
-        cache.set(self._key(lab_id), {**data, "user_id": user.pk}, ttl)
+        shared_cache().set(self._key(lab_id), {**data, "user_id": user.pk}, ttl)
         return lab_id
 
     def bind(self, response: HttpResponse, *, lab_id: str, ttl: int) -> None:
@@ -51,7 +57,7 @@ class LabStore:
         """Return the record of ``lab_id`` when it belongs to ``user`` (or, logged out, to this browser)."""
         if not LAB_ID_RE.fullmatch(lab_id):
             return None
-        record = cache.get(self._key(lab_id))
+        record = shared_cache().get(self._key(lab_id))
         if not isinstance(record, dict):
             return None
         owned = record.get("user_id") == user.pk if user is not None else self.bound_id(request) == lab_id
@@ -61,5 +67,5 @@ class LabStore:
         """Return the record of ``lab_id`` without an owner check (for the CSRF lab's observer)."""
         if not LAB_ID_RE.fullmatch(lab_id):
             return None
-        record = cache.get(self._key(lab_id))
+        record = shared_cache().get(self._key(lab_id))
         return record if isinstance(record, dict) else None

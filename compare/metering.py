@@ -2,9 +2,10 @@
 
 ``meter()`` wraps the default database connection with
 ``connection.execute_wrapper`` and this thread's cache backends with counting
-methods, for the duration of a ``with`` block. ``LoginMeterMiddleware``
+methods, for the duration of a ``with`` block; the statements a cache backend
+makes itself count as its cache call. ``LoginMeterMiddleware``
 meters every successful login and keeps the figures of the last login of each
-kind in the cache, where the comparison page reads them.
+kind in the shared cache, where the comparison page reads them.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.cache import cache, caches
+from django.core.cache import caches
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
+
+from accounts.sharedcache import shared_cache
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +71,11 @@ class Meter:
         }
 
     def _db(self, execute, sql, params, many, context):
+        if self.depth > 0:
+            # A cache call's own statement (the shared cache without Redis is a
+            # table): counted as that cache call, as a Redis round trip is, so
+            # a login reads the same in both modes.
+            return execute(sql, params, many, context)
         text = sql if isinstance(sql, str) else str(sql)
         match = _WRITE.match(text)
         if match:
@@ -121,7 +129,7 @@ def meter() -> Iterator[Meter]:
 def login_cost_record(*, kind: str, cost: Meter) -> None:
     """Keep the cost of the last successful login of ``kind`` (shared by every worker through the cache)."""
     try:
-        cache.set(
+        shared_cache().set(
             LOGIN_CACHE_KEY.format(kind=kind), {**cost.as_dict(), "at": time.time()}, LOGIN_CACHE_SECONDS
         )
     except Exception:  # the figure is for display: a cache outage must not fail the login
@@ -132,7 +140,7 @@ def login_costs() -> dict[str, dict]:
     """Return the recorded cost of the last login of each kind (kinds never seen are absent)."""
     keys = {LOGIN_CACHE_KEY.format(kind=kind): kind for kind in LOGIN_VIEWS.values()}
     try:
-        found = cache.get_many(list(keys))
+        found = shared_cache().get_many(list(keys))
     except Exception:
         logger.warning("could not read the recorded login costs", exc_info=True)
         return {}

@@ -5,11 +5,23 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 from django.core.cache import caches
+from django.core.cache.backends.db import BaseDatabaseCache
 from rest_framework.test import APIClient
 
 from accounts.cachesafe import cache_state_reset
 from api import keyring
 from tests.helpers import PASSWORD
+
+
+def _caches_clear() -> None:
+    for alias in settings.CACHES:
+        # The shared cache without Redis is a table of the test database:
+        # pytest-django empties it with the rest (the test's transaction is
+        # rolled back, or the tables are flushed after a transactional test).
+        if not isinstance(caches[alias], BaseDatabaseCache):
+            caches[alias].clear()
+    cache_state_reset()
+    keyring.token_backend().verified.clear()
 
 
 @pytest.fixture(autouse=True)
@@ -18,15 +30,9 @@ def _clear_cache():
 
     The per-process cache of verified access tokens (api/keyring.py) too.
     """
-    for alias in settings.CACHES:
-        caches[alias].clear()
-    cache_state_reset()
-    keyring.token_backend().verified.clear()
+    _caches_clear()
     yield
-    for alias in settings.CACHES:
-        caches[alias].clear()
-    cache_state_reset()
-    keyring.token_backend().verified.clear()
+    _caches_clear()
 
 
 @pytest.fixture

@@ -1,9 +1,11 @@
-"""Several app instances as `make serve` runs them (gunicorn) over one database and one Redis, and a browser.
+"""Several app instances as `make serve` runs them (gunicorn) over one database, and a browser.
 
-Each instance has its own var folder, as separate hosts would; they share
-only what docs/several-hosts.md says hosts must share: DATABASE_URL,
-REDIS_URL, DJANGO_SECRET_KEY and the JWT signing key (here the test
-process's own, so the test can read the tokens it is handed).
+As separate hosts (services mode), each instance has its own var folder;
+they share only what docs/several-hosts.md says hosts must share:
+DATABASE_URL, REDIS_URL, DJANGO_SECRET_KEY and the JWT signing key (here the
+test process's own, so the test can read the tokens it is handed). On one
+host (the embedded default), they share one var folder as the worker
+processes of one `make serve` do: the revocation stamp file is in it.
 """
 
 from __future__ import annotations
@@ -32,8 +34,13 @@ SERVICES_ONLY = (
 
 
 @contextlib.contextmanager
-def instances_running(count: int, *, tmp_path: Path, env: dict | None = None) -> Iterator[list[str]]:
-    """Start ``count`` instances (two gunicorn workers each) on the test database and Redis; yield URLs."""
+def instances_running(
+    count: int, *, tmp_path: Path, env: dict | None = None, workers: int = 2, one_host: bool = False
+) -> Iterator[list[str]]:
+    """Start ``count`` instances (``workers`` gunicorn processes each) on the test database; yield URLs.
+
+    Redis too when REDIS_URL is set. ``one_host``: one var folder for all.
+    """
     shared = {
         **os.environ,
         # Production settings (DEBUG off) with the test suite's fast password hasher and plain HTTP.
@@ -49,11 +56,11 @@ def instances_running(count: int, *, tmp_path: Path, env: dict | None = None) ->
     urls = []
     try:
         for n in range(count):
-            host_dir = tmp_path / f"host{n}"
-            host_dir.mkdir()
-            log = host_dir / "gunicorn.log"
+            host_dir = tmp_path / ("host" if one_host else f"host{n}")
+            host_dir.mkdir(exist_ok=True)
+            log = host_dir / f"gunicorn{n}.log"
             process, url = gunicorn_start(
-                env={**shared, "AUTHDEMO_VAR_DIR": str(host_dir)}, output=log, workers=2
+                env={**shared, "AUTHDEMO_VAR_DIR": str(host_dir)}, output=log, workers=workers
             )
             processes.append((process, log))
             urls.append(url)

@@ -83,6 +83,19 @@ def test_check_deploy_passes_in_services_mode(tmp_path):
     assert "(0 silenced)" in result.stdout
 
 
+def test_only_the_warning_about_an_unlisted_rate_limit_cache_is_silenced():
+    """Without Redis, django-ratelimit only warns that the shared cache's backend is not on its list.
+
+    It is no longer a backend it knows to be broken (E003: a per-process
+    cache, or Django's database cache with its non-atomic incr).
+    """
+    from django_ratelimit.checks import check_caches
+
+    found = {message.id for message in check_caches(None)}
+    assert found == set(settings.SILENCED_SYSTEM_CHECKS)
+    assert found <= {"django_ratelimit.W001"}
+
+
 def test_check_deploy_catches_a_weakened_setting(tmp_path):
     """The check really runs with --fail-level WARNING: turning HSTS off fails it."""
     env = _production_env(tmp_path, DJANGO_SECURE_HSTS_SECONDS="0")

@@ -238,7 +238,7 @@ def test_serve_without_secret_key_explains_and_starts_nothing(sandbox):
     assert not _matching(calls, "gunicorn")
 
 
-def test_serve_without_redis_runs_one_worker(sandbox):
+def test_serve_without_redis_runs_several_workers(sandbox):
     result = sandbox.make("serve", DJANGO_SECRET_KEY="x" * 50)
     assert result.returncode == 0, result.stderr
     calls = sandbox.calls()
@@ -249,7 +249,10 @@ def test_serve_without_redis_runs_one_worker(sandbox):
     assert all(c.endswith("DJANGO_DEBUG=0") for c in [*migrate, *static, gunicorn])
     assert "--config authdemo/gunicorn.conf.py" in gunicorn
     assert "--bind 127.0.0.1:8000" in gunicorn
-    assert "--workers 1 " in gunicorn + " "
+    # Several processes: they share login limits and revocations through the
+    # database and the var folder (tests/test_one_host.py).
+    assert int(gunicorn.split("--workers ")[1].split()[0]) >= 2
+    assert "--threads 4 " in gunicorn + " "
     # It creates no demo user; it only warns if one from `make run` could log in.
     demo_calls = [c.split(" | ")[0] for c in _matching(calls, "demo_user")]
     assert demo_calls == ["python manage.py demo_user --check"]
@@ -265,7 +268,18 @@ def test_serve_with_redis_runs_several_workers_on_host_and_port(sandbox):
     assert "--bind 0.0.0.0:9000" in gunicorn
     workers = int(gunicorn.split("--workers ")[1].split()[0])
     assert workers >= 2
+    assert "--threads 2 " in gunicorn + " "
     assert all("--check" in c for c in _matching(sandbox.calls(), "demo_user"))
+
+
+@pytest.mark.parametrize("redis", ["", "redis://127.0.0.1:6379/0"])
+def test_serve_takes_workers_and_threads_from_the_make_variables(sandbox, redis):
+    result = sandbox.make(
+        "serve", DJANGO_SECRET_KEY="x" * 50, REDIS_URL=redis, SERVE_WORKERS="3", SERVE_THREADS="6"
+    )
+    assert result.returncode == 0, result.stderr
+    (gunicorn,) = _matching(sandbox.calls(), "gunicorn ")
+    assert "--workers 3 --threads 6 " in gunicorn + " "
 
 
 def test_serve_even_with_debug_in_the_environment_is_production(sandbox):
@@ -446,7 +460,9 @@ def test_make_serve_really_serves_in_production_mode(tmp_path):
         status, headers, _ = _wait_until_served(base + "/", proc, log, **{"X-Forwarded-Proto": "https"})
         assert status == 200, log.read_text()
         assert "max-age=" in headers.get("Strict-Transport-Security", "")
-        assert "1 worker process(es)" in log.read_text()
+        # Several worker processes without REDIS_URL too.
+        workers = re.search(r"with (\d+) worker process\(es\) x 4 threads", log.read_text())
+        assert workers and int(workers.group(1)) >= 2, log.read_text()
         # Static files come from whitenoise, collected by `make serve`.
         assert (tmp_path / "var" / "staticfiles" / "staticfiles.json").exists()
         # Plain HTTP (no proxy header) is sent to HTTPS.
@@ -483,7 +499,7 @@ def test_gunicorn_config():
     assert cfg.threads >= 2
     # Django alone decides HTTPS (DJANGO_BEHIND_TLS_PROXY); gunicorn trusts no header.
     assert cfg.secure_scheme_headers == {}
-    # Nothing can add workers at runtime; no recycling of the only worker's memory.
+    # Nothing can add workers at runtime; no recycling of a worker's warm cache.
     assert cfg.control_socket_disable is True
     assert cfg.max_requests == 0
     # A 16 KB bearer token reaches the app.

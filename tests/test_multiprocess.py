@@ -1,17 +1,18 @@
-"""Services mode across processes: two gunicorn workers share rate limits, revocations and sessions.
+"""Two gunicorn worker processes share rate limits, revocations and sessions, in both modes.
 
-This is what services mode is for: several app processes behind one load
-balancer. The test starts gunicorn with two worker processes on the test
-database and the test Redis, and checks over real HTTP that
+`make serve` runs several worker processes behind one socket, with Redis
+(services mode) or without (the embedded default: SQLite, the shared cache's
+table and the revocation stamp file). The test starts gunicorn with two
+worker processes on the test database (and the test Redis, if any), and
+checks over real HTTP that
 
 - 30 parallel wrong logins against a username limit of 5 reach the password
   check at most 5 times in total (every 401 is one password check), though
   they land on both workers;
 - a token revoked through one worker is refused by every worker at once;
-- a session revoked through one worker is anonymous on every worker.
+- a session revoked by another process (this test's) is anonymous on every worker.
 
-Embedded mode runs one process by design (`make serve` starts one worker
-without REDIS_URL), so the test only runs with DATABASE_URL and REDIS_URL.
+tests/test_one_host.py pins each request to a known process instead.
 """
 
 from __future__ import annotations
@@ -27,14 +28,7 @@ from django.conf import settings
 from tests.livehttp import json_request, parallel, send
 from tests.servers import database_url, gunicorn_start, stop, wait_healthy
 
-pytestmark = [
-    pytest.mark.live,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not (os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL")),
-        reason="services mode: needs DATABASE_URL and REDIS_URL",
-    ),
-]
+pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
 
 ROOT = Path(__file__).resolve().parent.parent
 LIMIT = 5
@@ -47,7 +41,7 @@ def _request(url: str, **kwargs):
 
 @pytest.fixture
 def gunicorn(tmp_path, user):
-    """Start gunicorn with two worker processes on the test database and Redis; yield (url, pids)."""
+    """Start gunicorn with two worker processes on the test database (and Redis); yield (url, pids)."""
     access_log = tmp_path / "access.log"
     env = {
         **os.environ,

@@ -71,8 +71,8 @@ def test_parallel_refreshes_on_a_sqlite_database_url_never_answer_5xx(tmp_path):
         f"get_user_model().objects.create_user(username='alice', password={PASSWORD!r})",
         env=env,
     )
-    # One worker process with its threads, as `make serve` runs without REDIS_URL.
-    with gunicorn_running(env=env, output=tmp_path / "server.log", threads=None) as base:
+    # Worker processes with their threads, as `make serve` runs without REDIS_URL.
+    with gunicorn_running(env=env, output=tmp_path / "server.log", workers=2, threads=None) as base:
         status, raw, _ = send(
             json_request(f"{base}/api/auth/token/", body={"username": "alice", "password": PASSWORD})
         )

@@ -1,7 +1,7 @@
 """A user changed by ANOTHER process is seen by the server at once, though warm requests use its cache.
 
-A gunicorn server (embedded: SQLite and the per-process cache; services mode:
-PostgreSQL and Redis) answers ``/api/me/`` by session, bearer and JWT cookie
+A gunicorn server of two worker processes (embedded: SQLite and a cache in
+each process; services mode: PostgreSQL and Redis) answers ``/api/me/`` by session, bearer and JWT cookie
 from cached user snapshots (accounts.snapshots). A second process
 (``manage.py shell``, as an operator or a cron job would) then changes the
 user; the very next request of each credential sees the change: refused
@@ -44,8 +44,7 @@ def server_env():
 
 @pytest.fixture
 def server(server_env, tmp_path):
-    workers = 2 if SERVICES else 1
-    with gunicorn_running(env=server_env, output=tmp_path / "server.log", workers=workers) as url:
+    with gunicorn_running(env=server_env, output=tmp_path / "server.log", workers=2) as url:
         yield url
 
 

@@ -7,6 +7,7 @@ import threading
 import pytest
 from django.conf import settings
 from django.core.cache import caches
+from django.db import connections
 from django.urls import reverse
 
 from accounts.ratelimit import (
@@ -14,6 +15,9 @@ from accounts.ratelimit import (
     login_success_register,
     username_normalize,
 )
+
+# The counters live in the shared cache: a table of the database without Redis.
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
@@ -130,8 +134,12 @@ class TestIpCounter:
         assert results[-1].limited
 
 
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_attempts_never_exceed_the_limit(rf, limits):
-    """Counting is atomic (cache.add + cache.incr): no check-then-write window."""
+    """Counting is atomic (cache.add + cache.incr): no check-then-write window.
+
+    Each thread has its own database connection, as each process has its own.
+    """
     allowed = []
     lock = threading.Lock()
     barrier = threading.Barrier(20)
@@ -139,7 +147,10 @@ def test_concurrent_attempts_never_exceed_the_limit(rf, limits):
     def attempt():
         request = rf.post("/")
         barrier.wait()
-        result = login_attempt_register(request, username="alice")
+        try:
+            result = login_attempt_register(request, username="alice")
+        finally:
+            connections.close_all()
         with lock:
             allowed.append(not result.limited)
 
@@ -157,3 +168,28 @@ def test_counters_live_in_the_configured_cache(rf, limits):
     caches[settings.RATELIMIT_USE_CACHE].clear()
     # Clearing the cache (the rate-limit store) resets the counter: proves where it lives.
     assert not login_attempt_register(rf.post("/"), username="alice").limited
+
+
+@pytest.mark.parametrize("method", ["add", "incr"])
+def test_logins_fail_closed_when_the_shared_cache_table_fails(client, user, password, monkeypatch, method):
+    """Without Redis the counters are a database table: its error is a 503, never an uncounted attempt."""
+    from django.core.cache.backends.db import BaseDatabaseCache
+    from django.db import OperationalError
+
+    from accounts.sharedcache import shared_cache
+
+    if not isinstance(shared_cache(), BaseDatabaseCache):
+        pytest.skip("the shared cache is Redis here (its outage: tests/faults/test_redis_outage.py)")
+    login = {"username": "alice", "password": password}
+    # The second attempt of a window increments (incr) what the first added.
+    assert client.post(reverse("api:token"), login, content_type="application/json").status_code == 200
+
+    def locked(*args, **kwargs):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(type(shared_cache()), method, locked)
+    response = client.post(reverse("api:token"), login, content_type="application/json")
+    assert response.status_code == 503, response.content
+    assert response.json()["code"] == "service_unavailable"
+    response = client.post(reverse("accounts:login"), login)
+    assert (response.status_code, response["Retry-After"]) == (503, "5")

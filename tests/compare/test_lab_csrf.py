@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
+from accounts.sharedcache import shared_cache
 from tests.api.helpers import COOKIE_LOGIN_URL, LOGOUT_ALL_URL, ME_URL, assert_error
 from tests.helpers import PASSWORD
 
@@ -155,7 +155,7 @@ def test_untagged_or_mismatched_requests_record_nothing(client, user):
     Client().post(f"{ME_URL}?lab_run={run['run_id']}&lab_attack=fetch-logout-all")  # wrong path
     Client().post(f"{LOGOUT_ALL_URL}?lab_run={'b' * 32}&lab_attack=fetch-logout-all")  # no such run
     Client().post(f"{LOGOUT_ALL_URL}?lab_run={run['run_id']}&lab_attack=made-up")
-    assert cache.get(f"lab:csrf:{'b' * 32}:fetch-logout-all:POST") is None
+    assert shared_cache().get(f"lab:csrf:{'b' * 32}:fetch-logout-all:POST") is None
     report = _report(client, run["run_id"]).json()
     assert all(a["request"] is None and a["preflight"] is None for a in report["attacks"])
 

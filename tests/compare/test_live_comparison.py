@@ -152,7 +152,13 @@ def test_home_queries_are_bounded(both, django_assert_max_num_queries):
 
 
 def test_home_anonymous_queries(client, django_assert_num_queries):
-    with django_assert_num_queries(0):
+    from django.core.cache.backends.db import BaseDatabaseCache
+
+    from accounts.sharedcache import shared_cache
+
+    # Nothing but the last logins' measured cost, from the shared cache: a
+    # Redis round trip in services mode, one SELECT of its table without Redis.
+    with django_assert_num_queries(1 if isinstance(shared_cache(), BaseDatabaseCache) else 0):
         assert client.get("/").status_code == 200
 
 

@@ -77,7 +77,7 @@ def faulty_cache(settings, redis_proxy):
             },
         }
     }
-    settings.RATELIMIT_USE_CACHE = "default"
+    settings.RATELIMIT_USE_CACHE = settings.SHARED_CACHE_ALIAS = "default"
     settings.SESSION_CACHE_ALIAS = "default"
     settings.CACHE_BREAKER_SECONDS = 0.2
     # Long: a re-sync after recovery must come from the failure, not the clock.
