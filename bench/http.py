@@ -43,8 +43,33 @@ MECHANISMS = {
     "jwt-bearer-stateless": "JWT bearer, stateless",
 }
 
+# Every WRK_RECONNECT_EVERY-th request of a wrk thread asks the server to close
+# its connection, and wrk opens a new one. gunicorn's worker processes share
+# one listening socket and keep what they accept: without this, the 32
+# keep-alive connections a run opens at once were split 32/0, 30/2 or 16/16
+# between two workers, and a lopsided split halved a load's req/s by chance.
+# Reconnecting lets the less busy worker take the new connection, as a client
+# pool behind a proxy would. Applied to every server alike; the connect costs
+# about one request in WRK_RECONNECT_EVERY.
+WRK_RECONNECT_EVERY = 32
+
 # Prints one JSON line at the end of a wrk run: counts, errors, latency percentiles (microseconds).
 WRK_SCRIPT = r"""
+local sent = 0
+local closing = nil
+request = function()
+  sent = sent + 1
+  if sent % RECONNECT_EVERY == 0 then
+    if closing == nil then
+      closing = {}
+      for name, value in pairs(wrk.headers) do closing[name] = value end
+      closing["Connection"] = "close"
+    end
+    return wrk.format(nil, nil, closing)
+  end
+  return wrk.format()
+end
+
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
@@ -53,7 +78,7 @@ done = function(summary, latency, requests)
     summary.requests, summary.duration, e.status, e.connect, e.read, e.write, e.timeout,
     latency:percentile(50), latency:percentile(99), latency.max))
 end
-"""
+""".replace("RECONNECT_EVERY", str(WRK_RECONNECT_EVERY))
 
 
 class BenchError(Exception):
