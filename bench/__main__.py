@@ -324,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
     http.add_argument("--no-inprocess", action="store_true", help="skip the in-process table")
     http.add_argument("--no-http", action="store_true", help="skip the HTTP load run")
     http.add_argument("--seconds", type=int, default=5, help="wrk seconds per load and round (default 5)")
-    http.add_argument("--http-rounds", type=int, default=2, help="interleaved rounds of loads (default 2)")
+    http.add_argument("--http-rounds", type=int, default=3, help="interleaved rounds of loads (default 3)")
     http.add_argument("--warmup", type=int, default=1, help="untimed wrk seconds per load (default 1)")
     http.add_argument("--wrk-threads", type=int, default=2, help="wrk threads (default 2)")
     http.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")
