@@ -58,6 +58,7 @@ from accounts.cachesafe import (
     cache_call,
     cache_epoch_bump,
     cache_guard,
+    cache_read_many,
     cache_write_live,
 )
 
@@ -154,6 +155,33 @@ def user_snapshot_fill(*, key: str, user_id: object, read: CacheRead, version: o
             if cache_call("get", user_version_key(user_id), alias=alias) != version:
                 cache_call("delete", key, alias=alias)
     return user
+
+
+def user_snapshot_keys(user_id: object) -> list[str]:
+    """Return the keys ``user_from_reads`` needs (the user's snapshot and version), read in one round trip."""
+    return [user_snapshot_key(user_id), user_version_key(user_id)]
+
+
+def user_from_reads(*, user_id: object, reads: dict[str, CacheRead], alias: str = DEFAULT):
+    """Return the user ``user_id`` from ``reads`` of ``user_snapshot_keys``, or from the database.
+
+    None if there is no such user. A miss is read from the database and
+    cached again (``user_snapshot_fill``).
+    """
+    key, version_key = user_snapshot_keys(user_id)
+    user = user_from_snapshot(reads[key].value, user_id=user_id) if reads[key].live else None
+    if user is None:
+        user = user_snapshot_fill(
+            key=key, user_id=user_id, read=reads[key], version=reads[version_key].value,
+            version_known=True, alias=alias,
+        )  # fmt: skip
+    return user
+
+
+def user_cached(user_id: object, *, alias: str = DEFAULT):
+    """Return the user ``user_id`` (None if absent): warm, one cache round trip and no query."""
+    reads = cache_read_many(keys=user_snapshot_keys(user_id), alias=alias)
+    return user_from_reads(user_id=user_id, reads=reads, alias=alias)
 
 
 def user_snapshot_changed(*, update_fields) -> bool:

@@ -44,7 +44,7 @@ from accounts.cachesafe import (
     cache_write_live,
     revocation_publish,
 )
-from accounts.snapshots import user_from_snapshot, user_snapshot_fill, user_snapshot_key, user_version_key
+from accounts.snapshots import user_from_reads, user_snapshot_keys
 from api.models import TokenFamily
 from api.tokens import AccessToken, RefreshToken, ReusedTokenError, RevokedTokenError, UntypedToken
 
@@ -191,18 +191,11 @@ def token_user(*, token) -> object:
     user_id = token.get(jwt_settings.api_settings.USER_ID_CLAIM)
     if user_id is None or isinstance(user_id, bool | dict | list):
         raise TokenError("Token contained no recognizable user identification")
-    family_key, user_key, version_key = (
-        _family_cache_key(token.family_id), user_snapshot_key(user_id), user_version_key(user_id)
-    )
-    reads = cache_read_many(keys=[family_key, user_key, version_key])
+    family_key = _family_cache_key(token.family_id)
+    reads = cache_read_many(keys=[family_key, *user_snapshot_keys(user_id)])
     if family_is_revoked(family_id=token.family_id, read=reads[family_key]):
         raise RevokedTokenError("Token has been revoked")
-    user = user_from_snapshot(reads[user_key].value, user_id=user_id) if reads[user_key].live else None
-    if user is None:
-        user = user_snapshot_fill(
-            key=user_key, user_id=user_id, read=reads[user_key],
-            version=reads[version_key].value, version_known=True,
-        )  # fmt: skip
+    user = user_from_reads(user_id=user_id, reads=reads)
     if user is None or not user.is_active:
         raise UserInactiveError("User is inactive or does not exist")
     return user

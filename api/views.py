@@ -23,6 +23,7 @@ from rest_framework_simplejwt.models import TokenUser
 
 from accounts import services as account_services
 from accounts.ratelimit import login_attempt_register, login_success_register
+from accounts.snapshots import user_cached
 from api import cookies, jwk, keyring, schema, serializers, services
 from api.authentication import csrf_enforce, token_error_to_auth_failed
 from api.models import TokenFamily
@@ -254,10 +255,20 @@ class LogoutAllView(APIView):
 
 
 def _db_user(request):
-    """Return the request's user model instance (stateless mode authenticates a TokenUser)."""
+    """Return the request's user model instance (stateless mode authenticates a TokenUser).
+
+    Stateless mode checks no revocation, but ``/api/me/`` answers with the
+    user's fields, which the token does not carry: they come from the user's
+    cached snapshot (accounts.snapshots), as on the revocable path, so both
+    modes pay the same one cache round trip for them and differ only by the
+    revocation verdict read in it.
+    """
     if isinstance(request.user, TokenUser):
-        user = get_user_model().objects.filter(pk=request.user.pk, is_active=True).first()
-        if user is None:
+        try:
+            user = user_cached(request.user.pk)
+        except (ValueError, TypeError):
+            user = None
+        if user is None or not user.is_active:
             raise exceptions.AuthenticationFailed("User is inactive or does not exist", code="user_inactive")
         return user
     return request.user

@@ -144,7 +144,7 @@ def test_stale_live_verdict_is_overwritten_by_revocation(user, obtain, bearer):
 
 
 def test_stateless_mode_skips_revocation_and_user_query(
-    user, obtain, bearer, settings, django_assert_num_queries
+    user, obtain, bearer, settings, django_assert_num_queries, cache_round_trips
 ):
     settings.JWT_STATELESS = True
     pair = obtain(user)
@@ -152,13 +152,32 @@ def test_stateless_mode_skips_revocation_and_user_query(
     services.tokens_revoke_all(user=user)
     cache.clear()
     # Documented trade-off of the benchmark mode: the revoked token still
-    # authenticates, with no family lookup (cold cache) and no user query; the
-    # one query is /api/me/ loading the fields it returns.
+    # authenticates, with no family lookup and no user query. /api/me/ needs
+    # the user's fields: a cold cache loads them (one query) and caches the
+    # snapshot; warm, one cache round trip and no query, as on the revocable path.
     with django_assert_num_queries(1):
         response = client.get(ME_URL)
     assert response.status_code == 200
     assert response.json()["username"] == "alice"
     assert response.json()["auth"] == "jwt-bearer"
+    with django_assert_num_queries(0), cache_round_trips() as trips:
+        response = client.get(ME_URL)
+    assert response.status_code == 200 and response.json()["username"] == "alice"
+    assert trips == ["get_many"]
+
+
+def test_stateless_mode_still_refuses_a_deactivated_or_deleted_user(user, obtain, bearer, settings):
+    settings.JWT_STATELESS = True
+    client = bearer(obtain(user)["access"])
+    assert client.get(ME_URL).status_code == 200  # the snapshot is cached now
+    user.first_name = "Alicia"
+    user.save()
+    assert client.get(ME_URL).json()["first_name"] == "Alicia"  # a change drops the snapshot
+    user.is_active = False
+    user.save()
+    assert_error(client.get(ME_URL), 401, "user_inactive")
+    user.delete()
+    assert_error(client.get(ME_URL), 401, "user_inactive")
 
 
 def test_jwt_cookie_user_for_the_home_page(user, cookie_login, rf):
