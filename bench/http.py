@@ -315,7 +315,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import get_hasher
 User = get_user_model()
-user, _ = User.objects.get_or_create(username={name!r}, defaults={{"email": "bench-load@example.com"}})
+# An address under .invalid (RFC 2606), new each run: it never clashes with an account's.
+user, _ = User.objects.get_or_create(username={name!r}, defaults={{"email": {email!r}}})
 user.is_active = True
 user.set_password({password!r})
 user.save()
@@ -348,29 +349,40 @@ def start_authdemo(*, mode: str, mode_env: dict, tmp: Path) -> tuple[Server, Ser
     var_dir.mkdir()
     secret = secrets.token_urlsafe(50)
     workers = f"several workers, {2 if mode_env.get('REDIS_URL') else 4} threads each"
-    servers = []
-    for stateless in (False, True):
-        port = _free_port()
-        env = _authdemo_env(mode_env=mode_env, var_dir=var_dir, port=port, secret=secret, stateless=stateless)
-        name = f"authdemo {mode}" + (" stateless" if stateless else "")
-        server = _spawn(
-            name,
-            "authdemo",
-            ["make", "--no-print-directory", "serve"],
-            cwd=ROOT,
-            env=env,
-            port=port,
-            log_dir=tmp,
-        )
-        server.note = workers
-        # One after the other: the second shares the first's database, keys and migrations.
-        _wait_ready(server, "/api/health/")
-        servers.append(server)
-        if not stateless:
-            password = secrets.token_urlsafe(24)
-            out = _manage(env, "shell", "-c", _USER_SCRIPT.format(name=BENCH_USER, password=password))
-            hasher = json.loads(next(line for line in out.splitlines() if line.startswith("BENCHJSON "))[10:])
-            credentials = {"username": BENCH_USER, "password": password}
+    servers: list[Server] = []
+    try:
+        for stateless in (False, True):
+            port = _free_port()
+            env = _authdemo_env(
+                mode_env=mode_env, var_dir=var_dir, port=port, secret=secret, stateless=stateless
+            )
+            name = f"authdemo {mode}" + (" stateless" if stateless else "")
+            server = _spawn(
+                name,
+                "authdemo",
+                ["make", "--no-print-directory", "serve"],
+                cwd=ROOT,
+                env=env,
+                port=port,
+                log_dir=tmp,
+            )
+            server.note = workers
+            servers.append(server)
+            # One after the other: the second shares the first's database, keys and migrations.
+            _wait_ready(server, "/api/health/")
+            if not stateless:
+                password = secrets.token_urlsafe(24)
+                email = f"{BENCH_USER}-{secrets.token_hex(4)}@bench.invalid"
+                script = _USER_SCRIPT.format(name=BENCH_USER, password=password, email=email)
+                out = _manage(env, "shell", "-c", script)
+                report = next(line for line in out.splitlines() if line.startswith("BENCHJSON "))
+                hasher = json.loads(report[len("BENCHJSON ") :])
+                credentials = {"username": BENCH_USER, "password": password}
+    except BaseException:
+        # A later step failed: the servers already started must not outlive the run.
+        for server in servers:
+            server.stop()
+        raise
     return servers[0], servers[1], credentials, hasher
 
 
