@@ -136,16 +136,12 @@ class Browser:
     def csrf(self) -> dict:
         return {"X-CSRFToken": self.cookies["csrftoken"]}
 
+    def form_post(self, url: str, form: dict) -> tuple[int, object]:
+        """Submit an HTML form: GET ``url`` for the CSRF cookie, then POST ``form`` with its token."""
+        self.request(url)
+        return self.request(url, "POST", form={**form, "csrfmiddlewaretoken": self.cookies["csrftoken"]})
+
     def form_login(self, url: str, username: str, password: str) -> int:
-        """Log in through the HTML form (GET for the CSRF cookie, then POST); return the POST's status."""
-        self.request(f"{url}/accounts/login/")
-        status, _ = self.request(
-            f"{url}/accounts/login/",
-            "POST",
-            form={
-                "username": username,
-                "password": password,
-                "csrfmiddlewaretoken": self.cookies["csrftoken"],
-            },
-        )
+        """Log in through the HTML form; return the POST's status."""
+        status, _ = self.form_post(f"{url}/accounts/login/", {"username": username, "password": password})
         return status
