@@ -244,49 +244,22 @@ def _auth_scenarios(*, user, session_key, access_cookie, auth_header, n, has_sta
     return scenarios
 
 
-_CACHE_METHODS = ("get", "get_many", "set", "set_many", "add", "incr", "decr", "delete", "delete_many",
-                  "has_key", "touch", "get_or_set")
-
-
 def _count_queries(scenarios: list[Scenario]) -> None:
-    """Record the database queries and cache calls of one warm request of each scenario."""
-    from django.core.cache import caches
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
+    """Record the database queries and cache calls of one warm request of each scenario.
 
-    cache = caches["default"]  # the same object for every caller in this thread
-    calls: list[str] = []
-    originals = {name: getattr(cache, name) for name in _CACHE_METHODS}
-
-    depth = [0]
-
-    def counting(name, method):
-        # Outermost calls only: locmem's get_many calls get, yet it is one round trip.
-        def wrapper(*args, **kwargs):
-            if not depth[0]:
-                calls.append(name)
-            depth[0] += 1
-            try:
-                return method(*args, **kwargs)
-            finally:
-                depth[0] -= 1
-
-        return wrapper
+    Counted by the comparison page's meter (compare.metering): one cache call
+    per call its caller made (one Redis round trip), and a statement the
+    shared cache makes itself counts as that cache call, not as a query.
+    """
+    from compare.metering import meter
 
     for s in scenarios:
         with s.context():
             s.run()  # warm: caches filled, last-activity write done
-            for name, method in originals.items():
-                setattr(cache, name, counting(name, method))
-            calls.clear()
-            try:
-                with CaptureQueriesContext(connection) as ctx:
-                    s.run()
-            finally:
-                for name in originals:
-                    delattr(cache, name)
-        s.queries = len(ctx.captured_queries)
-        s.cache_ops = len(calls)
+            with meter() as cost:
+                s.run()
+        s.queries = cost.queries
+        s.cache_ops = cost.cache_total
 
 
 def _measure(scenarios: list[Scenario], rounds: int) -> None:

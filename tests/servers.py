@@ -23,6 +23,23 @@ from django.db import connection
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def gunicorn_config(path: Path):
+    """Return gunicorn's settings as it reads them from the config file ``path``; nothing is started."""
+    from gunicorn.app.base import Application
+
+    class Probe(Application):
+        def init(self, parser, opts, args):
+            return None
+
+        def load(self):  # pragma: no cover - never serves
+            return None
+
+        def load_config(self):
+            self.load_config_from_file(str(path))
+
+    return Probe().cfg
+
+
 def free_port() -> int:
     """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket() as s:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import free_port
+from tests.servers import free_port, gunicorn_config
 
 ROOT = Path(__file__).resolve().parent.parent
 MAKE = shutil.which("make")
@@ -343,6 +343,19 @@ def _wait_until_served(url: str, proc: subprocess.Popen, log: Path, **headers: s
     raise AssertionError(f"nothing served at {url}:\n{log.read_text()}")
 
 
+def _make_start(target: str, env: dict, log: Path) -> subprocess.Popen:
+    """Start ``make <target>`` in its own process group, its output in ``log``; stop it with _stop()."""
+    with log.open("w") as out:
+        return subprocess.Popen(
+            [MAKE, "--no-print-directory", target],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
 def _stop(proc: subprocess.Popen) -> None:
     os.killpg(proc.pid, signal.SIGTERM)
     try:
@@ -359,15 +372,7 @@ def test_make_run_really_serves_and_the_printed_demo_user_logs_in(tmp_path):
     port, verifier_port = free_port(), free_port()
     log = tmp_path / "run.log"
     env = _clean_env(AUTHDEMO_VAR_DIR=str(tmp_path / "var"), PORT=str(port), VERIFIER_PORT=str(verifier_port))
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [MAKE, "--no-print-directory", "run"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    proc = _make_start("run", env, log)
     try:
         base = f"http://127.0.0.1:{port}"
         status, _, body = _wait_until_served(base + "/", proc, log)
@@ -409,15 +414,7 @@ def test_make_run_with_debug_off_serves_every_page_with_its_static_files(tmp_pat
         DJANGO_SECRET_KEY="s" * 60,
         DJANGO_SECURE_SSL_REDIRECT="0",
     )
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [MAKE, "--no-print-directory", "run"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    proc = _make_start("run", env, log)
     try:
         base = f"http://127.0.0.1:{port}"
         status, _, body = _wait_until_served(base + "/", proc, log)
@@ -446,15 +443,7 @@ def test_make_serve_really_serves_in_production_mode(tmp_path):
         PORT=str(port),
     )
     log = tmp_path / "serve.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [MAKE, "--no-print-directory", "serve"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    proc = _make_start("serve", env, log)
     try:
         base = f"http://127.0.0.1:{port}"
         status, headers, _ = _wait_until_served(base + "/", proc, log, **{"X-Forwarded-Proto": "https"})
@@ -481,19 +470,7 @@ def test_make_serve_really_serves_in_production_mode(tmp_path):
 
 
 def test_gunicorn_config():
-    from gunicorn.app.base import Application
-
-    class Probe(Application):
-        def init(self, parser, opts, args):
-            return None
-
-        def load(self):  # pragma: no cover - never serves
-            return None
-
-        def load_config(self):
-            self.load_config_from_file(str(ROOT / "authdemo" / "gunicorn.conf.py"))
-
-    cfg = Probe().cfg
+    cfg = gunicorn_config(ROOT / "authdemo" / "gunicorn.conf.py")
     assert cfg.wsgi_app == "authdemo.wsgi:application"
     assert cfg.worker_class_str == "gthread"
     assert cfg.threads >= 2

@@ -137,16 +137,21 @@ class VerifierApp:
         return [payload]
 
 
-def application_create(*, config: Config) -> VerifierApp:
-    """Return the verifier for ``config``, with its own key cache."""
-    keys = KeyCache(
+def key_cache_create(*, config: Config, **options: Any) -> KeyCache:
+    """Return the key cache of ``config``'s JWKS; ``options`` (fetch, clock) go to KeyCache."""
+    return KeyCache(
         url=config.jwks_url,
         refetch_interval=config.refetch_interval,
         min_ttl=config.jwks_min_ttl,
         max_ttl=config.jwks_max_ttl,
         timeout=config.fetch_timeout,
+        **options,
     )
-    return VerifierApp(config=config, keys=keys)
+
+
+def application_create(*, config: Config) -> VerifierApp:
+    """Return the verifier for ``config``, with its own key cache."""
+    return VerifierApp(config=config, keys=key_cache_create(config=config))
 
 
 def application_from_env() -> VerifierApp:

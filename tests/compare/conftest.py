@@ -9,9 +9,9 @@ from wsgiref.simple_server import WSGIRequestHandler, make_server
 import pytest
 
 from verifier.__main__ import ThreadingWSGIServer
-from verifier.app import VerifierApp
+from verifier.app import VerifierApp, key_cache_create
 from verifier.config import Config
-from verifier.jwks import KeyCache, jwks_parse
+from verifier.jwks import jwks_parse
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -28,14 +28,7 @@ def verifier(settings):
         return jwks_parse(body=json.dumps(jwks_document()).encode())
 
     config = Config(jwks_url="http://site.invalid/.well-known/jwks.json")
-    keys = KeyCache(
-        url=config.jwks_url,
-        refetch_interval=config.refetch_interval,
-        min_ttl=config.jwks_min_ttl,
-        max_ttl=config.jwks_max_ttl,
-        timeout=config.fetch_timeout,
-        fetch=fetch,
-    )
+    keys = key_cache_create(config=config, fetch=fetch)
     server = make_server(
         "127.0.0.1",
         0,

@@ -13,9 +13,9 @@ import pytest
 
 from tests.livehttp import send
 from verifier.__main__ import ThreadingWSGIServer
-from verifier.app import VerifierApp
+from verifier.app import VerifierApp, key_cache_create
 from verifier.config import Config
-from verifier.jwks import KeyCache, jwks_fetch
+from verifier.jwks import jwks_fetch
 
 
 class QuietHandler(WSGIRequestHandler):
@@ -62,15 +62,7 @@ def verifier_for():
             running.fetches.append(url)
             return jwks_fetch(url=url, timeout=timeout)
 
-        keys = KeyCache(
-            url=config.jwks_url,
-            refetch_interval=config.refetch_interval,
-            min_ttl=config.jwks_min_ttl,
-            max_ttl=config.jwks_max_ttl,
-            timeout=config.fetch_timeout,
-            fetch=counting_fetch,
-            clock=running.now,
-        )
+        keys = key_cache_create(config=config, fetch=counting_fetch, clock=running.now)
         running.app = VerifierApp(config=config, keys=keys, clock=running.now)
         server = make_server(
             "127.0.0.1", 0, running.app, server_class=ThreadingWSGIServer, handler_class=QuietHandler

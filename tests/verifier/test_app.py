@@ -11,6 +11,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from django.conf import settings
 
+from tests.servers import gunicorn_config
 from tests.verifier.helpers import access_claims, b64url, sign
 from verifier.config import Config, config_from_env
 from verifier.jwks import JwksDocument, KeyCache, jwks_parse
@@ -282,20 +283,9 @@ def test_the_verifier_imports_no_django_no_database_and_no_redis():
 
 
 def test_gunicorn_serves_the_verifier_app_with_threads():
-    from gunicorn.app.base import Application
     from gunicorn.util import import_app
 
-    class Probe(Application):
-        def init(self, parser, opts, args):
-            return None
-
-        def load(self):  # pragma: no cover - never serves
-            return None
-
-        def load_config(self):
-            self.load_config_from_file(str(ROOT / "verifier" / "gunicorn.conf.py"))
-
-    cfg = Probe().cfg
+    cfg = gunicorn_config(ROOT / "verifier" / "gunicorn.conf.py")
     assert cfg.worker_class_str == "gthread" and cfg.threads >= 2
     assert cfg.workers == 1  # the key cache and its rate limit live in the process
     assert cfg.limit_request_field_size >= 16 * 1024 + 100
