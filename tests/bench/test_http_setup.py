@@ -1,0 +1,77 @@
+"""`make bench` over HTTP: a setup step that fails leaves no server running; the bench user's address."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from bench import http as bench_http
+
+
+class _Proc:
+    def __init__(self) -> None:
+        self.pid = 0
+        self.stopped = False
+
+
+def _fake_servers(monkeypatch, *, ready: list[bool], manage=None):
+    started: list[bench_http.Server] = []
+
+    def spawn(name, kind, cmd, *, cwd, env, port, log_dir):
+        server = bench_http.Server(
+            name=name, kind=kind, port=port, proc=_Proc(), log=log_dir / "x.log", env=env
+        )
+        server.stop = lambda s=server: setattr(s.proc, "stopped", True)
+        started.append(server)
+        return server
+
+    def wait_ready(server, path, timeout=180):
+        if not ready[started.index(server)]:
+            raise bench_http.BenchError(f"{server.name} exited")
+
+    monkeypatch.setattr(bench_http, "_spawn", spawn)
+    monkeypatch.setattr(bench_http, "_wait_ready", wait_ready)
+    if manage is not None:
+        monkeypatch.setattr(bench_http, "_manage", manage)
+    return started
+
+
+def test_a_twin_that_does_not_start_stops_the_server_already_started(monkeypatch, tmp_path):
+    def manage(env, *args):
+        return 'BENCHJSON {"hasher": "x"}\n'
+
+    started = _fake_servers(monkeypatch, ready=[True, False], manage=manage)
+    with pytest.raises(bench_http.BenchError):
+        bench_http.start_authdemo(mode="embedded", mode_env={}, tmp=tmp_path)
+    assert [s.proc.stopped for s in started] == [True, True]
+
+
+def test_a_failed_user_setup_stops_the_server(monkeypatch, tmp_path):
+    def manage(env, *args):
+        raise bench_http.BenchError("manage.py shell failed")
+
+    started = _fake_servers(monkeypatch, ready=[True, True], manage=manage)
+    with pytest.raises(bench_http.BenchError):
+        bench_http.start_authdemo(mode="embedded", mode_env={}, tmp=tmp_path)
+    assert len(started) == 1 and started[0].proc.stopped
+
+
+def test_the_bench_user_gets_a_new_address_under_invalid_each_run(monkeypatch, tmp_path):
+    scripts: list[str] = []
+
+    def manage(env, *args):
+        scripts.append(args[-1])
+        return 'BENCHJSON {"hasher": "x"}\n'
+
+    for run in ("a", "b"):
+        (tmp_path / run).mkdir()
+        _fake_servers(monkeypatch, ready=[True, True], manage=manage)
+        main, twin, credentials, hasher = bench_http.start_authdemo(
+            mode="embedded", mode_env={}, tmp=tmp_path / run
+        )
+        assert credentials["username"] == bench_http.BENCH_USER and hasher == {"hasher": "x"}
+        assert not main.proc.stopped and not twin.proc.stopped
+    addresses = [address for script in scripts for address in re.findall(r"[\w.+-]+@[\w.-]+", script)]
+    assert len(addresses) == 2 and addresses[0] != addresses[1]
+    assert all(address.endswith("@bench.invalid") for address in addresses)
