@@ -61,6 +61,8 @@ from django.db import transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
 
+from accounts.nearcache import near_cache, near_cache_reset, near_forget
+
 logger = logging.getLogger("authdemo.cache")
 
 DEFAULT = "default"
@@ -109,9 +111,10 @@ _state = _State()
 
 
 def cache_state_reset() -> None:
-    """Forget breaker and epoch state (tests; a new process starts like this)."""
+    """Forget breaker, epoch and near-cache state (tests; a new process starts like this)."""
     global _state
     _state = _State()
+    near_cache_reset()
 
 
 def _shared(alias: str) -> bool:
@@ -124,6 +127,7 @@ def _trip(exc: BaseException) -> None:
         was_open = now < _state.open_until
         _state.failed_at = now
         _state.open_until = now + settings.CACHE_BREAKER_SECONDS
+    near_forget(alias=None)
     if not was_open:
         logger.warning(
             "cache unavailable (%s: %s): skipping it for %.1f s",
@@ -230,6 +234,8 @@ def _epoch_sync(alias: str) -> None:
     with cache_guard():
         client = cache.client.get_client(write=True)
         epoch = int(client.eval(_EPOCH_MAX_LUA, 1, cache.make_key(EPOCH_KEY), database_epoch))
+    if epoch != _state.epoch_seen:
+        near_forget(alias=alias, keys=[EPOCH_KEY])
     # The start time: a failure seen by another thread meanwhile forces a new sync.
     _state.synced_at = now
     _state.epoch_seen = epoch
@@ -259,7 +265,14 @@ def cache_read_many(*, keys: list[str], alias: str = DEFAULT) -> dict[str, Cache
     try:
         if _shared(alias):
             _epoch_sync(alias)
-            values = cache_call("get_many", [*keys, EPOCH_KEY], alias=alias)
+            wanted = [*keys, EPOCH_KEY]
+            near = near_cache(alias)
+            values = near.get_many(wanted) if near is not None else None
+            if values is None:
+                ticket = near.fill_ticket() if near is not None else None
+                values = cache_call("get_many", wanted, alias=alias)
+                if near is not None:
+                    near.fill(ticket, wanted, values)
             epoch: object = int(values.get(EPOCH_KEY) or 0)
         else:
             epoch = _stamp_file_epoch()
@@ -356,6 +369,13 @@ def _live_replace_stale(*, key: str, entry: tuple, timeout: int, alias: str) -> 
     stays; a revocation after the set overwrites this entry as usual. An
     empty key gets add(), as on any miss.
     """
+    try:
+        _live_replace_stale_in(key=key, entry=entry, timeout=timeout, alias=alias)
+    finally:
+        near_forget(alias=alias, keys=[key])
+
+
+def _live_replace_stale_in(*, key: str, entry: tuple, timeout: int, alias: str) -> None:
     cache = caches[alias]
     full_key = cache.make_key(key)
     with cache_guard():

@@ -61,6 +61,7 @@ from accounts.cachesafe import (
     cache_read_many,
     cache_write_live,
 )
+from accounts.nearcache import near_forget
 
 # What a snapshot holds, besides the session auth hash.
 SNAPSHOT_FIELDS = (
@@ -213,7 +214,10 @@ def _invalidate(user_id: object, alias: str, *, after_commit: bool = False) -> N
             pipe.incr(version)
             pipe.expire(version, settings.USER_SNAPSHOT_SECONDS * 2)
             pipe.delete(*[cache.make_key(key) for key in keys])
-            pipe.execute()
+            try:
+                pipe.execute()
+            finally:
+                near_forget(alias=alias, keys=[user_version_key(user_id), *keys])
     except CacheUnavailable:
         if after_commit:
             with transaction.atomic():

@@ -177,10 +177,18 @@ CACHE_EPOCH_SYNC_SECONDS = env.float("CACHE_EPOCH_SYNC_SECONDS", default=2.0)
 # Embedded default: every revocation appends a byte to this file, so other
 # processes on the host stop trusting their per-process cache at once.
 REVOCATION_STAMP_FILE = VAR_DIR / "revocation_stamp"
+# Services mode: a per-process copy of the hot path's Redis entries, kept
+# exact by Redis's invalidation messages (accounts/nearcache.py). A process
+# that has heard nothing from Redis for NEAR_CACHE_STALE_SECONDS stops
+# trusting its copy. NEAR_CACHE_SECONDS=0 turns it off.
+NEAR_CACHE_SECONDS = env.float("NEAR_CACHE_SECONDS", default=60.0)
+NEAR_CACHE_STALE_SECONDS = env.float("NEAR_CACHE_STALE_SECONDS", default=1.0)
+NEAR_CACHE_MAX_ENTRIES = env.int("NEAR_CACHE_MAX_ENTRIES", default=10_000)
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
+            # django-redis, keeping each process's near cache exact (accounts/nearcache.py).
+            "BACKEND": "accounts.nearcache.NearRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="authdemo"),
             "OPTIONS": {

@@ -1,4 +1,4 @@
-"""Count what a piece of work costs: database statements (reads, writes by table) and cache calls.
+"""Count what a piece of work costs: database statements (reads, writes by table), cache calls, near reads.
 
 ``meter()`` wraps the default database connection with
 ``connection.execute_wrapper`` and this thread's cache backends with counting
@@ -23,6 +23,7 @@ from django.core.cache import caches
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 
+from accounts.nearcache import near_hits
 from accounts.sharedcache import shared_cache
 
 logger = logging.getLogger(__name__)
@@ -50,6 +51,8 @@ class Meter:
     other: int = 0
     written: Counter = field(default_factory=Counter)  # statements per table written
     cache_calls: Counter = field(default_factory=Counter)  # calls per cache method
+    # Reads a near cache answered in the process (services mode, accounts.nearcache): no round trip.
+    near_reads: int = 0
     depth: int = 0  # > 0 while a counted cache call runs
 
     @property
@@ -68,6 +71,7 @@ class Meter:
             "written": dict(sorted(self.written.items())),
             "cache_calls": self.cache_total,
             "cache": dict(sorted(self.cache_calls.items())),
+            "near_reads": self.near_reads,
         }
 
     def _db(self, execute, sql, params, many, context):
@@ -112,6 +116,7 @@ def meter() -> Iterator[Meter]:
     # methods set on this thread's instances see only this thread's calls.
     backends = {id(backend): backend for backend in (caches[alias] for alias in settings.CACHES)}
     patched: list[tuple[object, str]] = []
+    near_before = near_hits()
     try:
         for backend in backends.values():
             for name in CACHE_METHODS:
@@ -124,6 +129,7 @@ def meter() -> Iterator[Meter]:
     finally:
         for backend, name in patched:
             delattr(backend, name)
+        result.near_reads = near_hits() - near_before
 
 
 def login_cost_record(*, kind: str, cost: Meter) -> None:

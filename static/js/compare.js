@@ -38,6 +38,7 @@
     var text = cost.queries + " DB quer" + (cost.queries === 1 ? "y" : "ies");
     if (cost.writes) text += " (" + cost.writes + " write" + (cost.writes === 1 ? "" : "s") + ")";
     text += ", " + cost.cache_calls + " cache call" + (cost.cache_calls === 1 ? "" : "s");
+    if (cost.near_reads) text += " (" + cost.near_reads + " read from this process's copy, no round trip)";
     if (cost.status !== 200) text += " — answered " + cost.status;
     return text;
   }

@@ -67,7 +67,7 @@ def faulty_cache(settings, redis_proxy):
     """Point the app's cache (sessions, verdicts, login limits) at the proxied Redis; yield the proxy."""
     settings.CACHES = {
         "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
+            "BACKEND": "accounts.nearcache.NearRedisCache",
             "LOCATION": f"redis://127.0.0.1:{redis_proxy.port}/0",
             "KEY_PREFIX": "faults",
             "OPTIONS": {

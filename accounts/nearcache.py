@@ -1,0 +1,323 @@
+"""Near cache: a per-process copy of the hot path's Redis entries, dropped the moment Redis says they changed.
+
+Services mode keeps what an authenticated request reads (session data, a
+token family's verdict, a user snapshot, the revocation epoch) in Redis, so
+every process of every host sees a revocation at once. Reading them costs a
+round trip per request. This module keeps a copy of those entries in the
+process and asks Redis to tell it of every change: Redis's server-assisted
+client-side caching (CLIENT TRACKING, broadcasting mode) on one connection
+per process, subscribed to its own invalidation messages. Any write under
+the cache's key prefix, by any process or tool (a SET, DEL, expiry, FLUSHDB),
+makes Redis send that connection the changed key names, in the same event
+loop turn as the writer's own reply.
+
+No thread reads that connection. Every lookup first drains it, under a lock,
+without waiting (a poll of the socket): whatever Redis sent before the
+lookup and the kernel received is applied before an entry is trusted. A
+revocation acknowledged to its writer therefore reaches every other process
+before any request that could follow the acknowledgement (the message left
+Redis with the writer's reply). When the connection is lost, or its last
+PING went unanswered for NEAR_CACHE_STALE_SECONDS, the copy is dropped and
+every read goes to Redis again, as without this cache; the cut-off process
+re-subscribes once Redis answers. So a partition that silently swallows
+invalidation messages can keep a revoked credential accepted by one process
+for at most NEAR_CACHE_STALE_SECONDS (docs/operations.md).
+
+A fill must never store what a change already replaced: ``fill_ticket()``
+notes the invalidation count before the Redis read, and ``fill()`` stores a
+key only when no invalidation of it (or of everything) arrived since.
+
+Values are stored pickled and unpickled on every hit, so no two requests
+share a mutable object (as with Django's local-memory cache).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+import os
+import pickle
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.cache import caches
+from django_redis.cache import RedisCache
+
+logger = logging.getLogger("authdemo.cache")
+
+INVALIDATE_CHANNEL = b"__redis__:invalidate"
+# How many recent invalidated keys a fill can check against; an older fill is refused.
+_RECENT = 1024
+
+
+class NearCache:
+    """The per-process copy for one Redis-backed Django cache alias."""
+
+    def __init__(self, alias: str) -> None:
+        self.alias = alias
+        self.lock = threading.Lock()
+        self.pid = os.getpid()
+        self.conn = None  # the tracking connection, subscribed to its own invalidations
+        self.entries: dict[str, tuple[float, bytes]] = {}  # full key -> (expires at, pickled value)
+        self.seq = 0  # invalidations applied so far (a flush counts as one)
+        self.recent: deque[tuple[int, str | None]] = deque(maxlen=_RECENT)  # (seq, key; None: all)
+        self.ping_sent = 0.0  # monotonic time the outstanding PING was sent (0: none)
+        # Monotonic time Redis was last known to have sent us everything it
+        # had: when the PING its last PONG answered was sent.
+        self.alive_at = float("-inf")
+        self.retry_at = 0.0  # no reconnect before this monotonic time
+        cache = caches[alias]
+        self.make_key = cache.make_key
+        self.key_prefix = cache.key_prefix
+        # django-redis keys are "<KEY_PREFIX>:<version>:<key>": track everything under the prefix.
+        self.prefix = f"{cache.key_prefix}:" if cache.key_prefix else ""
+
+    # --- the connection --------------------------------------------------------
+
+    def _connect(self, now: float) -> None:
+        cache = caches[self.alias]
+        pool = cache.client.get_client(write=True).connection_pool
+        # RESP2, whatever the pool negotiates: invalidations then arrive as
+        # plain Pub/Sub messages on the connection they are redirected to.
+        conn = pool.connection_class(**{**pool.connection_kwargs, "protocol": 2})
+        try:
+            conn.connect()
+            conn.send_command("CLIENT", "ID")
+            client_id = conn.read_response()
+            tracking = ["CLIENT", "TRACKING", "ON", "REDIRECT", client_id, "BCAST"]
+            if self.prefix:
+                tracking += ["PREFIX", self.prefix]
+            conn.send_command(*tracking)
+            conn.read_response()
+            conn.send_command("SUBSCRIBE", INVALIDATE_CHANNEL)
+            conn.read_response()
+        except Exception:
+            conn.disconnect()
+            raise
+        self.conn = conn
+        self._flush()
+        # Subscribed: every change from here on is announced to this connection.
+        self.alive_at = now
+        self.ping_sent = 0.0
+
+    def _drop(self, now: float, exc: BaseException | None) -> None:
+        if self.conn is not None:
+            if exc is not None:
+                logger.warning(
+                    "near cache: tracking connection lost (%s: %s); reading Redis", type(exc).__name__, exc
+                )
+            with contextlib.suppress(Exception):  # already broken
+                self.conn.disconnect()
+        self.conn = None
+        self._flush()
+        self.retry_at = now + settings.NEAR_CACHE_STALE_SECONDS
+
+    def _flush(self) -> None:
+        self.entries.clear()
+        self.seq += 1
+        self.recent.append((self.seq, None))
+
+    def _invalidate(self, keys) -> None:
+        self.seq += 1
+        if keys is None:
+            self.entries.clear()
+            self.recent.append((self.seq, None))
+            return
+        for raw in keys:
+            key = raw.decode() if isinstance(raw, bytes) else str(raw)
+            self.entries.pop(key, None)
+            self.recent.append((self.seq, key))
+
+    def _drain(self, now: float) -> bool:
+        """Apply every message received; keep the heartbeat going; return whether the copy is trusted."""
+        if self.pid != os.getpid():  # a forked child: the parent's connection is not ours
+            self.pid = os.getpid()
+            self.conn = None
+            self._flush()
+        if self.conn is None:
+            if now < self.retry_at:
+                return False
+            try:
+                self._connect(now)
+            except Exception as exc:  # any failure: read Redis, as without this cache
+                self._drop(now, exc)
+                return False
+        conn = self.conn
+        try:
+            while conn.can_read(timeout=0):
+                message = conn.read_response()
+                kind = message[0] if isinstance(message, list) and message else None
+                if kind == b"message" and message[1] == INVALIDATE_CHANNEL:
+                    self._invalidate(message[2])
+                elif kind == b"pong" and self.ping_sent:
+                    # Everything Redis sent before it handled the PING has been applied.
+                    self.alive_at = self.ping_sent
+                    self.ping_sent = 0.0
+            stale = settings.NEAR_CACHE_STALE_SECONDS
+            if not self.ping_sent and now - self.alive_at >= stale / 4:
+                conn.send_command("PING")
+                self.ping_sent = now
+        except Exception as exc:
+            self._drop(now, exc)
+            return False
+        if now - self.alive_at > stale:
+            # Not heard from recently enough: the connection may be cut without an error.
+            if self.ping_sent and now - self.ping_sent > stale:
+                self._drop(now, TimeoutError("no answer to PING"))
+            return False
+        return True
+
+    # --- reads ------------------------------------------------------------------
+
+    def get_many(self, keys: list[str]) -> dict[str, object] | None:
+        """Return ``keys`` as Django's get_many() would (missing keys left out), or None: read Redis."""
+        now = time.monotonic()
+        with self.lock:
+            if not self._drain(now):
+                return None
+            found = {}
+            for key in keys:
+                entry = self.entries.get(self.make_key(key))
+                if entry is None or entry[0] <= now:
+                    return None
+                if entry[1] is not None:
+                    found[key] = entry[1]
+        _thread.hits = getattr(_thread, "hits", 0) + 1
+        # What this process pickled itself, from values django-redis had unpickled.
+        return {key: pickle.loads(raw) for key, raw in found.items()}  # noqa: S301
+
+    def fill_ticket(self) -> int | None:
+        """Return the invalidation count to pass to fill() after the Redis read (None: do not fill)."""
+        now = time.monotonic()
+        with self.lock:
+            if not self._drain(now):
+                return None
+            return self.seq
+
+    def fill(self, ticket: int | None, keys: list[str], values: dict[str, object]) -> None:
+        """Store what a Redis read returned for ``keys``, unless one of them changed since ``ticket``."""
+        if ticket is None:
+            return
+        now = time.monotonic()
+        full = {key: self.make_key(key) for key in keys}
+        encoded = {
+            key: pickle.dumps(values[key], pickle.HIGHEST_PROTOCOL) if key in values else None for key in keys
+        }
+        with self.lock:
+            if not self._drain(now):
+                return
+            if self.seq != ticket:
+                if not self.recent or self.recent[0][0] > ticket + 1:
+                    return  # the log no longer reaches back to the ticket
+                wanted = set(full.values())
+                for seq, key in self.recent:
+                    if seq > ticket and (key is None or key in wanted):
+                        return
+            if len(self.entries) + len(keys) > settings.NEAR_CACHE_MAX_ENTRIES:
+                self.entries.clear()
+            expires = now + settings.NEAR_CACHE_SECONDS
+            for key in keys:
+                self.entries[full[key]] = (expires, encoded[key])
+
+    def forget(self, keys: list[str] | None = None) -> None:
+        """Drop ``keys`` (None: the whole copy) now: this process wrote them, or a cache failure was seen.
+
+        Redis announces this process's own writes too, but its message may
+        trail the write's reply by a moment; a read that follows its own
+        write must not find the old value.
+        """
+        with self.lock:
+            if keys is None:
+                self._flush()
+            else:
+                self._invalidate([self.make_key(key) for key in keys])
+
+
+_near: dict[str, NearCache] = {}
+_thread = threading.local()
+
+
+def near_hits() -> int:
+    """Return how many reads this thread has served from a near cache so far (the comparison page's meter)."""
+    return getattr(_thread, "hits", 0)
+
+
+_near_lock = threading.Lock()
+
+
+def near_cache(alias: str) -> NearCache | None:
+    """Return the near cache of ``alias`` when its backend keeps one (NearRedisCache), else None."""
+    near = _near.get(alias)
+    if near is None:
+        if not settings.NEAR_CACHE_SECONDS or not isinstance(caches[alias], NearRedisCache):
+            return None
+        with _near_lock:
+            near = _near.get(alias) or _near.setdefault(alias, NearCache(alias))
+    return near
+
+
+def near_forget(*, alias: str | None, keys: list[str] | None = None) -> None:
+    """Drop ``keys`` (None: everything) from this process's near cache of ``alias`` (None: of every alias).
+
+    Call after a write that bypasses the cache API (raw Redis commands).
+    """
+    for name, near in list(_near.items()):
+        if alias is None or name == alias:
+            near.forget(keys)
+
+
+def near_cache_reset() -> None:
+    """Forget every near cache (tests; a new process starts like this)."""
+    with _near_lock:
+        for near in _near.values():
+            with near.lock:
+                if near.conn is not None:
+                    near.conn.disconnect()
+        _near.clear()
+
+
+def _written(name: str, keys_of: Callable[[tuple, dict], list[str] | None]):
+    """Wrap RedisCache.<name> so that the keys it writes leave this process's near cache at once."""
+    base = getattr(RedisCache, name)
+
+    @functools.wraps(base)
+    def method(self, *args, **kwargs):
+        try:
+            return base(self, *args, **kwargs)
+        finally:
+            keys = keys_of(args, kwargs)
+            for near in list(_near.values()):
+                if near.key_prefix == self.key_prefix:
+                    near.forget(keys)
+
+    return method
+
+
+def _first(args: tuple, kwargs: dict) -> list[str]:
+    return [args[0] if args else next(iter(kwargs.values()))]
+
+
+def _many(args: tuple, kwargs: dict) -> list[str]:
+    return list(args[0] if args else next(iter(kwargs.values())))
+
+
+class NearRedisCache(RedisCache):
+    """django-redis's cache whose writes also drop the written keys from this process's near cache.
+
+    Other processes learn of them from Redis's invalidation messages; this
+    one must not wait for its own.
+    """
+
+    set = _written("set", _first)
+    add = _written("add", _first)
+    delete = _written("delete", _first)
+    touch = _written("touch", _first)
+    incr = _written("incr", _first)
+    decr = _written("decr", _first)
+    set_many = _written("set_many", _many)
+    delete_many = _written("delete_many", _many)
+    clear = _written("clear", lambda args, kwargs: None)
