@@ -45,6 +45,8 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.core.cache import caches
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django_redis.cache import RedisCache
 
 logger = logging.getLogger("authdemo.cache")
@@ -278,6 +280,13 @@ def near_cache_reset() -> None:
                 if near.conn is not None:
                     near.conn.disconnect()
         _near.clear()
+
+
+@receiver(setting_changed)
+def _settings_changed(*, setting: str, **kwargs) -> None:
+    # A test that points the cache elsewhere (or changes these settings) gets new near caches.
+    if setting == "CACHES" or setting.startswith("NEAR_CACHE_"):
+        near_cache_reset()
 
 
 def _written(name: str, keys_of: Callable[[tuple, dict], list[str] | None]):

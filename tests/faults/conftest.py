@@ -62,13 +62,12 @@ def redis_proxy(redis_server):
     proxy.close()
 
 
-@pytest.fixture
-def faulty_cache(settings, redis_proxy):
-    """Point the app's cache (sessions, verdicts, login limits) at the proxied Redis; yield the proxy."""
+def _cache_at(settings, port: int) -> None:
+    """Point the app's cache (sessions, verdicts, login limits) at the Redis on ``port``."""
     settings.CACHES = {
         "default": {
             "BACKEND": "accounts.nearcache.NearRedisCache",
-            "LOCATION": f"redis://127.0.0.1:{redis_proxy.port}/0",
+            "LOCATION": f"redis://127.0.0.1:{port}/0",
             "KEY_PREFIX": "faults",
             "OPTIONS": {
                 "CLIENT_CLASS": "django_redis.client.DefaultClient",
@@ -82,4 +81,17 @@ def faulty_cache(settings, redis_proxy):
     settings.CACHE_BREAKER_SECONDS = 0.2
     # Long: a re-sync after recovery must come from the failure, not the clock.
     settings.CACHE_EPOCH_SYNC_SECONDS = 3600
+
+
+@pytest.fixture
+def faulty_cache(settings, redis_proxy):
+    """Point the app's cache at the proxied Redis; yield the proxy."""
+    _cache_at(settings, redis_proxy.port)
     yield redis_proxy
+
+
+@pytest.fixture
+def direct_cache(settings, redis_server):
+    """Point the app's cache at the throw-away Redis directly (no proxy thread on the way); yield it."""
+    _cache_at(settings, redis_server.port)
+    yield redis_server

@@ -1,4 +1,4 @@
-"""A TCP proxy in a thread that can be cut and healed: a network partition while the server keeps its data."""
+"""A TCP proxy in a thread that can be cut, stalled and healed: partitions while the server keeps its data."""
 
 from __future__ import annotations
 
@@ -8,13 +8,20 @@ import threading
 
 
 class TcpProxy:
-    """Forward 127.0.0.1:<port> to ``upstream``; ``cut()`` drops every connection and refuses new ones."""
+    """Forward 127.0.0.1:<port> to ``upstream``.
+
+    ``cut()`` drops every connection and refuses new ones (a partition the
+    endpoints notice); ``stall()`` keeps every connection open but holds
+    what either side sends (a partition that no error reveals).
+    """
 
     def __init__(self, upstream: tuple[str, int]) -> None:
         self.upstream = upstream
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = self._listener.getsockname()[1]
         self._cut = False
+        self._flowing = threading.Event()
+        self._flowing.set()
         self._lock = threading.Lock()
         self._open: set[socket.socket] = set()
         self._closed = False
@@ -29,12 +36,19 @@ class TcpProxy:
                 sock.shutdown(socket.SHUT_RDWR)
             sock.close()
 
+    def stall(self) -> None:
+        self._flowing.clear()
+
     def heal(self) -> None:
         with self._lock:
             self._cut = False
+        self._flowing.set()
+        self._flowing = threading.Event()
+        self._flowing.set()
 
     def close(self) -> None:
         self._closed = True
+        self._flowing.set()
         self.cut()
         self._listener.close()
 
@@ -63,6 +77,7 @@ class TcpProxy:
     def _pump(self, source: socket.socket, sink: socket.socket) -> None:
         try:
             while data := source.recv(65536):
+                self._flowing.wait()
                 sink.sendall(data)
         except OSError:
             pass

@@ -1,0 +1,191 @@
+"""The near cache (accounts/nearcache.py): a per-process copy of the hot path's Redis entries.
+
+It must never serve what Redis no longer holds: a change made by another
+process (a raw Redis client here, on its own connection, as another worker
+or host would) is seen by the very next read; so is this process's own
+write; a fill that raced a change is not kept; and when the tracking
+connection is cut, or stalls without an error, the copy is dropped or
+distrusted within NEAR_CACHE_STALE_SECONDS. The cross-process case over
+real HTTP is tests/test_instances.py (revocation on one instance, refused on
+the other at once).
+
+The app runs in process against an own redis-server, directly or behind a
+TCP proxy that can cut or stall its connections (tests/faults/conftest.py).
+"""
+
+from __future__ import annotations
+
+import pickle
+import time
+
+import pytest
+import redis
+from django.core.cache import caches
+
+from accounts.cachesafe import EPOCH_KEY, cache_read_many
+from accounts.nearcache import near_cache
+from compare.metering import meter
+
+pytestmark = pytest.mark.django_db
+
+KEY = "near:test"
+
+
+@pytest.fixture
+def other(redis_server):
+    """Another process's connection to the same Redis, not through the proxy."""
+    client = redis.Redis(port=redis_server.port)
+    yield client
+    client.close()
+
+
+def _full(key: str = KEY) -> str:
+    return caches["default"].make_key(key)
+
+
+def _read(key: str = KEY):
+    """Return (value, round trips, near reads) of one hot-path read of ``key``."""
+    with meter() as cost:
+        value = cache_read_many(keys=[key])[key].value
+    return value, cost.cache_total, cost.near_reads
+
+
+def _warm(key: str = KEY) -> object:
+    """Read until the near cache answers (a fill may be refused once after a write); return the value."""
+    for _ in range(20):
+        value, trips, near = _read(key)
+        if near == 1:
+            assert trips == 0
+            return value
+    raise AssertionError("the near cache never answered")
+
+
+def test_a_warm_read_makes_no_round_trip_and_shares_no_object(faulty_cache):
+    caches["default"].set(KEY, {"user": 1}, 60)
+    value, trips, near = _read()
+    assert (value, trips, near) == ({"user": 1}, 1, 0)  # cold: one MGET, then kept
+    first = _warm()
+    second, trips, near = _read()
+    assert (second, trips, near) == ({"user": 1}, 0, 1)
+    assert first is not second  # unpickled per read: a caller may mutate its copy
+
+
+def test_a_change_by_another_process_is_seen_by_the_next_read(direct_cache, other):
+    # Redis writes the invalidation to the tracking connection before it
+    # answers the writer: the read that follows the write finds it. (Through
+    # the proxy, whose threads forward each direction on their own, it could
+    # still be on its way.)
+    for i in range(200):
+        caches["default"].set(KEY, f"old {i}", 60)
+        assert _warm() == f"old {i}"
+        other.set(_full(), pickle.dumps(f"new {i}"))
+        assert _read()[0] == f"new {i}"
+    _warm()
+    other.delete(_full())
+    assert _read()[0] is None
+
+
+def test_an_expiry_in_redis_is_seen(direct_cache, other):
+    caches["default"].set(KEY, "short", 60)
+    assert _warm() == "short"
+    other.pexpire(_full(), 20)
+    time.sleep(0.2)  # Redis expires it (lazily on access or by its active cycle) and says so
+    other.exists(_full())
+    assert _read()[0] is None
+
+
+def test_a_flush_by_another_process_drops_everything(direct_cache, other):
+    caches["default"].set(KEY, "kept", 60)
+    assert _warm() == "kept"
+    other.flushdb()
+    value, trips, near = _read()
+    assert (value, trips, near) == (None, 1, 0)
+
+
+def test_this_process_sees_its_own_write_at_once(faulty_cache):
+    for i in range(50):
+        caches["default"].set(KEY, i, 60)
+        assert _warm() == i
+        caches["default"].set(KEY, i + 1000, 60)
+        assert _read()[0] == i + 1000
+    caches["default"].delete(KEY)
+    assert _read()[0] is None
+
+
+def test_a_fill_that_raced_a_change_is_not_kept(faulty_cache, other):
+    caches["default"].set(KEY, "before", 60)
+    near = near_cache("default")
+    keys = [KEY, EPOCH_KEY]
+    ticket = near.fill_ticket()
+    # What a reader got from Redis just before another process changed the key ...
+    values = {KEY: "before"}
+    other.set(_full(), pickle.dumps("after"))
+    time.sleep(0.05)  # ... whose invalidation reaches this process before the reader stores it
+    near.fill(ticket, keys, values)
+    assert near.get_many(keys) is None
+    assert _read()[0] == "after"
+    # A change of another key does not stop the fill.
+    ticket = near.fill_ticket()
+    other.set(_full("near:unrelated"), pickle.dumps(1))
+    time.sleep(0.05)
+    near.fill(ticket, keys, {KEY: "after"})
+    assert near.get_many(keys) == {KEY: "after"}
+
+
+def test_a_cut_connection_drops_the_copy_and_the_cache_comes_back(faulty_cache, settings, other):
+    settings.NEAR_CACHE_STALE_SECONDS = 0.3
+    caches["default"].set(KEY, "before", 60)
+    assert _warm() == "before"
+    faulty_cache.cut()
+    other.set(_full(), pickle.dumps("changed during the cut"))
+    # The cut closes the tracking connection: the copy is dropped, Redis is
+    # unreachable, so the read misses (the caller then reads the database).
+    assert _read()[0] is None
+    faulty_cache.heal()
+    time.sleep(max(settings.CACHE_BREAKER_SECONDS, settings.NEAR_CACHE_STALE_SECONDS) + 0.1)
+    assert _warm() == "changed during the cut"  # re-subscribed, and nothing old was kept
+
+
+def test_a_stalled_connection_is_distrusted_within_the_stale_bound(faulty_cache, settings, other):
+    settings.NEAR_CACHE_STALE_SECONDS = 0.3
+    caches["default"].set(KEY, "before", 60)
+    assert _warm() == "before"
+    faulty_cache.stall()  # no error anywhere: the invalidation is held on the way
+    other.set(_full(), pickle.dumps("changed during the stall"))
+    time.sleep(settings.NEAR_CACHE_STALE_SECONDS + 0.1)
+    # No PONG since: the copy is not trusted; Redis cannot be read either (a
+    # timeout), so the read misses and the caller reads the database.
+    value, _trips, near = _read()
+    assert (value, near) == (None, 0)
+    faulty_cache.heal()
+    time.sleep(max(settings.CACHE_BREAKER_SECONDS, settings.NEAR_CACHE_STALE_SECONDS) + 0.1)
+    assert _warm() == "changed during the stall"
+
+
+def test_entries_live_at_most_near_cache_seconds_and_their_number_is_bounded(faulty_cache, settings):
+    settings.NEAR_CACHE_SECONDS = 0.2
+    settings.NEAR_CACHE_MAX_ENTRIES = 6
+    for i in range(10):
+        caches["default"].set(f"near:{i}", i, 60)
+        _warm(f"near:{i}")
+        assert len(near_cache("default").entries) <= 6
+    time.sleep(0.25)
+    assert _read("near:9")[1:] == (1, 0)  # expired in the process: read from Redis
+
+
+def test_off_when_near_cache_seconds_is_zero(faulty_cache, settings):
+    settings.NEAR_CACHE_SECONDS = 0
+    caches["default"].set(KEY, "v", 60)
+    for _ in range(3):
+        assert _read() == ("v", 1, 0)
+    assert near_cache("default") is None
+
+
+def test_a_forked_process_does_not_use_its_parents_connection(faulty_cache, monkeypatch):
+    caches["default"].set(KEY, "v", 60)
+    assert _warm() == "v"
+    near = near_cache("default")
+    parent_conn = near.conn
+    monkeypatch.setattr("accounts.nearcache.os.getpid", lambda: near.pid + 1)
+    assert _read() == ("v", 1, 0)  # the copy went with the parent's pid; a new subscription is made
+    assert near.conn is not parent_conn
