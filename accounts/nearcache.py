@@ -48,12 +48,15 @@ from django.core.cache import caches
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django_redis.cache import RedisCache
+from redis.exceptions import ResponseError
 
 logger = logging.getLogger("authdemo.cache")
 
 INVALIDATE_CHANNEL = b"__redis__:invalidate"
 # How many recent invalidated keys a fill can check against; an older fill is refused.
 _RECENT = 1024
+# A Redis that refused to track (a command error, not an outage) is asked again after this long.
+NEAR_CACHE_REFUSED_RETRY_SECONDS = 60.0
 
 
 class NearCache:
@@ -72,6 +75,7 @@ class NearCache:
         # had: when the PING its last PONG answered was sent.
         self.alive_at = float("-inf")
         self.retry_at = 0.0  # no reconnect before this monotonic time
+        self.failing = False  # the last attempt to subscribe failed (logged once)
         cache = caches[alias]
         self.make_key = cache.make_key
         self.key_prefix = cache.key_prefix
@@ -101,6 +105,7 @@ class NearCache:
             conn.disconnect()
             raise
         self.conn = conn
+        self.failing = False
         self._flush()
         # Subscribed: every change from here on is announced to this connection.
         self.alive_at = now
@@ -117,6 +122,22 @@ class NearCache:
         self.conn = None
         self._flush()
         self.retry_at = now + settings.NEAR_CACHE_STALE_SECONDS
+
+    def _connect_failed(self, now: float, exc: BaseException) -> None:
+        # Redis refused a command (older than 6.0, or a proxy without CLIENT
+        # TRACKING): say so once, and ask again only after a while. Unreachable:
+        # the circuit breaker already says so; try again soon.
+        refused = isinstance(exc, ResponseError)
+        if not self.failing:
+            logger.warning(
+                "near cache: cannot subscribe to invalidations (%s: %s); every read goes to Redis",
+                type(exc).__name__,
+                exc,
+            )
+        self.failing = True
+        self._flush()
+        wait = NEAR_CACHE_REFUSED_RETRY_SECONDS if refused else settings.NEAR_CACHE_STALE_SECONDS
+        self.retry_at = now + wait
 
     def _flush(self) -> None:
         self.entries.clear()
@@ -146,7 +167,7 @@ class NearCache:
             try:
                 self._connect(now)
             except Exception as exc:  # any failure: read Redis, as without this cache
-                self._drop(now, exc)
+                self._connect_failed(now, exc)
                 return False
         conn = self.conn
         try:
@@ -213,8 +234,8 @@ class NearCache:
             if not self._drain(now):
                 return
             if self.seq != ticket:
-                if not self.recent or self.recent[0][0] > ticket + 1:
-                    return  # the log no longer reaches back to the ticket
+                if len(self.recent) == self.recent.maxlen and self.recent[0][0] > ticket:
+                    return  # keys invalidated since the ticket may have left the log: refuse
                 wanted = set(full.values())
                 for seq, key in self.recent:
                     if seq > ticket and (key is None or key in wanted):

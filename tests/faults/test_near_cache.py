@@ -132,6 +132,25 @@ def test_a_fill_that_raced_a_change_is_not_kept(faulty_cache, other):
     assert near.get_many(keys) == {KEY: "after"}
 
 
+def test_a_fill_is_refused_when_the_changes_since_its_read_outgrew_the_log(direct_cache, other):
+    caches["default"].set(KEY, "before", 60)
+    near = near_cache("default")
+    keys = [KEY, EPOCH_KEY]
+    ticket = near.fill_ticket()
+    # More changes of other keys than the log keeps: it cannot tell whether KEY was among them.
+    pipe = other.pipeline(transaction=False)
+    for i in range(near.recent.maxlen + 10):
+        pipe.set(_full(f"near:other:{i}"), b"x")
+    pipe.execute()
+    time.sleep(0.1)  # their invalidations arrive; fill() applies them before it decides
+    near.fill(ticket, keys, {KEY: "before"})
+    assert near.get_many(keys) is None
+    # A fresh ticket after them fills as usual.
+    ticket = near.fill_ticket()
+    near.fill(ticket, keys, {KEY: "before"})
+    assert near.get_many(keys) == {KEY: "before"}
+
+
 def test_a_cut_connection_drops_the_copy_and_the_cache_comes_back(faulty_cache, settings, other):
     settings.NEAR_CACHE_STALE_SECONDS = 0.3
     caches["default"].set(KEY, "before", 60)
@@ -189,3 +208,24 @@ def test_a_forked_process_does_not_use_its_parents_connection(faulty_cache, monk
     monkeypatch.setattr("accounts.nearcache.os.getpid", lambda: near.pid + 1)
     assert _read() == ("v", 1, 0)  # the copy went with the parent's pid; a new subscription is made
     assert near.conn is not parent_conn
+
+
+def test_a_redis_that_refuses_to_track_is_logged_once_and_read_directly(direct_cache, caplog):
+    # A Redis (or a proxy in front of it) without CLIENT TRACKING: the process
+    # says so once and reads Redis on every request, as without a near cache.
+    near = near_cache("default")
+    real = near._connect
+
+    def refused(now: float) -> None:
+        raise redis.ResponseError("ERR unknown subcommand 'TRACKING'")
+
+    near._connect = refused
+    caches["default"].set(KEY, "v", 60)
+    with caplog.at_level("WARNING", logger="authdemo.cache"):
+        for _ in range(5):
+            assert _read() == ("v", 1, 0)
+            near.retry_at = 0.0  # ask again at once: still refused, not logged again
+    assert sum("cannot subscribe" in r.getMessage() for r in caplog.records) == 1
+    near._connect = real
+    near.retry_at = 0.0
+    assert _warm() == "v"
