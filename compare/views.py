@@ -17,6 +17,7 @@ from rest_framework_simplejwt import settings as jwt_settings
 
 from accounts import services as account_services
 from accounts.forms import LoginForm
+from accounts.nearcache import near_cache
 from accounts.sessions import public_id_for
 from accounts.views import session_end
 from api.cookies import cookies_clear
@@ -67,6 +68,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "login_costs": {kind.replace("-", "_"): cost for kind, cost in login_costs().items()},
             "lifetimes": selectors.lifetimes(),
             "stateless": settings.JWT_STATELESS,
+            "near_cache": near_cache(settings.SESSION_CACHE_ALIAS) is not None,
             "bench": bench,
             "bench_session": bench.best_rps("session") if bench else None,
             "bench_jwt": bench.best_rps("jwt") if bench else None,

@@ -243,3 +243,11 @@ def test_broken_bench_results_never_fail_the_page(client, tmp_path, monkeypatch,
     path.write_text(content)
     monkeypatch.setattr(selectors, "BENCH_RESULTS", path)
     assert client.get("/").status_code == 200
+
+
+def test_home_says_how_a_warm_read_is_answered_in_this_mode(client, settings):
+    # Services mode with its near cache: the read is answered in the process, kept exact by Redis.
+    text = "which Redis's invalidation messages keep exact"
+    assert (text in client.get("/").content.decode()) == bool(settings.REDIS_URL)
+    settings.NEAR_CACHE_SECONDS = 0
+    assert text not in client.get("/").content.decode()
