@@ -8,15 +8,16 @@ process and asks Redis to tell it of every change: Redis's server-assisted
 client-side caching (CLIENT TRACKING, broadcasting mode) on one connection
 per process, subscribed to its own invalidation messages. Any write under
 the cache's key prefix, by any process or tool (a SET, DEL, expiry, FLUSHDB),
-makes Redis send that connection the changed key names, in the same event
-loop turn as the writer's own reply.
+makes Redis send that connection the changed key names, written out before
+the writer's own reply (tests/faults/test_near_cache.py).
 
 No thread reads that connection. Every lookup first drains it, under a lock,
 without waiting (a poll of the socket): whatever Redis sent before the
 lookup and the kernel received is applied before an entry is trusted. A
 revocation acknowledged to its writer therefore reaches every other process
-before any request that could follow the acknowledgement (the message left
-Redis with the writer's reply). When the connection is lost, or its last
+before any request that could follow the acknowledgement, as long as each
+process reaches Redis directly (a proxy that relays the two connections on
+their own could hold the message back; docs/operations.md). When the connection is lost, or its last
 PING went unanswered for NEAR_CACHE_STALE_SECONDS, the copy is dropped and
 every read goes to Redis again, as without this cache; the cut-off process
 re-subscribes once Redis answers. So a partition that silently swallows
