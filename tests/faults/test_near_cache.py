@@ -229,3 +229,46 @@ def test_a_redis_that_refuses_to_track_is_logged_once_and_read_directly(direct_c
     near._connect = real
     near.retry_at = 0.0
     assert _warm() == "v"
+
+
+def test_threads_reading_while_another_process_writes_never_go_back(direct_cache, other):
+    # Readers share the process's copy (and its fills race each other); every
+    # read that starts after a write was acknowledged must see that write or
+    # a later one, never an older value kept by a raced fill.
+    import threading
+
+    caches["default"].set(KEY, 0, 60)
+    written = [0]
+    stop = threading.Event()
+    failures: list[tuple[int, object]] = []
+    hits = []
+
+    def reader() -> None:
+        from django.db import connection
+
+        try:
+            seen = 0
+            while not stop.is_set():
+                floor = written[0]
+                value, _trips, near = _read()
+                seen += near
+                if not isinstance(value, int) or value < floor:
+                    failures.append((floor, value))
+            hits.append(seen)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=reader) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    try:
+        for version in range(1, 301):
+            other.set(_full(), pickle.dumps(version))
+            written[0] = version
+            time.sleep(0.001)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+    assert failures == []
+    assert sum(hits) > 0  # the copy was used, not bypassed
