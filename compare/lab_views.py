@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth import logout as auth_logout
 from django.contrib.auth import update_session_auth_hash
-from django.contrib.auth.forms import PasswordChangeForm
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -16,8 +15,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import services as account_services
+from accounts.forms import RateLimitedPasswordChangeForm
+from accounts.ratelimit import LoginThrottle
 from api.authentication import csrf_enforce
 from api.cookies import cookies_clear
+from api.views import LoginThrottled
 from compare import csrf_lab, revocation
 from compare.state import browser_user, jwt_user, session_user
 from compare.verifier_client import verifier_url
@@ -119,11 +121,15 @@ class RevocationRunView(LabApiView):
             if captured.session_key:
                 auth_logout(request._request)
         else:
-            # Django's form and the same steps as the password change view:
-            # saving the password ends every session and JWT of the user
+            # The password change view's form and steps: a wrong current
+            # password counts as a failed login of the user, under the same
+            # limit as every login path (OWASP ASVS 5.0 V6.3.1); saving the
+            # password ends every session and JWT of the user
             # (accounts.signals.user_on_save); this session moves to a new key.
-            form = PasswordChangeForm(user=user, data=request.data)
+            form = RateLimitedPasswordChangeForm(user, data=request.data, request=request._request)
             if not form.is_valid():
+                if form.rate_limited:
+                    raise LoginThrottled(LoginThrottle(limited=True, retry_after=form.retry_after))
                 raise exceptions.ValidationError(form.errors.get_json_data())
             form.save()
             if captured.session_key:

@@ -141,6 +141,25 @@ def test_password_change_with_a_wrong_current_password_changes_nothing(both, use
     assert user.check_password(PASSWORD)
 
 
+def test_guessing_the_current_password_in_the_lab_is_limited_like_a_login(both, user, verifier, settings):
+    # The lab's password change checks the current password: a failed guess
+    # counts as a failed login of the user, under the same limit (5/15m).
+    settings.LOGIN_RATELIMIT_USERNAME = "3/15m"
+    wrong = {"action": "password_change", "new_password1": "x" * 20, "new_password2": "x" * 20}
+    for _ in range(3):
+        assert_error(_run(both, old_password="wrong", **wrong), 400, "invalid")
+    # Locked now, even with the right password, and the login form says the same.
+    response = _run(both, old_password=PASSWORD, **wrong)
+    body = assert_error(response, 429, "throttled")
+    assert int(response["Retry-After"]) > 0
+    assert body["detail"].startswith("Too many login attempts.")
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)
+    assert Client().post(
+        "/api/auth/token/", {"username": "alice", "password": PASSWORD}, content_type="application/json"
+    ).status_code == 429
+
+
 def test_verifier_down_the_page_still_gets_the_instance_answer(both, no_verifier):
     body = _run(both, action="jwt_revoke").json()
     assert body["jwt"]["code"] == "token_revoked"
