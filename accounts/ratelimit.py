@@ -165,6 +165,13 @@ def signup_attempt_register(request: HttpRequest) -> LoginThrottle:
     )
 
 
+def lab_action_register(request: HttpRequest) -> LoginThrottle:
+    """Count one lab action (a revocation run or replay, a CSRF-lab run) from the client's IP."""
+    return action_attempt_register(
+        request, group="lab-ip", rate=settings.LAB_RATELIMIT_IP, key=client_ip(request)
+    )
+
+
 def password_reset_ip_register(request: HttpRequest) -> LoginThrottle:
     """Count one password-reset request from the client's IP."""
     return action_attempt_register(

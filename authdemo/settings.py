@@ -276,6 +276,9 @@ LOGIN_RATELIMIT_IP = env.str("LOGIN_RATELIMIT_IP", default="30/m")
 SIGNUP_RATELIMIT_IP = env.str("SIGNUP_RATELIMIT_IP", default="10/h")
 PASSWORD_RESET_RATELIMIT_IP = env.str("PASSWORD_RESET_RATELIMIT_IP", default="10/h")
 PASSWORD_RESET_RATELIMIT_EMAIL = env.str("PASSWORD_RESET_RATELIMIT_EMAIL", default="3/h")
+# Lab actions per client IP: a run revokes and replays this browser's
+# credentials and asks the verifier, a replay asks both again.
+LAB_RATELIMIT_IP = env.str("LAB_RATELIMIT_IP", default="60/m")
 # How many reverse proxies in front of the app append to X-Forwarded-For.
 # 0: the client IP is REMOTE_ADDR and X-Forwarded-For is ignored (it is
 # client-controlled).

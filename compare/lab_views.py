@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 
 from accounts import services as account_services
 from accounts.forms import RateLimitedPasswordChangeForm
-from accounts.ratelimit import LoginThrottle
+from accounts.ratelimit import LoginThrottle, duration_human, lab_action_register
 from api.authentication import csrf_enforce
 from api.cookies import cookies_clear
 from api.views import LoginThrottled
@@ -50,6 +50,15 @@ class LabApiView(APIView):
         if request.method not in ("GET", "HEAD", "OPTIONS"):
             # Cookie-authenticated and state-changing: Django's CSRF check (ASVS 5.0 V3.5.1).
             csrf_enforce(request)
+            # Each action replays credentials and may ask the verifier: limited per client IP.
+            throttle = lab_action_register(request._request)
+            if throttle.limited:
+                # wait set after: DRF would append its own "Expected available in ..." sentence.
+                refused = exceptions.Throttled(
+                    detail=f"Too many lab actions. Try again in {duration_human(throttle.retry_after)}."
+                )
+                refused.wait = throttle.retry_after
+                raise refused
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)

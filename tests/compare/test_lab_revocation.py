@@ -242,3 +242,20 @@ def test_replay_never_touches_the_outer_request_state(both, user, verifier):
     _run(both, action="jwt_revoke")
     assert both.cookies["sessionid"].value == key
     assert get_user_model().objects.filter(pk=user.pk).exists()
+
+
+def test_lab_actions_are_limited_per_client_ip(both, verifier, settings):
+    # A run and its replays each replay credentials and ask the verifier.
+    settings.LAB_RATELIMIT_IP = "3/m"
+    run = _run(both, action="jwt_revoke")
+    assert run.status_code == 201
+    replay = _replay_url(run.json()["lab_id"])
+    assert both.post(replay).status_code == 200
+    assert both.post(replay).status_code == 200
+    refused = both.post(replay)
+    body = assert_error(refused, 429, "throttled")
+    assert body["detail"].startswith("Too many lab actions. Try again in about")
+    assert 0 < int(refused["Retry-After"]) <= 60
+    # Pages and other clients are not counted.
+    assert both.get(PAGE_URL).status_code == 200
+    assert Client(REMOTE_ADDR="10.0.0.9").post(replay).status_code == 401  # counted apart: not refused
