@@ -17,10 +17,11 @@ lookup and the kernel received is applied before an entry is trusted. A
 revocation acknowledged to its writer therefore reaches every other process
 before any request that could follow the acknowledgement, as long as each
 process reaches Redis directly (a proxy that relays the two connections on
-their own could hold the message back; docs/operations.md). When the connection is lost, or its last
-PING went unanswered for NEAR_CACHE_STALE_SECONDS, the copy is dropped and
-every read goes to Redis again, as without this cache; the cut-off process
-re-subscribes once Redis answers. So a partition that silently swallows
+their own could hold the message back; docs/operations.md). When the
+connection is lost, or its last PING went unanswered for
+NEAR_CACHE_STALE_SECONDS, the copy is dropped and every read goes to Redis
+again, as without this cache; the cut-off process re-subscribes once Redis
+answers. So a partition that silently swallows
 invalidation messages can keep a revoked credential accepted by one process
 for at most NEAR_CACHE_STALE_SECONDS (docs/operations.md).
 
@@ -328,12 +329,16 @@ def _written(name: str, keys_of: Callable[[tuple, dict], list[str] | None]):
     return method
 
 
-def _first(args: tuple, kwargs: dict) -> list[str]:
-    return [args[0] if args else next(iter(kwargs.values()))]
+def _first(args: tuple, kwargs: dict) -> list[str] | None:
+    # Django's signature names it ``key``; a call that names none: drop the whole copy.
+    key = args[0] if args else kwargs.get("key")
+    return None if key is None else [key]
 
 
-def _many(args: tuple, kwargs: dict) -> list[str]:
-    return list(args[0] if args else next(iter(kwargs.values())))
+def _many(args: tuple, kwargs: dict) -> list[str] | None:
+    # ``keys`` (delete_many) or ``data`` (set_many, a mapping: its keys).
+    keys = args[0] if args else kwargs.get("keys", kwargs.get("data"))
+    return None if keys is None else list(keys)
 
 
 class NearRedisCache(RedisCache):

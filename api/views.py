@@ -51,13 +51,20 @@ class NoStoreMixin:
         return response
 
 
-class LoginThrottled(exceptions.Throttled):
+class Refused(exceptions.Throttled):
+    """429 with our own wording and Retry-After (code ``throttled``)."""
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        # wait=None: DRF would append its own "Expected available in ..." sentence.
+        super().__init__(detail=detail)
+        self.wait = retry_after
+
+
+class LoginThrottled(Refused):
     """429 with the one wording of a refused login (accounts.ratelimit) and Retry-After."""
 
-    def __init__(self, throttle):
-        # wait=None: DRF would append its own "Expected available in ..." sentence.
-        super().__init__(detail=throttle.message)
-        self.wait = throttle.retry_after
+    def __init__(self, throttle) -> None:
+        super().__init__(throttle.message, retry_after=throttle.retry_after)
 
 
 def _credentials_user(request, data) -> object:

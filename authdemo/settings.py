@@ -222,7 +222,7 @@ else:
     SHARED_CACHE_ALIAS = "shared"
     # django-ratelimit warns about any backend it does not list; this one's
     # atomic add and incr are the project's own (accounts.sharedcache) and
-    # tested across processes (tests/test_embedded_instances.py).
+    # tested across processes (tests/test_one_host.py, tests/accounts/test_sharedcache.py).
     SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 # Login and action limits count in the shared cache, so every process sees
 # every attempt (django-ratelimit: add, then an atomic incr).

@@ -19,7 +19,7 @@ from accounts.forms import RateLimitedPasswordChangeForm
 from accounts.ratelimit import LoginThrottle, duration_human, lab_action_register
 from api.authentication import csrf_enforce
 from api.cookies import cookies_clear
-from api.views import LoginThrottled
+from api.views import LoginThrottled, Refused
 from compare import csrf_lab, revocation
 from compare.state import browser_user, jwt_user, session_user
 from compare.verifier_client import verifier_url
@@ -53,12 +53,10 @@ class LabApiView(APIView):
             # Each action replays credentials and may ask the verifier: limited per client IP.
             throttle = lab_action_register(request._request)
             if throttle.limited:
-                # wait set after: DRF would append its own "Expected available in ..." sentence.
-                refused = exceptions.Throttled(
-                    detail=f"Too many lab actions. Try again in {duration_human(throttle.retry_after)}."
+                raise Refused(
+                    f"Too many lab actions. Try again in {duration_human(throttle.retry_after)}.",
+                    retry_after=throttle.retry_after,
                 )
-                refused.wait = throttle.retry_after
-                raise refused
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
