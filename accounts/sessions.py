@@ -23,6 +23,7 @@ most once per SESSION_ACTIVITY_UPDATE_INTERVAL (one UPDATE, ASVS V7.1.1's
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
@@ -55,6 +56,10 @@ USER_AGENT_MAX_LENGTH = 512
 # What the cache holds for a deleted session for a while, so that a request
 # that read the row just before the deletion cannot put it back in the cache.
 REVOKED_KEY = "_session_revoked"
+
+# A session key as this engine makes them (Django's get_new_session_key: 32
+# of VALID_KEY_CHARS); Django's own check only wants 8 characters or more.
+_SESSION_KEY_FORM = re.compile(f"[{re.escape(VALID_KEY_CHARS)}]{{8,40}}")
 TOMBSTONE_SECONDS = 300
 
 
@@ -72,36 +77,56 @@ def public_id_for(session_key: str) -> str:
     return hashlib.sha256(session_key.encode()).hexdigest()[:32]
 
 
+def lifetime_seconds(*, remember: bool) -> tuple[int, int]:
+    """Return (idle timeout, absolute lifetime) in seconds for a plain or a remember-me session."""
+    if remember:
+        return settings.SESSION_REMEMBER_IDLE_TIMEOUT, settings.SESSION_REMEMBER_ABSOLUTE_LIFETIME
+    return settings.SESSION_IDLE_TIMEOUT, settings.SESSION_ABSOLUTE_LIFETIME
+
+
 def lifetimes(*, remember: bool) -> tuple[timedelta, timedelta]:
     """Return (idle timeout, absolute lifetime) for a plain or a remember-me session."""
-    if remember:
-        return (
-            timedelta(seconds=settings.SESSION_REMEMBER_IDLE_TIMEOUT),
-            timedelta(seconds=settings.SESSION_REMEMBER_ABSOLUTE_LIFETIME),
-        )
-    return (
-        timedelta(seconds=settings.SESSION_IDLE_TIMEOUT),
-        timedelta(seconds=settings.SESSION_ABSOLUTE_LIFETIME),
-    )
+    idle, absolute = lifetime_seconds(remember=remember)
+    return timedelta(seconds=idle), timedelta(seconds=absolute)
+
+
+# The stamps a datetime can represent; anything else is no stamp.
+_MIN_STAMP = datetime(1, 1, 2, tzinfo=UTC).timestamp()
+_MAX_STAMP = datetime(9999, 12, 30, tzinfo=UTC).timestamp()
+
+
+def _stamp(value: object) -> float | None:
+    """Return a stored epoch-seconds stamp, or None when ``value`` is no usable one (NaN included)."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and _MIN_STAMP <= value <= _MAX_STAMP:
+        return float(value)
+    return None
 
 
 def _ts(value: object) -> datetime | None:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        try:
-            return datetime.fromtimestamp(value, tz=UTC)
-        except (OverflowError, OSError, ValueError):
-            return None
-    return None
+    stamp = _stamp(value)
+    return None if stamp is None else datetime.fromtimestamp(stamp, tz=UTC)
+
+
+def session_deadline_stamps(data: dict) -> tuple[float, float] | None:
+    """Return (idle deadline, absolute deadline) of session data in epoch seconds, or None without stamps.
+
+    Seconds, not datetimes: load() checks them on every request.
+    """
+    created = _stamp(data.get(CREATED_KEY))
+    if created is None:
+        return None
+    activity = _stamp(data.get(ACTIVITY_KEY))
+    idle, absolute = lifetime_seconds(remember=bool(data.get(REMEMBER_KEY)))
+    return (created if activity is None else activity) + idle, created + absolute
 
 
 def session_deadlines(data: dict) -> tuple[datetime, datetime] | None:
     """Return (idle deadline, absolute deadline) of session data, or None when it carries no stamps."""
-    created = _ts(data.get(CREATED_KEY))
-    activity = _ts(data.get(ACTIVITY_KEY)) or created
-    if created is None:
+    stamps = session_deadline_stamps(data)
+    if stamps is None:
         return None
-    idle, absolute = lifetimes(remember=bool(data.get(REMEMBER_KEY)))
-    return activity + idle, created + absolute
+    idle, absolute = (datetime.fromtimestamp(min(stamp, _MAX_STAMP), tz=UTC) for stamp in stamps)
+    return idle, absolute
 
 
 def session_login_stamp(session, *, ip: str | None, user_agent: str, remember: bool = False) -> None:
@@ -151,20 +176,16 @@ class SessionStore(CachedDBStore):
         # Django only checks the length; a cookie with a NUL byte would then
         # reach PostgreSQL and fail as a 500. Keys are ours: 32 chars of
         # VALID_KEY_CHARS, so anything else is simply no session.
-        return bool(
-            super()._validate_session_key(key)
-            and len(key) <= 40
-            and all(c in VALID_KEY_CHARS for c in key)
-        )
+        return isinstance(key, str) and _SESSION_KEY_FORM.fullmatch(key) is not None
 
     def get_session_cookie_age(self) -> int:
         # The cookie (and the cache entry) last until the absolute deadline;
         # the idle deadline is enforced in load() and by expire_date.
         data = getattr(self, "_session_cache", None) or {}
-        deadlines = session_deadlines(data)
+        deadlines = session_deadline_stamps(data)
         if deadlines is None:
             return super().get_session_cookie_age()
-        return max(0, int((deadlines[1] - _now()).total_seconds()))
+        return max(0, int(deadlines[1] - _now().timestamp()))
 
     def load(self) -> dict:
         # cached_db's load(), with three changes: the cache is read through
@@ -200,18 +221,19 @@ class SessionStore(CachedDBStore):
             self._session_key = None
             return {}
         data = dict(data)  # never mutate an object the cache backend may hand out again
-        now = _now()
-        deadlines = session_deadlines(data)
+        now = _now().timestamp()
+        deadlines = session_deadline_stamps(data)
         if deadlines is not None and now >= min(deadlines):
             # Expired server-side: the row and the cache entry go now, not at
             # the next clearsessions (ASVS V7.3.1, V7.3.2).
             self.delete()
             self._session_key = None
             return {}
-        activity = _ts(data.get(ACTIVITY_KEY))
-        interval = timedelta(seconds=settings.SESSION_ACTIVITY_UPDATE_INTERVAL)
-        if deadlines is not None and (activity is None or now - activity >= interval):
-            data[ACTIVITY_KEY] = now.timestamp()
+        activity = _stamp(data.get(ACTIVITY_KEY))
+        if deadlines is not None and (
+            activity is None or now - activity >= settings.SESSION_ACTIVITY_UPDATE_INTERVAL
+        ):
+            data[ACTIVITY_KEY] = now
             self.modified = True
         return data
 

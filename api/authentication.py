@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.utils.functional import LazyObject
 from rest_framework import authentication, exceptions
 from rest_framework.authentication import CSRFCheck
 from rest_framework.exceptions import AuthenticationFailed
@@ -111,6 +112,19 @@ class SessionAuthentication(authentication.SessionAuthentication):
     """DRF's session authentication with a stable error code for CSRF failures."""
 
     auth_mechanism = "session"
+
+    def authenticate(self, request):
+        # DRF's, except that the user handed on is the model instance itself:
+        # request.user of the underlying request is a SimpleLazyObject, and
+        # DRF would keep that proxy as request.user, so every attribute the
+        # view and the permission checks read would go through it.
+        user = getattr(request._request, "user", None)
+        if isinstance(user, LazyObject):
+            user = user._wrapped if user else None  # bool() loads it once
+        if not user or not user.is_active:
+            return None
+        self.enforce_csrf(request)
+        return (user, None)
 
     def enforce_csrf(self, request):
         csrf_enforce(request)

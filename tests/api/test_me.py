@@ -186,3 +186,39 @@ def test_a_warm_authenticated_request_costs_at_most_one_cache_round_trip(
         with cache_round_trips() as trips:
             assert client.get(ME_URL).status_code == 200
         assert (trips, near_hits() - hits) == ([], 1)
+
+
+def test_session_authentication_hands_on_the_user_itself_not_its_lazy_proxy(user, user_factory, rf):
+    from django.contrib.auth.models import AnonymousUser
+    from django.utils.functional import SimpleLazyObject
+    from rest_framework.request import Request
+
+    from api.authentication import SessionAuthentication
+
+    def authenticate(lazy_user):
+        django_request = rf.get(ME_URL)
+        django_request.user = SimpleLazyObject(lambda: lazy_user)
+        return SessionAuthentication().authenticate(Request(django_request))
+
+    # The view and the permission checks then read the model instance
+    # directly, not through the proxy of request.user.
+    got, _ = authenticate(user)
+    assert got is user and type(got) is type(user)
+    assert authenticate(AnonymousUser()) is None
+    assert authenticate(user_factory(username="bob", is_active=False)) is None
+
+
+def test_session_get_me_sees_the_model_instance(user, client, monkeypatch):
+    from api import views
+
+    seen = []
+    original = views.MeView._body
+
+    def spy(self, request, db_user):
+        seen.append(type(request.user))
+        return original(self, request, db_user)
+
+    monkeypatch.setattr(views.MeView, "_body", spy)
+    client.force_login(user)
+    assert client.get(ME_URL).json()["auth"] == "session"
+    assert seen == [type(user)]
