@@ -629,6 +629,27 @@ def wrk_run(load: Load, *, seconds: float, threads: int, connections: int, scrip
     return result
 
 
+def round_order(loads: list[Load], r: int) -> list[Load]:
+    """Return the loads of round ``r``: each server's back to back, servers and loads rotated by round.
+
+    A server's mechanisms and its anonymous endpoint (its stateless twin's
+    too) then run within the same few seconds of a round, and the ratio
+    between them is taken within each round (bench/results.py): drift of the
+    shared machine over a round hits both sides of a ratio alike. Rotating
+    spreads every position of a round over every load.
+    """
+    blocks: dict[str, list[Load]] = {}
+    for load in loads:
+        blocks.setdefault(load.server.name.removesuffix(" stateless"), []).append(load)
+    servers = list(blocks.values())
+    shift = r % len(servers)
+    order: list[Load] = []
+    for block in servers[shift:] + servers[:shift]:
+        k = r % len(block)
+        order += block[k:] + block[:k]
+    return order
+
+
 def measure_loads(
     loads: list[Load],
     *,
@@ -640,14 +661,13 @@ def measure_loads(
     script: Path,
     say: Callable[[str], None],
 ) -> None:
-    """Run every load once per round, in a rotating order; a short untimed warm-up first."""
+    """Run every load once per round (round_order); a short untimed warm-up first."""
     if warmup > 0:
         say(f"warm-up: {len(loads)} loads x {warmup:g} s")
         for load in loads:
             wrk_run(load, seconds=warmup, threads=threads, connections=connections, script=script)
     for r in range(rounds):
-        shift = (r * 3) % len(loads)  # 3 is coprime with most load counts: every order differs
-        order = loads[shift:] + loads[:shift]
+        order = round_order(loads, r)
         say(f"round {r + 1}/{rounds}: {len(order)} loads x {seconds:g} s")
         for load in order:
             load.runs.append(

@@ -75,3 +75,18 @@ def test_the_bench_user_gets_a_new_address_under_invalid_each_run(monkeypatch, t
     addresses = [address for script in scripts for address in re.findall(r"[\w.+-]+@[\w.-]+", script)]
     assert len(addresses) == 2 and addresses[0] != addresses[1]
     assert all(address.endswith("@bench.invalid") for address in addresses)
+
+
+def test_authdemo_that_cannot_start_ends_the_bench_with_a_message_not_a_traceback(monkeypatch, capsys):
+    from bench import __main__ as bench_main
+
+    def run(**kwargs):
+        raise bench_http.BenchError('authdemo-services exited (1):\nFATAL:  database "x" does not exist')
+
+    monkeypatch.setattr(bench_http, "run", run)
+    monkeypatch.setenv("DATABASE_URL", "postgres://127.0.0.1/x")
+    assert bench_main.main(["--no-inprocess", "--out", "/nonexistent"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("make bench: authdemo-services exited (1)")
+    assert "needs the DATABASE_URL database to exist" in err
+    assert "Traceback" not in err

@@ -1,0 +1,77 @@
+"""`make bench`: each server's loads run back to back, and a ratio is taken within each round."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from bench import http as bench_http
+from bench import results as bench_results
+
+
+def _loads():
+    names = {
+        "authdemo embedded": ["anon", "session", "jwt-bearer"],
+        "authdemo embedded stateless": ["jwt-bearer-stateless"],
+        "django-naive": ["anon", "session"],
+    }
+    return [
+        SimpleNamespace(server=SimpleNamespace(name=server), mechanism=mech)
+        for server, mechs in names.items()
+        for mech in mechs
+    ]
+
+
+def test_a_round_runs_each_servers_loads_back_to_back_and_rotates():
+    loads = _loads()
+    orders = [bench_http.round_order(loads, r) for r in range(4)]
+    for order in orders:
+        assert sorted(map(id, order)) == sorted(map(id, loads))
+        servers = [load.server.name.removesuffix(" stateless") for load in order]
+        # One block per server: its name never comes back after another's.
+        blocks = [name for i, name in enumerate(servers) if i == 0 or servers[i - 1] != name]
+        assert len(blocks) == len(set(blocks)) == 2
+    # Over as many rounds as a server has loads, each of them leads its block once.
+    leaders = []
+    for order in orders:
+        block = [load for load in order if load.server.name.startswith("authdemo")]
+        leaders.append(block[0].mechanism)
+    assert sorted(leaders) == sorted(["anon", "session", "jwt-bearer", "jwt-bearer-stateless"])
+    # And the servers take turns at the start of a round.
+    assert {order[0].server.name for order in orders} == {"authdemo embedded", "django-naive"}
+
+
+def _row(server, mechanism, rounds):
+    return {"server": server, "mechanism": mechanism, "rps": sorted(rounds)[len(rounds) // 2], "rps_rounds": rounds}
+
+
+def test_a_ratio_is_the_median_of_the_quotients_within_each_round():
+    # The machine halved its speed in round 2: both loads of that round felt it.
+    anon = _row("authdemo services", "anon", [1000.0, 500.0, 1000.0])
+    session = _row("authdemo services", "session", [850.0, 425.0, 800.0])
+    results = {"loads": [anon, session]}
+    bench_results.add_ratios(results)
+    assert session["ratio_rounds"] == [0.85, 0.85, 0.8]
+    assert session["ratio"] == 0.85
+    # The quotient of the medians would say 0.8.
+    assert round(session["rps"] / anon["rps"], 2) == 0.8
+
+
+def test_without_per_round_figures_the_ratio_is_the_quotient_of_medians():
+    anon = {"server": "s", "mechanism": "anon", "rps": 1000.0}
+    session = {"server": "s", "mechanism": "session", "rps": 750.0, "rps_rounds": [700.0, 750.0]}
+    assert bench_results.paired(session, anon) == 0.75
+
+
+def test_the_anonymous_endpoint_against_the_peer_is_shown_but_judged_no_target():
+    loads = [
+        _row("authdemo embedded", "anon", [1000.0]),
+        _row("authdemo embedded", "session", [900.0]),
+        _row("django-naive", "anon", [2000.0]),
+        _row("django-naive", "session", [500.0]),
+    ]
+    results = {"loads": loads, "logins": [], "bursts": []}
+    bench_results.add_ratios(results)
+    judged = {target: (measured, ok) for target, measured, ok in bench_results.targets(results)}
+    assert judged["authdemo embedded: session cookie >= 1.5x django-naive"] == ("1.80x", True)
+    baseline = [t for t in judged if t.startswith("authdemo embedded: anonymous vs django-naive")]
+    assert baseline and judged[baseline[0]] == ("0.50x", None)
