@@ -347,7 +347,8 @@ def main(argv: list[str] | None = None) -> int:
         # inside run()): say why, without a traceback.
         print(f"make bench: {exc}", file=sys.stderr)
         if "does not exist" in str(exc) and os.environ.get("DATABASE_URL"):
-            print("make bench: services mode needs the DATABASE_URL database to exist (createdb).", file=sys.stderr)
+            hint = "services mode needs the DATABASE_URL database to exist (createdb)"
+            print(f"make bench: {hint}.", file=sys.stderr)
         return 1
     if results is None:
         return 0

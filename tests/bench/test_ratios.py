@@ -41,7 +41,8 @@ def test_a_round_runs_each_servers_loads_back_to_back_and_rotates():
 
 
 def _row(server, mechanism, rounds):
-    return {"server": server, "mechanism": mechanism, "rps": sorted(rounds)[len(rounds) // 2], "rps_rounds": rounds}
+    median = sorted(rounds)[len(rounds) // 2]
+    return {"server": server, "mechanism": mechanism, "rps": median, "rps_rounds": rounds}
 
 
 def test_a_ratio_is_the_median_of_the_quotients_within_each_round():
