@@ -243,13 +243,21 @@ class Load:
     check: Callable[[Answer], bool]  # the answer proves the mechanism authenticated
     runs: list[dict] = field(default_factory=list)
     rss_peak_kib: int = 0
+    # Fresh credential headers, fetched before each run, outside its timing:
+    # for a credential that could expire during the bench (a peer's tokens).
+    renew: Callable[[], dict[str, str]] | None = None
+
+    def renewed(self) -> Load:
+        if self.renew is not None:
+            self.headers = self.renew()
+        return self
 
     @property
     def label(self) -> str:
         return f"{self.server.name} / {MECHANISMS[self.mechanism]}"
 
     def verify(self) -> None:
-        answer = request(self.server.port, "GET", self.path, headers=self.headers)
+        answer = request(self.server.port, "GET", self.path, headers=self.renewed().headers)
         if not self.check(answer):
             raise BenchError(f"{self.label}: GET {self.path} answered {answer.status}: {answer.body[:200]!r}")
 
@@ -541,13 +549,21 @@ def peer_loads(server: Server) -> list[Load]:
     port = server.port
     if server.kind == "django-naive":
         session = _post_json(port, "/session/login", NAIVE_CREDENTIALS)
-        token = _post_json(port, "/jwt/token", NAIVE_CREDENTIALS)
-        if session.status != 200 or token.status != 200:
-            raise BenchError(f"django-naive: logins answered {session.status}, {token.status}")
+
+        def bearer() -> dict[str, str]:
+            # SimpleJWT's default access lifetime (5 minutes) is shorter than
+            # a bench run: a new token before each run.
+            token = _post_json(port, "/jwt/token", NAIVE_CREDENTIALS)
+            if token.status != 200:
+                raise BenchError(f"django-naive: token obtain answered {token.status}")
+            return {"Authorization": f"Bearer {token.json()['access']}"}
+
+        if session.status != 200:
+            raise BenchError(f"django-naive: session login answered {session.status}")
         return [
             Load(server, "anon", "/anon", {}, _ok),
             Load(server, "session", "/session/me", {"Cookie": _cookie_header(session.cookies)}, _ok),
-            Load(server, "jwt-bearer", "/jwt/me", {"Authorization": f"Bearer {token.json()['access']}"}, _ok),
+            Load(server, "jwt-bearer", "/jwt/me", bearer(), _ok, renew=bearer),
         ]
     session = _post_json(port, "/session/login", {})
     token = _post_json(port, "/jwt/login", {})
@@ -665,11 +681,12 @@ def measure_loads(
     if warmup > 0:
         say(f"warm-up: {len(loads)} loads x {warmup:g} s")
         for load in loads:
-            wrk_run(load, seconds=warmup, threads=threads, connections=connections, script=script)
+            wrk_run(load.renewed(), seconds=warmup, threads=threads, connections=connections, script=script)
     for r in range(rounds):
         order = round_order(loads, r)
         say(f"round {r + 1}/{rounds}: {len(order)} loads x {seconds:g} s")
         for load in order:
+            load.renewed()
             load.runs.append(
                 wrk_run(load, seconds=seconds, threads=threads, connections=connections, script=script)
             )

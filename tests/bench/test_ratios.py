@@ -76,3 +76,23 @@ def test_the_anonymous_endpoint_against_the_peer_is_shown_but_judged_no_target()
     assert judged["authdemo embedded: session cookie >= 1.5x django-naive"] == ("1.80x", True)
     baseline = [t for t in judged if t.startswith("authdemo embedded: anonymous vs django-naive")]
     assert baseline and judged[baseline[0]] == ("0.50x", None)
+
+
+def test_a_load_with_renew_gets_fresh_headers_before_each_run(monkeypatch, tmp_path):
+    issued = iter(["t1", "t2", "t3", "t4"])
+    sent = []
+    server = SimpleNamespace(name="django-naive", port=1)
+    load = bench_http.Load(
+        server, "jwt-bearer", "/jwt/me", {}, lambda answer: True,
+        renew=lambda: {"Authorization": f"Bearer {next(issued)}"},
+    )
+
+    def wrk_run(load, **kwargs):
+        sent.append(load.headers["Authorization"])
+        return {"requests": 1, "duration_us": 1}
+
+    monkeypatch.setattr(bench_http, "wrk_run", wrk_run)
+    bench_http.measure_loads(
+        [load], rounds=3, seconds=1, warmup=0, threads=1, connections=1, script=tmp_path / "x", say=print
+    )
+    assert sent == ["Bearer t1", "Bearer t2", "Bearer t3"]
