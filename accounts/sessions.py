@@ -56,11 +56,11 @@ USER_AGENT_MAX_LENGTH = 512
 # What the cache holds for a deleted session for a while, so that a request
 # that read the row just before the deletion cannot put it back in the cache.
 REVOKED_KEY = "_session_revoked"
+TOMBSTONE_SECONDS = 300
 
 # A session key as this engine makes them (Django's get_new_session_key: 32
 # of VALID_KEY_CHARS); Django's own check only wants 8 characters or more.
 _SESSION_KEY_FORM = re.compile(f"[{re.escape(VALID_KEY_CHARS)}]{{8,40}}")
-TOMBSTONE_SECONDS = 300
 
 
 def _now() -> datetime:

@@ -208,3 +208,48 @@ def test_session_pages_cost_one_query_plus_their_own(
     with django_assert_max_num_queries(1 if path == PROFILE else 2) as ctx:
         assert client.get(path).status_code == 200
     assert _writes(ctx.captured_queries) == []
+
+
+@pytest.mark.parametrize(
+    "key, valid",
+    [
+        ("a" * 32, True),
+        ("abcdefgh", True),
+        ("0123456789" * 4, True),
+        ("a" * 7, False),
+        ("a" * 41, False),
+        ("A" * 32, False),
+        ("a" * 31 + "\n", False),
+        ("a" * 31 + "-", False),
+        (None, False),
+        (12345678, False),
+    ],
+)
+def test_only_keys_of_the_engines_form_are_session_keys(key, valid):
+    assert SessionStore()._validate_session_key(key) is valid
+
+
+@pytest.mark.parametrize(
+    "value", [float("nan"), float("inf"), -float("inf"), 1e30, -1e30, True, "1700000000", None, [1]]
+)
+def test_a_stamp_no_datetime_can_hold_is_no_stamp(value):
+    from accounts.sessions import session_deadline_stamps, session_deadlines
+
+    assert session_deadline_stamps({"_session_created": value}) is None
+    assert session_deadlines({"_session_created": value}) is None
+    # A broken activity stamp counts from the login instead.
+    idle, absolute = session_deadline_stamps({"_session_created": 1_700_000_000, "_session_activity": value})
+    assert idle == 1_700_000_000 + settings.SESSION_IDLE_TIMEOUT
+    assert absolute == 1_700_000_000 + settings.SESSION_ABSOLUTE_LIFETIME
+
+
+@pytest.mark.parametrize("activity", [float("nan"), 1e30, True])
+def test_a_session_with_a_broken_activity_stamp_is_still_checked_and_served(client, user, clock, activity):
+    client.force_login(user)
+    session = client.session
+    session["_session_activity"] = activity
+    session.save()
+    assert _authenticated(client)
+    # The stamp is rewritten as now: the idle timeout counts again.
+    assert isinstance(client.session["_session_activity"], float)
+    assert client.session["_session_activity"] < 1e12
