@@ -12,23 +12,29 @@ Without a session in scope it is ModelBackend's get_user().
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
-from collections.abc import Iterator
 
 from django.contrib.auth.backends import ModelBackend
 
 _session: contextvars.ContextVar = contextvars.ContextVar("authdemo_auth_session", default=None)
 
 
-@contextlib.contextmanager
-def session_in_scope(session) -> Iterator[None]:
-    """Let get_user() take the user from ``session`` inside the block."""
-    token = _session.set(session)
-    try:
-        yield
-    finally:
-        _session.reset(token)
+class session_in_scope:
+    """Let get_user() take the user from ``session`` inside the block.
+
+    A class, not @contextmanager: it runs on every request that reads its user.
+    """
+
+    __slots__ = ("session", "token")
+
+    def __init__(self, session) -> None:
+        self.session = session
+
+    def __enter__(self) -> None:
+        self.token = _session.set(self.session)
+
+    def __exit__(self, *exc_info) -> None:
+        _session.reset(self.token)
 
 
 class SnapshotModelBackend(ModelBackend):

@@ -105,6 +105,12 @@ class User(AbstractUser):
         ]
 
 
+# User.from_db() as defined above: accounts.snapshots builds the users of
+# cached snapshots directly (the same instance, for less) only while the
+# user model still uses this one.
+USER_FROM_DB = User.__dict__["from_db"]
+
+
 class Session(AbstractBaseSession):
     """A server-side session that knows its user, device and activity (docs/sessions.md).
 

@@ -29,8 +29,9 @@ A fill must never store what a change already replaced: ``fill_ticket()``
 notes the invalidation count before the Redis read, and ``fill()`` stores a
 key only when no invalidation of it (or of everything) arrived since.
 
-Values are stored pickled and unpickled on every hit, so no two requests
-share a mutable object (as with Django's local-memory cache).
+No two requests share a mutable object (as with Django's local-memory
+cache): plain data (accounts.decoded) is handed out as a fresh copy, and
+anything else is stored pickled and unpickled on every hit.
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ from django.dispatch import receiver
 from django_redis.cache import RedisCache
 from redis.exceptions import ResponseError
 
+from accounts.decoded import Copier, copier_of
+
 logger = logging.getLogger("authdemo.cache")
 
 INVALIDATE_CHANNEL = b"__redis__:invalidate"
@@ -69,7 +72,9 @@ class NearCache:
         self.lock = threading.Lock()
         self.pid = os.getpid()
         self.conn = None  # the tracking connection, subscribed to its own invalidations
-        self.entries: dict[str, tuple[float, bytes]] = {}  # full key -> (expires at, pickled value)
+        # full key -> (expires at, copier, value): the value as a private copy
+        # when a copier can hand out fresh ones, else pickled; None: no such key.
+        self.entries: dict[str, tuple[float, Copier | None, object]] = {}
         self.seq = 0  # invalidations applied so far (a flush counts as one)
         self.recent: deque[tuple[int, str | None]] = deque(maxlen=_RECENT)  # (seq, key; None: all)
         self.ping_sent = 0.0  # monotonic time the outstanding PING was sent (0: none)
@@ -209,11 +214,14 @@ class NearCache:
                 entry = self.entries.get(self.make_key(key))
                 if entry is None or entry[0] <= now:
                     return None
-                if entry[1] is not None:
-                    found[key] = entry[1]
+                if entry[2] is not None:
+                    found[key] = entry
         _thread.hits = getattr(_thread, "hits", 0) + 1
-        # What this process pickled itself, from values django-redis had unpickled.
-        return {key: pickle.loads(raw) for key, raw in found.items()}  # noqa: S301
+        # A fresh copy, or what this process pickled itself from values django-redis had unpickled.
+        return {
+            key: pickle.loads(value) if copier is None else copier(value)  # noqa: S301
+            for key, (_, copier, value) in found.items()
+        }
 
     def fill_ticket(self) -> int | None:
         """Return the invalidation count to pass to fill() after the Redis read (None: do not fill)."""
@@ -229,9 +237,7 @@ class NearCache:
             return
         now = time.monotonic()
         full = {key: self.make_key(key) for key in keys}
-        encoded = {
-            key: pickle.dumps(values[key], pickle.HIGHEST_PROTOCOL) if key in values else None for key in keys
-        }
+        encoded = {key: _stored(values[key]) if key in values else (None, None) for key in keys}
         with self.lock:
             if not self._drain(now):
                 return
@@ -246,7 +252,7 @@ class NearCache:
                 self.entries.clear()
             expires = now + settings.NEAR_CACHE_SECONDS
             for key in keys:
-                self.entries[full[key]] = (expires, encoded[key])
+                self.entries[full[key]] = (expires, *encoded[key])
 
     def forget(self, keys: list[str] | None = None) -> None:
         """Drop ``keys`` (None: the whole copy) now: this process wrote them, or a cache failure was seen.
@@ -260,6 +266,14 @@ class NearCache:
                 self._flush()
             else:
                 self._invalidate([self.make_key(key) for key in keys])
+
+
+def _stored(value: object) -> tuple[Copier | None, object]:
+    """Return (copier, value) as an entry keeps it: a private copy of plain data, else the pickled bytes."""
+    copier = copier_of(value)
+    if copier is None:
+        return None, pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
+    return copier, copier(value)
 
 
 _near: dict[str, NearCache] = {}

@@ -43,12 +43,16 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import inspect
 from functools import cache
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import caches
 from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db.models import Model
+from django.db.models.base import ModelState
+from django.db.models.signals import post_init, pre_init
 
 from accounts.cachesafe import (
     DEFAULT,
@@ -95,9 +99,42 @@ def _secret_key_id(secret_key: str) -> str:
 
 
 @cache
-def _loaded_fields() -> list[str]:
-    fields = get_user_model()._meta.concrete_fields
-    return [f.attname for f in fields if f.attname in SNAPSHOT_FIELDS]
+def _user_build_plan() -> tuple[type, list[str], bool]:
+    """Return the user model, the snapshot's fields in its field order, and whether to build directly.
+
+    Directly: what ``from_db()`` leaves behind, without ``Model.__init__``'s
+    walk over every field (most of the cost of a warm request's user). Only
+    for a model whose construction does nothing more: Django's __init__,
+    this project's from_db(), and plain (non-data) descriptors on the
+    loaded fields; the pre_init/post_init signals are checked on each build.
+    """
+    from accounts.models import USER_FROM_DB
+
+    model = get_user_model()
+    names = [f.attname for f in model._meta.concrete_fields if f.attname in SNAPSHOT_FIELDS]
+    direct = (
+        model.__init__ is Model.__init__
+        and inspect.getattr_static(model, "from_db", None) is USER_FROM_DB
+        and all(not hasattr(type(inspect.getattr_static(model, name, None)), "__set__") for name in names)
+    )
+    return model, names, direct
+
+
+def _user_build(snapshot: dict):
+    model, names, direct = _user_build_plan()
+    if not direct or pre_init.has_listeners(model) or post_init.has_listeners(model):
+        # from_db() takes the values in the model's field order; the rest is deferred.
+        return model.from_db(DEFAULT_DB_ALIAS, names, [snapshot[name] for name in names])
+    user = model.__new__(model)
+    state = ModelState()
+    state.adding = False
+    state.db = DEFAULT_DB_ALIAS
+    attrs = user.__dict__
+    attrs["_state"] = state
+    for name in names:
+        attrs[name] = snapshot[name]
+    user.password_hash_track()  # as the project's from_db() does
+    return user
 
 
 def user_snapshot_make(user) -> dict:
@@ -114,9 +151,7 @@ def user_from_snapshot(snapshot: object, *, user_id: object):
         return None
     if str(snapshot.get("id")) != str(user_id):
         return None
-    # from_db() takes the values in the model's field order; the rest is deferred.
-    names = _loaded_fields()
-    user = get_user_model().from_db(DEFAULT_DB_ALIAS, names, [snapshot[name] for name in names])
+    user = _user_build(snapshot)
     user._session_auth_hash_cached = snapshot[_HASH]
     return user
 
@@ -158,9 +193,14 @@ def user_snapshot_fill(*, key: str, user_id: object, read: CacheRead, version: o
     return user
 
 
-def user_snapshot_keys(user_id: object) -> list[str]:
-    """Return the keys ``user_from_reads`` needs (the user's snapshot and version), read in one round trip."""
-    return [user_snapshot_key(user_id), user_version_key(user_id)]
+def user_snapshot_keys(user_id: object, *, alias: str = DEFAULT) -> list[str]:
+    """Return the keys ``user_from_reads`` needs, read in one round trip.
+
+    The user's snapshot, and with a shared cache its version (the embedded
+    default invalidates by epoch and has no version key).
+    """
+    key = user_snapshot_key(user_id)
+    return [key, user_version_key(user_id)] if _shared(alias) else [key]
 
 
 def user_from_reads(*, user_id: object, reads: dict[str, CacheRead], alias: str = DEFAULT):
@@ -169,11 +209,12 @@ def user_from_reads(*, user_id: object, reads: dict[str, CacheRead], alias: str 
     None if there is no such user. A miss is read from the database and
     cached again (``user_snapshot_fill``).
     """
-    key, version_key = user_snapshot_keys(user_id)
+    key = user_snapshot_key(user_id)
     user = user_from_snapshot(reads[key].value, user_id=user_id) if reads[key].live else None
     if user is None:
+        version = reads.get(user_version_key(user_id))
         user = user_snapshot_fill(
-            key=key, user_id=user_id, read=reads[key], version=reads[version_key].value,
+            key=key, user_id=user_id, read=reads[key], version=None if version is None else version.value,
             version_known=True, alias=alias,
         )  # fmt: skip
     return user
@@ -181,7 +222,7 @@ def user_from_reads(*, user_id: object, reads: dict[str, CacheRead], alias: str 
 
 def user_cached(user_id: object, *, alias: str = DEFAULT):
     """Return the user ``user_id`` (None if absent): warm, one cache round trip and no query."""
-    reads = cache_read_many(keys=user_snapshot_keys(user_id), alias=alias)
+    reads = cache_read_many(keys=user_snapshot_keys(user_id, alias=alias), alias=alias)
     return user_from_reads(user_id=user_id, reads=reads, alias=alias)
 
 

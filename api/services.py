@@ -191,9 +191,10 @@ def token_user(*, token) -> object:
     user_id = token.get(jwt_settings.api_settings.USER_ID_CLAIM)
     if user_id is None or isinstance(user_id, bool | dict | list):
         raise TokenError("Token contained no recognizable user identification")
-    family_key = _family_cache_key(token.family_id)
+    family_id = token.family_id
+    family_key = _family_cache_key(family_id)
     reads = cache_read_many(keys=[family_key, *user_snapshot_keys(user_id)])
-    if family_is_revoked(family_id=token.family_id, read=reads[family_key]):
+    if family_is_revoked(family_id=family_id, read=reads[family_key]):
         raise RevokedTokenError("Token has been revoked")
     user = user_from_reads(user_id=user_id, reads=reads)
     if user is None or not user.is_active:

@@ -59,11 +59,18 @@ class FamilyMixin:
 
     @property
     def family_id(self) -> uuid.UUID:
-        return _family_id(self)
+        # Parsed once per claim value: verify() and the revocation check both ask.
+        claim = self.payload.get(FAMILY_CLAIM)
+        parsed = self.__dict__.get("_family_parsed")
+        if parsed is not None and parsed[0] is claim:
+            return parsed[1]
+        family_id = _family_id(self)
+        self._family_parsed = (claim, family_id)
+        return family_id
 
     def verify(self) -> None:
         self.verify_claims()
-        _family_id(self)
+        _ = self.family_id  # raises TokenError when the claim is missing or malformed
 
     def verify_claims(self) -> None:
         """Check signature, expiry and type, as SimpleJWT's token class does."""

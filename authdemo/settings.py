@@ -208,7 +208,9 @@ else:
     CACHES = {
         # Per process: the hot path reads it without a query; the revocation
         # stamp file tells every process of the host when to stop trusting it.
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "default"},
+        # Django's local-memory cache, with reads that reuse decoded values
+        # (accounts.localcache).
+        "default": {"BACKEND": "accounts.localcache.ProcessMemoryCache", "LOCATION": "default"},
         # Shared by every process of the host through the database (table
         # accounts.SharedCacheEntry, created by migrate), with add and incr
         # atomic across processes and threads. MAX_ENTRIES: above this many

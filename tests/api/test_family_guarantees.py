@@ -64,3 +64,27 @@ def test_cookie_login_rotates_an_existing_csrftoken(user, password, api_client):
     after = response.cookies["csrftoken"].value
     # A token planted before login (fixation) must not survive it (OWASP ASVS 5.0 V3.5.1).
     assert len(after) == len(before) == 32 and after != before
+
+
+def test_the_family_id_follows_the_claim_it_is_parsed_from(user, obtain):
+    # Parsed once per claim value (verify() and the revocation check both ask):
+    # a token whose claim changes answers with the new family, and a claim made
+    # malformed is refused, never answered from the earlier parse.
+    import uuid
+
+    from rest_framework_simplejwt.exceptions import TokenError
+
+    from api.tokens import FAMILY_CLAIM, AccessToken
+
+    token = AccessToken(obtain(user)["access"])
+    first = token.family_id
+    assert token.family_id is first
+    other = uuid.uuid4()
+    token[FAMILY_CLAIM] = str(other)
+    assert token.family_id == other
+    token[FAMILY_CLAIM] = "not a uuid"
+    with pytest.raises(TokenError):
+        assert token.family_id
+    del token.payload[FAMILY_CLAIM]
+    with pytest.raises(TokenError):
+        token.verify()

@@ -97,3 +97,96 @@ def test_entries_left_by_an_older_epoch_are_replaced_once(
     for each in (token_client, client):
         with django_assert_num_queries(0):  # ...and cached again, not a miss until expiry
             assert each.get(ME_URL).status_code == 200
+
+
+def _state_of(user) -> dict:
+    """What a model instance holds, with its ModelState compared by content."""
+    attrs = dict(user.__dict__)
+    state = attrs.pop("_state")
+    return {**attrs, "_state": (state.adding, state.db, dict(state.fields_cache))}
+
+
+def _from_db(snapshot):
+    model, names, _ = snapshots._user_build_plan()
+    user = model.from_db("default", names, [snapshot[name] for name in names])
+    user._session_auth_hash_cached = snapshot["session_hash"]
+    return user
+
+
+def test_a_snapshot_user_is_the_instance_from_db_builds(user):
+    snapshot = snapshots.user_snapshot_make(user)
+    model, _, direct = snapshots._user_build_plan()
+    assert direct, "the project's user model is built directly"
+    built = snapshots.user_from_snapshot(snapshot, user_id=user.pk)
+    reference = _from_db(snapshot)
+    assert type(built) is model
+    assert _state_of(built) == _state_of(reference)
+    assert built.get_deferred_fields() == reference.get_deferred_fields() == {"password", "username_key"}
+    assert built._state.adding is False and built._state.db == "default"
+    assert built.password_hash_changed() is False
+    assert built == reference and built.is_authenticated
+
+
+def test_a_receiver_of_the_init_signals_still_sees_every_snapshot_user(user):
+    from django.db.models.signals import post_init, pre_init
+
+    snapshot = snapshots.user_snapshot_make(user)
+    seen = []
+
+    def pre(sender, **kwargs):
+        seen.append("pre")
+
+    def post(sender, instance, **kwargs):
+        seen.append(("post", instance.username))
+
+    for signal, receiver in ((pre_init, pre), (post_init, post)):
+        signal.connect(receiver, sender=get_user_model())
+        try:
+            seen.clear()
+            built = snapshots.user_from_snapshot(snapshot, user_id=user.pk)
+            assert seen == (["pre"] if signal is pre_init else [("post", "alice")])
+            assert _state_of(built) == _state_of(_from_db(snapshot))
+        finally:
+            signal.disconnect(receiver, sender=get_user_model())
+
+
+def test_a_model_that_builds_itself_differently_is_built_by_from_db(user, monkeypatch):
+    snapshot = snapshots.user_snapshot_make(user)
+    model = get_user_model()
+    calls = []
+    real = model.from_db.__func__
+
+    def own_from_db(cls, db, field_names, values):
+        calls.append(field_names)
+        return real(cls, db, field_names, values)
+
+    monkeypatch.setattr(model, "from_db", classmethod(own_from_db))
+    snapshots._user_build_plan.cache_clear()
+    try:
+        assert snapshots._user_build_plan()[2] is False
+        built = snapshots.user_from_snapshot(snapshot, user_id=user.pk)
+        assert calls and built.username == user.username
+    finally:
+        monkeypatch.undo()
+        snapshots._user_build_plan.cache_clear()
+    assert snapshots._user_build_plan()[2] is True
+
+
+def test_a_model_with_its_own_init_is_built_by_from_db(user, monkeypatch):
+    snapshot = snapshots.user_snapshot_make(user)
+    model = get_user_model()
+    calls = []
+    real = model.__init__
+
+    def own_init(self, *args, **kwargs):
+        calls.append(len(args))
+        real(self, *args, **kwargs)
+
+    monkeypatch.setattr(model, "__init__", own_init)
+    snapshots._user_build_plan.cache_clear()
+    try:
+        built = snapshots.user_from_snapshot(snapshot, user_id=user.pk)
+        assert calls and built.email == user.email
+    finally:
+        monkeypatch.undo()
+        snapshots._user_build_plan.cache_clear()

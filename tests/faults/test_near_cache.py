@@ -67,7 +67,31 @@ def test_a_warm_read_makes_no_round_trip_and_shares_no_object(faulty_cache):
     first = _warm()
     second, trips, near = _read()
     assert (second, trips, near) == ({"user": 1}, 0, 1)
-    assert first is not second  # unpickled per read: a caller may mutate its copy
+    assert first is not second  # a fresh copy per read: a caller may mutate its copy
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"user": 1, "name": "a"},  # plain data: handed out as fresh copies
+        ("tuple", 3, {"user": 1}),
+        {"cart": [1, 2], "nested": {"a": 1}},  # anything else: unpickled per read
+    ],
+)
+def test_a_caller_that_changes_what_it_read_changes_nothing_for_the_next(faulty_cache, value):
+    import copy
+
+    caches["default"].set(KEY, value, 60)
+    expected = copy.deepcopy(value)
+    for _ in range(3):
+        got = _warm()
+        assert got == expected
+        target = got[2] if isinstance(got, tuple) else got
+        target["user"] = "changed"
+        for item in target.values():
+            if isinstance(item, list | dict):
+                item.clear()
+    assert _warm() == expected
 
 
 def test_a_change_by_another_process_is_seen_by_the_next_read(direct_cache, other):
