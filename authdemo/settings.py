@@ -209,8 +209,14 @@ else:
         # Per process: the hot path reads it without a query; the revocation
         # stamp file tells every process of the host when to stop trusting it.
         # Django's local-memory cache, with reads that reuse decoded values
-        # (accounts.localcache).
-        "default": {"BACKEND": "accounts.localcache.ProcessMemoryCache", "LOCATION": "default"},
+        # (accounts.localcache). Every logged-in user takes two entries (its
+        # credential's and its snapshot); Django's default of 300 would send
+        # the warm requests of more than 150 of them to the database.
+        "default": {
+            "BACKEND": "accounts.localcache.ProcessMemoryCache",
+            "LOCATION": "default",
+            "OPTIONS": {"MAX_ENTRIES": env.int("LOCAL_CACHE_MAX_ENTRIES", default=10_000)},
+        },
         # Shared by every process of the host through the database (table
         # accounts.SharedCacheEntry, created by migrate), with add and incr
         # atomic across processes and threads. MAX_ENTRIES: above this many

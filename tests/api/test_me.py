@@ -222,3 +222,24 @@ def test_session_get_me_sees_the_model_instance(user, client, monkeypatch):
     client.force_login(user)
     assert client.get(ME_URL).json()["auth"] == "session"
     assert seen == [type(user)]
+
+
+def test_many_users_stay_warm_at_once(django_assert_num_queries):
+    # More logged-in users than Django's default of 300 cache entries: each
+    # needs two (its token family's verdict and its snapshot). A process's
+    # cache must hold them all, or warm requests keep reading the database.
+    from django.contrib.auth import get_user_model
+
+    from api.services import token_pair_issue
+
+    users = get_user_model().objects.bulk_create(
+        get_user_model()(username=f"many{i}", username_key=f"many{i}", email=f"many{i}@example.com")
+        for i in range(400)
+    )
+    clients = [APIClient() for _ in users]
+    for client, user in zip(clients, users, strict=True):
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token_pair_issue(user=user).access}")
+        assert client.get(ME_URL).status_code == 200
+    with django_assert_num_queries(0):
+        for client, user in zip(clients, users, strict=True):
+            assert client.get(ME_URL).json()["username"] == user.username
