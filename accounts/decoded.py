@@ -66,6 +66,22 @@ def copier_of(value: object) -> Copier | None:
     return None
 
 
+def kept(value: object, raw: bytes | None = None) -> tuple[Copier | None, object]:
+    """Return (copier, what to keep) for ``value``: a private copy of plain data, else its pickled bytes.
+
+    ``raw``: the bytes ``value`` was unpickled from, kept as they are.
+    """
+    copier = copier_of(value)
+    if copier is None:
+        return None, pickle.dumps(value, pickle.HIGHEST_PROTOCOL) if raw is None else raw
+    return copier, copier(value)
+
+
+def handed_out(copier: Copier | None, stored: object) -> object:
+    """Return what a reader gets of a value ``kept()`` stored: a fresh copy, or a fresh unpickling."""
+    return pickle.loads(stored) if copier is None else copier(stored)  # noqa: S301 - bytes this process pickled
+
+
 class DecodedEntries:
     """The decoded value of each key's pickled bytes, valid while the key holds those same bytes.
 
@@ -79,19 +95,17 @@ class DecodedEntries:
 
     def __init__(self, max_entries: int) -> None:
         self.max_entries = max_entries
-        self.entries: dict[str, tuple[bytes, Copier | None, object]] = {}
+        self.entries: dict[str, tuple[bytes, Copier | None, object]] = {}  # key -> (raw, *kept())
 
     def loads(self, key: str, raw: bytes) -> object:
         entry = self.entries.get(key)
         if entry is not None and entry[0] is raw:
-            copier = entry[1]
-            return pickle.loads(raw) if copier is None else copier(entry[2])  # noqa: S301
+            return handed_out(entry[1], entry[2])
         value = pickle.loads(raw)  # noqa: S301 - bytes this process's cache pickled itself
-        copier = copier_of(value)
         if len(self.entries) >= self.max_entries:
             self.entries.clear()
-        # The kept copy is private: the caller gets ``value`` and may change it.
-        self.entries[key] = (raw, copier, None if copier is None else copier(value))
+        # What is kept is private: the caller gets ``value`` and may change it.
+        self.entries[key] = (raw, *kept(value, raw))
         return value
 
     def clear(self) -> None:

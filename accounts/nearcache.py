@@ -40,7 +40,6 @@ import contextlib
 import functools
 import logging
 import os
-import pickle
 import threading
 import time
 from collections import deque
@@ -53,7 +52,7 @@ from django.dispatch import receiver
 from django_redis.cache import RedisCache
 from redis.exceptions import ResponseError
 
-from accounts.decoded import Copier, copier_of
+from accounts.decoded import Copier, handed_out, kept
 
 logger = logging.getLogger("authdemo.cache")
 
@@ -217,11 +216,8 @@ class NearCache:
                 if entry[2] is not None:
                     found[key] = entry
         _thread.hits = getattr(_thread, "hits", 0) + 1
-        # A fresh copy, or what this process pickled itself from values django-redis had unpickled.
-        return {
-            key: pickle.loads(value) if copier is None else copier(value)  # noqa: S301
-            for key, (_, copier, value) in found.items()
-        }
+        # A fresh copy, or an unpickling of what this process pickled itself (accounts.decoded).
+        return {key: handed_out(copier, value) for key, (_, copier, value) in found.items()}
 
     def fill_ticket(self) -> int | None:
         """Return the invalidation count to pass to fill() after the Redis read (None: do not fill)."""
@@ -237,7 +233,7 @@ class NearCache:
             return
         now = time.monotonic()
         full = {key: self.make_key(key) for key in keys}
-        encoded = {key: _stored(values[key]) if key in values else (None, None) for key in keys}
+        encoded = {key: kept(values[key]) if key in values else (None, None) for key in keys}
         with self.lock:
             if not self._drain(now):
                 return
@@ -266,14 +262,6 @@ class NearCache:
                 self._flush()
             else:
                 self._invalidate([self.make_key(key) for key in keys])
-
-
-def _stored(value: object) -> tuple[Copier | None, object]:
-    """Return (copier, value) as an entry keeps it: a private copy of plain data, else the pickled bytes."""
-    copier = copier_of(value)
-    if copier is None:
-        return None, pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
-    return copier, copier(value)
 
 
 _near: dict[str, NearCache] = {}

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import pytest
 
-from accounts.decoded import DecodedEntries, copier_of
+from accounts.decoded import DecodedEntries, copier_of, handed_out, kept
 
 LIVE_ENTRY = ("live@", (12, 34), {"id": 1, "when": datetime.datetime(2026, 1, 2, tzinfo=datetime.UTC)})
 
@@ -107,3 +107,24 @@ def test_the_number_of_entries_is_bounded():
     for i in range(10):
         assert entries.loads(f"k{i}", _raw(i)) == i
         assert len(entries.entries) <= 3
+
+
+@pytest.mark.parametrize("value", [LIVE_ENTRY, {"a": 1}, "s", {"cart": [1, 2]}, [1, {"b": [2]}], Mutable])
+def test_what_is_kept_is_handed_out_fresh_and_never_changed_by_a_reader(value):
+    copier, stored = kept(value)
+    assert (copier is None) == (copier_of(value) is None)
+    if copier is None:
+        assert isinstance(stored, bytes)  # pickled, unpickled per read
+    first = handed_out(copier, stored)
+    assert first == value
+    if isinstance(first, dict | list):
+        first.clear()  # a reader changes what it got
+    elif isinstance(first, tuple):
+        first[2].clear()
+    assert handed_out(copier, stored) == value
+
+
+def test_kept_reuses_the_bytes_a_value_was_read_from():
+    raw = _raw({"cart": [1]})
+    assert kept({"cart": [1]}, raw) == (None, raw)
+    assert kept({"cart": [1]}, raw)[1] is raw

@@ -154,3 +154,23 @@ def test_threads_never_read_a_torn_or_shared_value(pair):
     assert not errors
     final = ours.get("k")
     assert final == {"n": 1999, "check": 1999}
+
+
+def test_keys_are_not_checked_for_memcached(pair):
+    # Django's backend warns about a key memcached would refuse; this one, whose
+    # keys never reach memcached, does not spend the check on every read.
+    import warnings
+
+    from django.core.cache.backends.base import CacheKeyWarning
+
+    ours, django = pair
+    key = "a key with spaces " + "x" * 300
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        django.set(key, 1, 60)
+    assert any(issubclass(w.category, CacheKeyWarning) for w in caught)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CacheKeyWarning)
+        ours.set(key, 1, 60)
+        assert ours.get(key) == 1
+        assert ours.get_many([key]) == {key: 1}

@@ -113,12 +113,19 @@ def _from_db(snapshot):
     return user
 
 
-def test_a_snapshot_user_is_the_instance_from_db_builds(user):
+def test_a_snapshot_user_is_the_instance_from_db_builds(user, monkeypatch):
     snapshot = snapshots.user_snapshot_make(user)
     model, _, direct = snapshots._user_build_plan()
     assert direct, "the project's user model is built directly"
-    built = snapshots.user_from_snapshot(snapshot, user_id=user.pk)
     reference = _from_db(snapshot)
+
+    def not_called(*args, **kwargs):
+        raise AssertionError("the direct build must not go through from_db() or __init__")
+
+    with monkeypatch.context() as patch:  # the plan was made above: patching changes no decision
+        patch.setattr(model, "from_db", classmethod(not_called))
+        patch.setattr(model, "__init__", not_called)
+        built = snapshots.user_from_snapshot(snapshot, user_id=user.pk)
     assert type(built) is model
     assert _state_of(built) == _state_of(reference)
     assert built.get_deferred_fields() == reference.get_deferred_fields() == {"password", "username_key"}
