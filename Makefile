@@ -29,7 +29,7 @@ help:
 	@echo "make serve  - production mode under gunicorn (needs DJANGO_SECRET_KEY)"
 	@echo "make verifier - stateless token verifier on http://$(HOST):$(VERIFIER_PORT)/whoami"
 	@echo "make lint   - ruff"
-	@echo "make bench  - session vs JWT: in process, then over HTTP (wrk) beside the peers; writes docs/bench/"
+	@echo "make bench  - session vs JWT: in process, then over HTTP (wrk) beside the peers; writes var/bench/"
 	@echo "make bench-passwords - time one Argon2id hash per OWASP row on this machine"
 	@echo "make e2e    - browser tests (Playwright + system chromium)"
 	@echo "make fuzz   - schema-driven fuzzing of the API (schemathesis)"
@@ -122,10 +122,15 @@ lint: $(VENV)/.dev-installed
 
 # Per-request cost of each authentication mechanism (not part of `make test`):
 # in process, then over HTTP under `make serve` beside the reference peers.
-# BENCH_PEERS_DIR: folder of the peers (default ../shared/peers).
-BENCH_PEERS_DIR ?= ../shared/peers
+# Needs wrk (apt-get install wrk; installed when run as root) and, for the
+# Express peer, node and npm (apt-get install nodejs npm).
+# BENCH_PEERS_DIR: folder of the reference servers (default bench/peers).
+# A run writes var/bench/<UTC time>/; BENCH_OUT=docs/bench replaces the
+# committed results that the home page cites.
+BENCH_PEERS_DIR ?= bench/peers
+BENCH_OUT ?=
 bench: $(VENV)/.runtime-installed
-	$(BIN)/python -m bench --peers-dir "$(BENCH_PEERS_DIR)" $(BENCH_ARGS)
+	$(BIN)/python -m bench --peers-dir "$(BENCH_PEERS_DIR)" $(if $(BENCH_OUT),--out "$(BENCH_OUT)") $(BENCH_ARGS)
 
 bench-passwords: $(VENV)/.runtime-installed
 	$(BIN)/python -m bench.passwords

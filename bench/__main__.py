@@ -13,8 +13,9 @@ means, the ratio to the session baseline, and the database queries of one
 warm request.
 
 Then the same mechanisms over real HTTP (bench/http.py): authdemo under
-`make serve` and the peer servers, loaded by wrk; the results go to
-docs/bench/ (results.json, results.md, chart.svg).
+`make serve` and the peer servers (bench/peers/), loaded by wrk; the results
+go to a new folder var/bench/<UTC time>/ (results.json, results.md,
+chart.svg), or to ``--out`` (``--out docs/bench`` replaces the committed ones).
 
     .venv/bin/python -m bench [--rounds 8] [--requests 200] [--logins 8] [--seconds 5] [--no-http]
 """
@@ -313,8 +314,9 @@ def main(argv: list[str] | None = None) -> int:
     http.add_argument("--http-logins", type=int, default=20, help="sequential logins per kind (default 20)")
     http.add_argument("--burst", type=int, default=32, help="parallel token obtains (default 32)")
     http.add_argument("--peers-dir", type=Path, default=None, help="folder of the reference servers")
-    http.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "docs" / "bench",
-                      help="where results.json, results.md and chart.svg go (default docs/bench)")
+    http.add_argument("--out", type=Path, default=None,
+                      help="where results.json, results.md and chart.svg go (default var/bench/<UTC time>/; "
+                      "docs/bench replaces the committed results)")
     args = parser.parse_args(argv)
 
     from bench import results as results_file
@@ -353,7 +355,8 @@ def main(argv: list[str] | None = None) -> int:
     if results is None:
         return 0
     results["date"], results["machine"] = started, machine
-    paths = results_file.write(results, args.out, inprocess)
+    out = args.out or Path(__file__).resolve().parent.parent / "var" / "bench" / started.replace(":", "")
+    paths = results_file.write(results, out, inprocess)
     print(results_file.markdown(results).split("## Servers")[0])
     print("written: " + ", ".join(str(p) for p in paths))
     return 0

@@ -90,3 +90,38 @@ def test_authdemo_that_cannot_start_ends_the_bench_with_a_message_not_a_tracebac
     assert err.startswith("make bench: authdemo-services exited (1)")
     assert "needs the DATABASE_URL database to exist" in err
     assert "Traceback" not in err
+
+
+def _fake_run_results(monkeypatch):
+    from bench import __main__ as bench_main
+    from bench import results as results_file
+
+    written: list = []
+    monkeypatch.setattr(bench_http, "run", lambda **kwargs: {"servers": [], "loads": []})
+    monkeypatch.setattr(results_file, "write", lambda results, out, inprocess="": written.append(out) or [])
+    monkeypatch.setattr(results_file, "markdown", lambda results, inprocess="": "")
+    return bench_main, written
+
+
+def test_a_run_writes_a_new_folder_under_var_not_the_committed_results(monkeypatch):
+    bench_main, written = _fake_run_results(monkeypatch)
+    assert bench_main.main(["--no-inprocess"]) == 0
+    (out,) = written
+    assert out.parent.name == "bench" and out.parent.parent.name == "var"
+    assert "docs" not in out.parts
+
+
+def test_out_replaces_the_committed_results_only_when_asked(monkeypatch, tmp_path):
+    bench_main, written = _fake_run_results(monkeypatch)
+    assert bench_main.main(["--no-inprocess", "--out", str(tmp_path)]) == 0
+    assert written == [tmp_path]
+
+
+def test_the_reference_servers_live_in_the_project_with_their_lock_files():
+    from pathlib import Path
+
+    peers = Path(bench_http.__file__).resolve().parent / "peers"
+    assert (peers / "django-naive" / "requirements.txt").read_text().count("==") >= 5
+    assert (peers / "django-naive" / "setup.sh").stat().st_mode & 0o111
+    assert (peers / "express-seed" / "package-lock.json").is_file()
+    assert "bench/peers" in (peers.parent.parent / "Makefile").read_text()
