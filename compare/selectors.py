@@ -341,14 +341,28 @@ class BenchResults:
     machine: str
     rows: list[BenchRow] = field(default_factory=list)
 
-    def best_rps(self, family: str) -> BenchRow | None:
-        """Return authdemo's fastest row whose mechanism starts with ``family`` ("session", "jwt")."""
-        rows = [
-            r
-            for r in self.rows
-            if r.kind == "authdemo" and r.mechanism.lower().startswith(family) and r.rps is not None
-        ]
-        return max(rows, key=lambda r: r.rps) if rows else None
+    def row(self, *, server: str, mechanism: str) -> BenchRow | None:
+        """Return the row of exactly this server and mechanism, or None (never a stand-in)."""
+        for r in self.rows:
+            if r.server == server and r.mechanism == mechanism and r.rps is not None:
+                return r
+        return None
+
+    def throughput(self, *, mode: str) -> dict[str, BenchRow | None]:
+        """Return the rows the comparison cites for ``mode`` ("embedded" or "services").
+
+        The JWT column describes the revocable token everywhere on the page, so
+        its cell is the revocable bearer row; the stateless variant and the
+        verifier have rows of their own.
+        """
+        server = f"authdemo {mode}"
+        return {
+            "session": self.row(server=server, mechanism="session"),
+            "jwt": self.row(server=server, mechanism="jwt-bearer"),
+            "jwt_cookie": self.row(server=server, mechanism="jwt-cookie"),
+            "stateless": self.row(server=f"{server} stateless", mechanism="jwt-bearer-stateless"),
+            "verifier": self.row(server="verifier", mechanism="jwt-bearer-stateless"),
+        }
 
 
 def _num(value) -> float | None:
@@ -407,6 +421,25 @@ def bench_results_load(path: Path | None = None) -> BenchResults | None:
             )
         )
     return BenchResults(date=_text(data.get("date")), machine=described or "unknown machine", rows=rows)
+
+
+def login_writes_verdict(costs: dict[str, dict]) -> str:
+    """Return the verdict on writes per login, derived from the metered cells it stands beside."""
+    session = (costs.get("session") or {}).get("writes")
+    jwt = [c["writes"] for kind in ("jwt_cookie", "jwt_bearer") if isinstance(c := costs.get(kind), dict)
+           and isinstance(c.get("writes"), int)]
+    later = "Each JWT refresh writes again (the new token, its link, the old one blacklisted)."
+    if not isinstance(session, int) or not jwt:
+        return f"Log in both ways to compare the rows each login writes. {later}"
+    if all(n > session for n in jwt):
+        word = "more rows than"
+    elif all(n < session for n in jwt):
+        word = "fewer rows than"
+    elif all(n == session for n in jwt):
+        word = "as many rows as"
+    else:
+        word = "about as many rows as"
+    return f"Measured here, a JWT login writes {word} a session login. {later}"
 
 
 # --- The device list ------------------------------------------------------------

@@ -52,6 +52,8 @@ def home(request: HttpRequest) -> HttpResponse:
     raw, token = _this_token(request, cookie_user)
     family = selectors.family_state(user=cookie_user, family_id=token.family_id) if token else None
     bench = selectors.bench_results_load()
+    costs = {kind.replace("-", "_"): cost for kind, cost in login_costs().items()}
+    mode = "services" if settings.REDIS_URL else "embedded"
     return render(
         request,
         "compare/home.html",
@@ -65,13 +67,14 @@ def home(request: HttpRequest) -> HttpResponse:
             "session_state": selectors.session_state(request) if session_user else None,
             "decoded": selectors.token_decode(raw=raw, token=token) if token else None,
             "family": family,
-            "login_costs": {kind.replace("-", "_"): cost for kind, cost in login_costs().items()},
+            "login_costs": costs,
+            "login_writes_verdict": selectors.login_writes_verdict(costs),
             "lifetimes": selectors.lifetimes(),
             "stateless": settings.JWT_STATELESS,
             "near_cache": near_cache(settings.SESSION_CACHE_ALIAS) is not None,
             "bench": bench,
-            "bench_session": bench.best_rps("session") if bench else None,
-            "bench_jwt": bench.best_rps("jwt") if bench else None,
+            "bench_mode": mode,
+            "bench_rows": bench.throughput(mode=mode) if bench else None,
             "server_now": int(timezone.now().timestamp()),
             "labs": LABS,
             "docs": DOCS,

@@ -227,11 +227,64 @@ def test_bench_results_are_shown_with_date_and_machine(client, tmp_path, monkeyp
     assert "0.80\N{MULTIPLICATION SIGN}" in body and "1 worker, 8 threads" in body
 
 
+def test_the_jwt_throughput_cell_is_the_revocable_token_not_the_fastest_row(client, tmp_path, monkeypatch, settings):
+    settings.REDIS_URL = ""
+    loads = [
+        {"server": "authdemo embedded", "mechanism": "session", "rps": 2427.0},
+        {"server": "authdemo embedded", "mechanism": "jwt-bearer", "rps": 2435.0},
+        {"server": "authdemo embedded", "mechanism": "jwt-cookie", "rps": 2370.0},
+        {"server": "authdemo embedded stateless", "mechanism": "jwt-bearer-stateless", "rps": 2524.0},
+        {"server": "authdemo services", "mechanism": "jwt-bearer", "rps": 9999.0},
+        {"server": "verifier", "mechanism": "jwt-bearer-stateless", "rps": 1407.0},
+    ]
+    servers = [{"name": n, "kind": "verifier" if n == "verifier" else "authdemo", "note": "n"}
+               for n in {row["server"] for row in loads}]
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps({"date": "2026-11-28", "machine": {"hostname": "vm"}, "servers": servers,
+                                "loads": loads}))
+    monkeypatch.setattr(selectors, "BENCH_RESULTS", path)
+    body = client.get("/").content.decode()
+    jwt_cell = body.split('data-testid="bench-jwt">')[1].split("</td>")[0]
+    stateless_cell = body.split('data-testid="bench-stateless">')[1].split("</td>")[0]
+    assert "<strong>2435</strong> rps bearer" in jwt_cell and "2370" in jwt_cell
+    assert "2524" not in jwt_cell and "9999" not in jwt_cell
+    assert "<strong>2524</strong>" in stateless_cell and "verifier: 1407" in stateless_cell
+    source = body.split('data-testid="bench-source">')[1].split("</td>")[0]
+    assert "2026-11-28" in source and "not this instance" in source
+
+
+@pytest.mark.parametrize(
+    ("session", "jwt", "word"),
+    [(3, 3, "as many rows as"), (1, 3, "more rows than"), (4, 3, "fewer rows than"), (None, 3, None)],
+)
+def test_the_login_writes_verdict_follows_its_cells(client, monkeypatch, session, jwt, word):
+    from compare import views
+
+    cost = {"writes": 0, "written": {}, "reads": 0, "cache_calls": 0}
+    costs = {"jwt-cookie": {**cost, "writes": jwt}, "jwt-bearer": {**cost, "writes": jwt}}
+    if session is not None:
+        costs["session"] = {**cost, "writes": session}
+    monkeypatch.setattr(views, "login_costs", lambda: costs)
+    body = client.get("/").content.decode()
+    cells = {
+        name: body.split(f'data-testid="login-writes-{name}">')[1].split("</td>")[0]
+        for name in ("session", "jwt", "verdict")
+    }
+    if session is not None:
+        assert f"<strong>{session}</strong> write" in cells["session"]
+    assert f"<strong>{jwt}</strong> write" in cells["jwt"]
+    if word is None:
+        assert "Log in both ways" in cells["verdict"] and "rows than" not in cells["verdict"]
+    else:
+        assert f"a JWT login writes {word} a session login" in cells["verdict"]
+
+
 def test_the_committed_bench_results_are_read():
     """The page reads the very format `make bench` writes (docs/bench/results.json)."""
     results = selectors.bench_results_load()
     assert results is not None and results.machine != "unknown machine"
-    assert results.best_rps("session") is not None and results.best_rps("jwt") is not None
+    rows = results.throughput(mode="embedded")
+    assert rows["session"] is not None and rows["jwt"] is not None and rows["stateless"] is not None
     assert {row.kind for row in results.rows} >= {"authdemo"}
 
 
