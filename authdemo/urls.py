@@ -1,12 +1,26 @@
 """Root URLconf: the session side under /accounts/, the JWT side under /api/, the comparison at /."""
 
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from authdemo.health import HealthView
 
+
+class FaviconView(RedirectView):
+    """Send /favicon.ico to the icon's static URL, resolved per request (production's manifest names it)."""
+
+    permanent = True
+
+    def get_redirect_url(self, *args, **kwargs) -> str:
+        return static("img/favicon.svg")
+
+
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # Browsers and tools that ask for /favicon.ico by habit get the site's icon.
+    path("favicon.ico", FaviconView.as_view(), name="favicon"),
     # Before api.urls, whose catch-all answers any other /api/ path with a 404.
     path("api/health/", HealthView.as_view(), name="health"),
     path("accounts/", include("accounts.urls")),
