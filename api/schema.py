@@ -11,6 +11,7 @@ page loads no third-party script (OWASP ASVS 5.0 V3.6.1, subresource control).
 from __future__ import annotations
 
 from django.conf import settings
+from django.utils.cache import patch_vary_headers
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -38,6 +39,20 @@ class SchemaView(SpectacularAPIView):
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        """Show the YAML in a browser (as text) instead of downloading it; tools get the OpenAPI type."""
+        response = super().finalize_response(request, response, *args, **kwargs)
+        renderer = getattr(response, "accepted_renderer", None)
+        if renderer is not None and renderer.format == "yaml" and _browser_navigation(request):
+            response.content_type = "text/plain; charset=utf-8"
+        patch_vary_headers(response, ("Accept",))
+        return response
+
+
+def _browser_navigation(request) -> bool:
+    """Return whether the request is a browser opening a page (it asks for HTML first)."""
+    return request.META.get("HTTP_ACCEPT", "").split(",")[0].strip().startswith("text/html")
 
 
 class DocsView(SpectacularSwaggerSplitView):

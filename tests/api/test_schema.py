@@ -142,3 +142,18 @@ def test_system_checks_report_no_schema_warning():
 def test_docs_page_options_is_a_405_not_a_500(client):
     response = client.options("/api/docs/")
     assert response.status_code == 405
+
+
+def test_a_browser_opening_the_schema_sees_it_as_text(client):
+    browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+    shown = client.get("/api/schema/", HTTP_ACCEPT=browser)
+    assert shown.status_code == 200
+    assert shown["Content-Type"] == "text/plain; charset=utf-8"
+    assert shown.content.decode().startswith("openapi:")
+    assert "Accept" in shown["Vary"]
+    tool = client.get("/api/schema/", HTTP_ACCEPT="*/*")
+    assert tool["Content-Type"].startswith("application/vnd.oai.openapi")
+    assert tool.content == shown.content
+    assert client.get("/api/schema/?format=json", HTTP_ACCEPT=browser)["Content-Type"].startswith(
+        "application/vnd.oai.openapi+json"
+    )
