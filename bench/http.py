@@ -41,7 +41,14 @@ MECHANISMS = {
     "jwt-bearer": "JWT bearer",
     "jwt-cookie": "JWT cookie",
     "jwt-bearer-stateless": "JWT bearer, stateless",
+    "session-mixed": "session cookie, logins going on",
+    "jwt-bearer-mixed": "JWT bearer, logins going on",
+    "jwt-cookie-mixed": "JWT cookie, logins going on",
 }
+# The mixed loads: the warm reads of a mechanism while logins go on (one per
+# LOGIN_EVERY seconds, a form login and a token obtain in turn), so a login
+# that throws away other users' cached entries shows as a drop against the warm load.
+LOGIN_EVERY = 1.0
 
 # Every WRK_RECONNECT_EVERY-th request of a wrk thread asks the server to close
 # its connection, and wrk opens a new one. gunicorn's worker processes share
@@ -246,6 +253,8 @@ class Load:
     # Fresh credential headers, fetched before each run, outside its timing:
     # for a credential that could expire during the bench (a peer's tokens).
     renew: Callable[[], dict[str, str]] | None = None
+    # Logins to run in turn, one per LOGIN_EVERY seconds, while wrk runs (a mixed load).
+    background: list[Callable[[], Answer]] = field(default_factory=list)
 
     def renewed(self) -> Load:
         if self.renew is not None:
@@ -477,6 +486,50 @@ def verifier_loads(server: Server, site: Server, credentials: dict) -> list[Load
     return [Load(server, "jwt-bearer-stateless", "/whoami", bearer, _ok)]
 
 
+def mixed_loads(loads: list[Load], credentials: dict) -> list[Load]:
+    """Return a twin of each authenticated load of authdemo that runs while logins go on."""
+    twins = []
+    for load in loads:
+        if f"{load.mechanism}-mixed" in MECHANISMS:
+            port = load.server.port
+            logins = [
+                lambda port=port: _authdemo_form_login(port, credentials),
+                lambda port=port: _post_json(port, "/api/auth/token/", credentials),
+            ]
+            mechanism = f"{load.mechanism}-mixed"
+            twins.append(Load(load.server, mechanism, load.path, load.headers, load.check, background=logins))
+    return twins
+
+
+class LoginTicker:
+    """Run a load's background logins in turn, one per LOGIN_EVERY seconds, until stopped; count answers."""
+
+    def __init__(self, logins: list[Callable[[], Answer]]):
+        self.logins, self.statuses = logins, {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        n = 0
+        while not self._stop.wait(LOGIN_EVERY if n else 0):
+            try:
+                status = self.logins[n % len(self.logins)]().status
+            except OSError:
+                status = 0
+            self.statuses[status] = self.statuses.get(status, 0) + 1
+            n += 1
+
+    def __enter__(self) -> LoginTicker:
+        if self.logins:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        if self.logins:
+            self._thread.join()
+
+
 def authdemo_logins(server: Server, credentials: dict) -> list[Login]:
     port = server.port
     return [
@@ -634,13 +687,14 @@ def wrk_run(load: Load, *, seconds: float, threads: int, connections: int, scrip
     for name, value in load.headers.items():
         cmd += ["-H", f"{name}: {value}"]
     cmd.append(f"http://127.0.0.1:{load.server.port}{load.path}")
-    with RssSampler(load.server) as rss:
+    with RssSampler(load.server) as rss, LoginTicker(load.background) as ticker:
         done = subprocess.run(cmd, capture_output=True, text=True)
     line = next((ln for ln in done.stdout.splitlines() if ln.startswith("WRKJSON ")), None)
     if line is None:
         raise BenchError(f"wrk failed on {load.label}: {done.stdout[-500:]} {done.stderr[-500:]}")
     result = json.loads(line[8:])
     result["rss_peak_kib"] = rss.peak
+    result["background_logins"] = dict(ticker.statuses)
     load.rss_peak_kib = max(load.rss_peak_kib, rss.peak)
     return result
 
@@ -755,6 +809,13 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]
 
 
+def _background(load: Load) -> dict:
+    """Return the answers of the logins that ran beside a mixed load, by status (empty for other loads)."""
+    if not load.background:
+        return {}
+    return {"background_logins": _merged([r.get("background_logins", {}) for r in load.runs])}
+
+
 def summarize(load: Load) -> dict:
     """Return the medians over rounds (req/s, p50, p99), the summed errors and the peak RSS of one load."""
     runs = load.runs
@@ -773,7 +834,16 @@ def summarize(load: Load) -> dict:
         "errors": errors,
         "non2xx": sum(r["non2xx"] for r in runs),
         "rss_peak_mib": round(load.rss_peak_kib / 1024, 1),
+        **_background(load),
     }
+
+
+def _merged(counts: list[dict]) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for count in counts:
+        for status, n in count.items():
+            total[str(status)] = total.get(str(status), 0) + n
+    return total
 
 
 def ensure_wrk(say: Callable[[str], None]) -> bool:
@@ -828,7 +898,8 @@ def run(
             say(f"starting authdemo ({mode}) under make serve, and its JWT_STATELESS=1 twin")
             main, twin, credentials, hasher = start_authdemo(mode=mode, mode_env=mode_env, tmp=tmp)
             servers += [main, twin]
-            loads += authdemo_loads(main, twin, credentials)
+            main_loads = authdemo_loads(main, twin, credentials)
+            loads += main_loads + mixed_loads(main_loads, credentials)
             login_runs += authdemo_logins(main, credentials)
             main_servers.append((main, credentials, hasher))
             if mode == "embedded":

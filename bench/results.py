@@ -19,7 +19,12 @@ COLOURS = {
     "jwt-bearer": "#ff7f0e",
     "jwt-cookie": "#2ca02c",
     "jwt-bearer-stateless": "#d62728",
+    "session-mixed": "#aec7e8",
+    "jwt-bearer-mixed": "#ffbb78",
+    "jwt-cookie-mixed": "#98df8a",
 }
+# The columns of the side-by-side table: each mechanism's warm load.
+WARM = ("anon", "session", "jwt-bearer", "jwt-cookie", "jwt-bearer-stateless")
 
 
 def machine() -> dict:
@@ -101,6 +106,18 @@ def targets(results: dict) -> list[tuple[str, str, bool | None]]:
                         row["ratio"] >= 0.8,
                     )
                 )
+        for mech in ("session", "jwt-bearer", "jwt-cookie"):
+            warm, mixed = _row(results, server, mech), _row(results, server, f"{mech}-mixed")
+            if warm and mixed:
+                share = paired(mixed, warm)
+                logins = mixed.get("background_logins") or {}
+                out.append(
+                    (
+                        f"{server}: {MECHANISMS[mech]} while logins go on >= 0.8x warm",
+                        f"{share:.2f}x ({sum(logins.values())} logins: {logins})",
+                        share >= 0.8 and set(logins) <= {"200", "302"},
+                    )
+                )
         bearer, stateless = _row(results, server, "jwt-bearer"), _row(results, server, "jwt-bearer-stateless")
         if bearer and stateless:
             share = paired(bearer, stateless)
@@ -177,7 +194,7 @@ def markdown(results: dict, inprocess: str = "") -> str:
     ]
     for server in _servers(results):
         cells, ratios = [], []
-        for mech in MECHANISMS:
+        for mech in WARM:
             row = _row(results, server, mech)
             cells.append(f"{row['rps']:,.0f}".replace(",", " ") if row else "—")
         for mech in ("session", "jwt-bearer", "jwt-cookie"):

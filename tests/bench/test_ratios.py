@@ -96,3 +96,61 @@ def test_a_load_with_renew_gets_fresh_headers_before_each_run(monkeypatch, tmp_p
         [load], rounds=3, seconds=1, warmup=0, threads=1, connections=1, script=tmp_path / "x", say=print
     )
     assert sent == ["Bearer t1", "Bearer t2", "Bearer t3"]
+
+
+def test_each_authenticated_load_of_authdemo_gets_a_twin_that_runs_while_logins_go_on():
+    from bench import http as bench_http
+
+    server = bench_http.Server(name="authdemo embedded", kind="authdemo", port=1, proc=None, log=None, env={})
+    loads = [
+        bench_http.Load(server, mech, "/api/me/", {"X": mech}, lambda a: True)
+        for mech in ("anon", "session", "jwt-bearer", "jwt-cookie", "jwt-bearer-stateless")
+    ]
+    twins = bench_http.mixed_loads(loads, {"username": "u", "password": "p"})
+    assert [t.mechanism for t in twins] == ["session-mixed", "jwt-bearer-mixed", "jwt-cookie-mixed"]
+    assert all(len(t.background) == 2 and t.headers == {"X": t.mechanism[:-6]} for t in twins)
+
+
+def test_the_login_ticker_logs_in_at_once_then_once_per_interval_and_counts_answers(monkeypatch):
+    import threading
+
+    from bench import http as bench_http
+
+    monkeypatch.setattr(bench_http, "LOGIN_EVERY", 0.01)
+    calls, enough = [], threading.Event()
+
+    def login(status):
+        def run():
+            calls.append(status)
+            if len(calls) >= 4:
+                enough.set()
+            return type("A", (), {"status": status})()
+
+        return run
+
+    with bench_http.LoginTicker([login(302), login(200)]) as ticker:
+        assert enough.wait(5)
+    assert calls[:4] == [302, 200, 302, 200]
+    assert ticker.statuses[302] >= 2 and ticker.statuses[200] >= 2
+    with bench_http.LoginTicker([]) as idle:  # a warm load: no thread, nothing counted
+        pass
+    assert idle.statuses == {}
+
+
+def test_a_mixed_load_is_judged_against_its_warm_twin_and_its_logins():
+    from bench import results
+
+    def row(mech, rates, **extra):
+        return {"server": "authdemo embedded", "mechanism": mech, "rps": rates[0], "rps_rounds": rates,
+                "ratio": 1.0, **extra}
+
+    run = {"loads": [row("session", [100.0, 100.0]),
+                     row("session-mixed", [50.0, 60.0], background_logins={"302": 3, "200": 3}),
+                     row("jwt-bearer", [100.0, 100.0]),
+                     row("jwt-bearer-mixed", [95.0, 90.0], background_logins={"200": 3, "429": 1})],
+           "logins": [], "bursts": []}
+    judged = {label: (got, ok) for label, got, ok in results.targets(run) if "logins go on" in label}
+    session = judged["authdemo embedded: session cookie while logins go on >= 0.8x warm"]
+    bearer = judged["authdemo embedded: JWT bearer while logins go on >= 0.8x warm"]
+    assert session[0].startswith("0.55x (6 logins") and session[1] is False  # a flush shows as a drop
+    assert bearer[0].startswith("0.93x") and bearer[1] is False  # refused logins: the mix was not measured
