@@ -10,30 +10,24 @@ from django.core.exceptions import ValidationError
 
 from accounts.ratelimit import login_attempt_register, login_success_register
 
-EMAIL_TAKEN = "A user with that email address already exists."
-
-
-def _email_taken(email: str, *, exclude_pk=None) -> bool:
-    users = get_user_model()._default_manager.filter(email__iexact=email)
-    if exclude_pk is not None:
-        users = users.exclude(pk=exclude_pk)
-    return users.exists()
+EMAIL_HELP = "The address is attached to your account once you follow the link we send to it."
 
 
 class SignupForm(UserCreationForm):
-    """username, email, password1, password2; username and email unique case-insensitively."""
+    """username, email, password1, password2; the username unique case-insensitively.
 
-    email = forms.EmailField(required=True, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    The email is not a field of the new user: the view asks for it through
+    accounts.emails, which answers the same whoever holds the address.
+    """
+
+    email = forms.EmailField(
+        required=True, help_text=EMAIL_HELP, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+    field_order = ("username", "email", "password1", "password2")
 
     class Meta(UserCreationForm.Meta):
         model = get_user_model()
-        fields = ("username", "email")
-
-    def clean_email(self) -> str:
-        email = self.cleaned_data["email"]
-        if _email_taken(email):
-            raise ValidationError(EMAIL_TAKEN, code="email_taken")
-        return email
+        fields = ("username",)
 
 
 class RateLimitedLoginMixin:
@@ -116,12 +110,25 @@ class RateLimitedPasswordChangeForm(PasswordChangeForm):
 
 
 class ProfileForm(forms.ModelForm):
+    """The names, saved at once; a new email, asked for through accounts.emails by the view."""
+
+    email = forms.EmailField(
+        required=False, help_text=EMAIL_HELP, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+
     class Meta:
         model = get_user_model()
-        fields = ("first_name", "last_name", "email")
+        fields = ("first_name", "last_name")
 
-    def clean_email(self) -> str:
-        email = self.cleaned_data["email"]
-        if _email_taken(email, exclude_pk=self.instance.pk):
-            raise ValidationError(EMAIL_TAKEN, code="email_taken")
-        return email
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["email"].initial = self.instance.email
+        # An account's confirmed address can be replaced, not removed.
+        self.fields["email"].required = bool(self.instance.email)
+
+    def save(self, commit: bool = True):
+        # Only the names: a whole-row save could write back an address
+        # confirmed meanwhile (accounts.emails.email_confirm).
+        if commit:
+            self.instance.save(update_fields=list(self.Meta.fields))
+        return self.instance

@@ -8,6 +8,7 @@ from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.contrib.sessions.base_session import AbstractBaseSession
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Lower
 
 from accounts.usernames import username_canonical
@@ -22,7 +23,9 @@ class UserManager(DjangoUserManager):
 
 
 class User(AbstractUser):
-    email = models.EmailField("email address", blank=False)
+    # A confirmed address, or blank: an address a user gives is attached only
+    # once its owner follows the signed link sent to it (accounts.emails).
+    email = models.EmailField("email address", blank=True)
     # username_canonical(username), kept by save(); unique, so two usernames
     # that differ only by case or compatibility form cannot both exist.
     # QuerySet.update(username=...) bypasses save(): set both there.
@@ -101,7 +104,14 @@ class User(AbstractUser):
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
         constraints = [
-            models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique"),
+            # Unique case-insensitively among set addresses; any number of users have none.
+            models.UniqueConstraint(
+                Lower("email"),
+                condition=~Q(email=""),
+                name="accounts_user_email_ci_unique",
+                violation_error_code="email_taken",
+                violation_error_message="A user with that email address already exists.",
+            ),
         ]
 
 

@@ -11,14 +11,18 @@ from django.contrib.auth import logout as auth_logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views import View
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django.views.generic import FormView, UpdateView
 
-from accounts import services
+from accounts import emails, services
 from accounts.forms import LoginForm, ProfileForm, RateLimitedPasswordChangeForm, SignupForm
 from accounts.ratelimit import (
     LoginThrottle,
@@ -72,8 +76,15 @@ class SignupView(FormView):
 
     def form_valid(self, form):
         user = form.save()
+        # The same page whoever holds the address (accounts.emails).
+        email = form.cleaned_data["email"]
+        emails.email_change_request(user=user, email=email)
         auth_login(self.request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
-        messages.success(self.request, f"Welcome, {user.get_username()}. Your account is ready.")
+        messages.success(
+            self.request,
+            f"Welcome, {user.get_username()}. Your account is ready. We sent a link to {email}: "
+            "the address is attached to your account once you follow it.",
+        )
         return HttpResponseRedirect(_safe_next(self.request) or reverse("accounts:profile"))
 
     def get_context_data(self, **kwargs):
@@ -116,8 +127,41 @@ class ProfileView(LoginRequiredMixin, UpdateView):
         return self.request.user
 
     def form_valid(self, form):
-        messages.success(self.request, "Profile saved.")
-        return super().form_valid(form)
+        response = super().form_valid(form)
+        email = form.cleaned_data["email"]
+        # The same message whoever holds the address (accounts.emails).
+        if email and emails.email_change_request(user=self.request.user, email=email):
+            messages.success(
+                self.request,
+                f"Profile saved. We sent a link to {email}: your address changes once you follow it.",
+            )
+        else:
+            messages.success(self.request, "Profile saved.")
+        return response
+
+
+@method_decorator(never_cache, name="dispatch")
+class EmailConfirmView(View):
+    """GET shows the address and a button; only the POST attaches it (link scanners only GET)."""
+
+    def get(self, request: HttpRequest, token: str) -> HttpResponse:
+        try:
+            change = emails.email_confirmation_check(token=token)
+        except ValidationError as exc:
+            return self.refused(request, exc)
+        return render(request, "accounts/email_confirm.html", {"email": change.email, "token": token})
+
+    def post(self, request: HttpRequest, token: str) -> HttpResponse:
+        try:
+            change = emails.email_confirm(token=token)
+        except ValidationError as exc:
+            return self.refused(request, exc)
+        return render(request, "accounts/email_confirm_done.html", {"email": change.email})
+
+    @staticmethod
+    def refused(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+        status = 409 if exc.code == "email_taken" else 400
+        return render(request, "accounts/email_confirm_failed.html", {"message": exc.message}, status=status)
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
@@ -156,6 +200,7 @@ class PasswordResetView(auth_views.PasswordResetView):
         # request's Host header, which the client chooses (reset link poisoning).
         site = urlsplit(settings.SITE_URL)
         return {"protocol": site.scheme, "domain": site.netloc, "site_name": site.netloc}
+
     def post(self, request, *args, **kwargs):
         throttle = password_reset_ip_register(request)
         if throttle.limited:

@@ -45,14 +45,22 @@ class MeSerializer(serializers.ModelSerializer):
     def get_auth(self, obj) -> str:
         return self.context.get("auth", "")
 
-    def validate_email(self, value: str) -> str:
-        # Unique case-insensitively, like the database constraint (accounts.User).
-        others = get_user_model().objects.filter(email__iexact=value)
-        if self.instance is not None:
-            others = others.exclude(pk=self.instance.pk)
-        if others.exists():
-            raise serializers.ValidationError("This email address is already in use.", code="unique")
-        return value
+    def update(self, instance, validated_data):
+        # Only the names: a new email is attached once its owner follows the
+        # link (accounts.emails), and a whole-row save could write back an
+        # address confirmed meanwhile.
+        names = [name for name in validated_data if name != "email"]
+        for name in names:
+            setattr(instance, name, validated_data[name])
+        if names:
+            instance.save(update_fields=names)
+        return instance
+
+
+class EmailConfirmationSentSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.CharField(help_text='"email_confirmation_sent"')
+    user = MeSerializer(help_text="The user as saved: other fields updated, email unchanged")
 
 
 class UserSummarySerializer(serializers.ModelSerializer):

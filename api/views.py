@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.models import TokenUser
 
+from accounts import emails
 from accounts import services as account_services
 from accounts.ratelimit import login_attempt_register, login_success_register
 from accounts.snapshots import user_cached
@@ -281,8 +282,13 @@ def _db_user(request):
     return request.user
 
 
+EMAIL_CONFIRMATION_SENT = (
+    "A confirmation link was sent to the new address; the email changes once the link is followed."
+)
+
+
 class MeView(APIView):
-    """The authenticated user; PATCH edits the name and email fields."""
+    """The authenticated user; PATCH edits the names, and asks for a new email by a confirmation link."""
 
     permission_classes = [IsAuthenticated]
 
@@ -306,6 +312,11 @@ class MeView(APIView):
         data = serializers.MeSerializer(user, data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         data.save()
+        email = data.validated_data.get("email")
+        # 202 whoever holds the address: a taken one answers as a free one (accounts.emails).
+        if email is not None and emails.email_change_request(user=user, email=email):
+            body = {"detail": EMAIL_CONFIRMATION_SENT, "code": "email_confirmation_sent"}
+            return Response({**body, "user": self._body(request, user)}, status=status.HTTP_202_ACCEPTED)
         return Response(self._body(request, user))
 
 

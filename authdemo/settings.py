@@ -327,6 +327,8 @@ EMAIL_BACKEND = env.str(
     "DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
 )
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="authdemo@localhost")
+# Seconds an email confirmation link stays valid (accounts.emails).
+EMAIL_CONFIRMATION_TIMEOUT = env.int("EMAIL_CONFIRMATION_TIMEOUT", default=3 * 24 * 60 * 60)
 
 # --- Static files -----------------------------------------------------------
 STATIC_URL = "/static/"
