@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
@@ -54,9 +56,9 @@ def test_anonymous_is_401_json(api_client):
     assert response["WWW-Authenticate"].startswith("Bearer")
 
 
-def test_patch_edits_names_and_email_only(user, obtain, bearer):
-    client = bearer(obtain(user)["access"])
-    response = client.patch(
+def test_patch_edits_names_at_once_and_email_by_confirmation(user, obtain, bearer, client, mailoutbox):
+    api = bearer(obtain(user)["access"])
+    response = api.patch(
         ME_URL,
         {
             "first_name": "Ada",
@@ -67,25 +69,67 @@ def test_patch_edits_names_and_email_only(user, obtain, bearer):
         },
         format="json",
     )
-    assert response.status_code == 200
-    assert response.json()["auth"] == "jwt-bearer"
+    assert response.status_code == 202
+    body = response.json()
+    assert body == {
+        "detail": body["detail"],
+        "code": "email_confirmation_sent",
+        "user": {
+            "id": user.pk, "username": "alice", "email": "alice@example.com",
+            "first_name": "Ada", "last_name": "Lovelace", "auth": "jwt-bearer",
+        },
+    }  # fmt: skip
     user.refresh_from_db()
-    assert (user.first_name, user.last_name, user.email, user.username, user.pk) == (
+    assert (user.first_name, user.last_name, user.email, user.username) == (
         "Ada",
         "Lovelace",
-        "ada@example.com",
+        "alice@example.com",
         "alice",
-        response.json()["id"],
     )
+    assert [m.to for m in mailoutbox] == [["ada@example.com"]]
+    link = re.search(r"https?://[^/\s]+(/accounts/email/confirm/\S+/)", mailoutbox[0].body).group(1)
+    assert api.get(ME_URL).json()["email"] == "alice@example.com"
+    assert client.post(link).status_code == 200
+    assert api.get(ME_URL).json()["email"] == "ada@example.com"
 
 
-def test_patch_refuses_taken_email_case_insensitively(user, user_factory, obtain, bearer):
+def test_patch_with_own_email_is_200_and_sends_nothing(user, obtain, bearer, mailoutbox):
+    response = bearer(obtain(user)["access"]).patch(
+        ME_URL, {"email": "alice@example.com", "first_name": "Al"}, format="json"
+    )
+    assert response.status_code == 200
+    assert response.json()["first_name"] == "Al"
+    assert mailoutbox == []
+
+
+def test_patch_taken_email_answers_exactly_as_a_free_one(user, user_factory, obtain, bearer, mailoutbox):
     user_factory(username="bob", email="bob@example.com")
     client = bearer(obtain(user)["access"])
-    body = assert_error(client.patch(ME_URL, {"email": "BOB@example.com"}, format="json"), 400, "invalid")
-    assert "email" in body["errors"]
+    taken = client.patch(ME_URL, {"email": "BOB@example.com"}, format="json")
+    free = client.patch(ME_URL, {"email": "free@example.com"}, format="json")
+    assert taken.status_code == free.status_code == 202
+    assert taken.json() == free.json()
+    assert taken.json()["code"] == "email_confirmation_sent"
     user.refresh_from_db()
     assert user.email == "alice@example.com"
+    notice, link = mailoutbox
+    assert notice.to == ["bob@example.com"] and "/accounts/email/confirm/" not in notice.body
+    assert link.to == ["free@example.com"] and "/accounts/email/confirm/" in link.body
+
+
+def test_patch_taken_email_beside_a_bad_field_shows_that_error_alone(user, user_factory, obtain, bearer):
+    # The reproduction: a taken address beside a 151-character first name
+    # answered with an "already in use" error that a free address did not get.
+    user_factory(username="bob", email="bob@example.com")
+    client = bearer(obtain(user)["access"])
+    long_name = "x" * 151
+    taken = client.patch(ME_URL, {"email": "bob@example.com", "first_name": long_name}, format="json")
+    free = client.patch(ME_URL, {"email": "free@example.com", "first_name": long_name}, format="json")
+    assert taken.status_code == free.status_code == 400
+    assert taken.content == free.content
+    assert set(assert_error(taken, 400, "invalid")["errors"]) == {"first_name"}
+    user.refresh_from_db()
+    assert (user.email, user.first_name) == ("alice@example.com", "Alice")
 
 
 @pytest.mark.parametrize(
