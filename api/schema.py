@@ -254,9 +254,39 @@ ME_GET = {
 
 ME_PATCH = {
     "tags": ["me"],
-    "summary": "Edit first name, last name and email (cookie-authenticated: needs X-CSRFToken)",
+    "summary": "Edit first and last name; ask for a new email (cookie-authenticated: needs X-CSRFToken)",
+    "description": (
+        "The names are saved at once. A new `email` is not: the answer is 202 "
+        "`email_confirmation_sent`, a confirmation link (signed, single-use, valid "
+        "`EMAIL_CONFIRMATION_TIMEOUT` seconds) goes to that address, and `email` changes once the "
+        "link is followed. The answer is the same whether or not another account holds the address "
+        "(that account's owner is told instead): it never reveals who has an address. The user's own "
+        "address answers 200."
+    ),
     "request": serializers.MeSerializer,
-    "responses": {200: serializers.MeSerializer, 400: BAD_INPUT, 401: UNAUTHENTICATED, 403: CSRF_FAILED},
+    "responses": {
+        200: serializers.MeSerializer,
+        202: OpenApiResponse(
+            serializers.EmailConfirmationSentSerializer,
+            description="Names saved; a confirmation link was sent for the new email, still unchanged",
+            examples=[
+                OpenApiExample(
+                    "email_confirmation_sent",
+                    value={
+                        "detail": "A confirmation link was sent to the new address; the email changes "
+                        "once the link is followed.",
+                        "code": "email_confirmation_sent",
+                        "user": {**ME_EXAMPLE.value, "first_name": "Ada"},
+                    },
+                    response_only=True,
+                    status_codes=["202"],
+                )
+            ],
+        ),
+        400: BAD_INPUT,
+        401: UNAUTHENTICATED,
+        403: CSRF_FAILED,
+    },
     "examples": [
         OpenApiExample("edit", value={"first_name": "Ada", "email": "ada@example.com"}, request_only=True),
         ME_EXAMPLE,

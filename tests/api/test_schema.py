@@ -157,3 +157,17 @@ def test_a_browser_opening_the_schema_sees_it_as_text(client):
     assert client.get("/api/schema/?format=json", HTTP_ACCEPT=browser)["Content-Type"].startswith(
         "application/vnd.oai.openapi+json"
     )
+
+
+def test_me_patch_documents_the_email_confirmation_answer(schema):
+    operation = schema["paths"]["/api/me/"]["patch"]
+    assert {"200", "202", "400", "401", "403"} <= set(operation["responses"])
+    accepted = operation["responses"]["202"]["content"]["application/json"]
+    ref = accepted["schema"]["$ref"].rsplit("/", 1)[1]
+    component = schema["components"]["schemas"][ref]
+    assert set(component["properties"]) == {"detail", "code", "user"}
+    assert set(component["required"]) == {"detail", "code", "user"}
+    example = next(iter(accepted["examples"].values()))["value"]
+    assert example["code"] == "email_confirmation_sent"
+    assert set(example["user"]) == {"id", "username", "email", "first_name", "last_name", "auth"}
+    assert "202" in operation["description"] and "email_confirmation_sent" in operation["description"]
