@@ -50,7 +50,12 @@ def test_admin_add_form_without_email(admin_client):
 
 def test_signups_have_no_email_until_confirmed(client, mailoutbox):
     for name in ("new1", "new2"):
-        data = {"username": name, "email": f"{name}@example.com", "password1": PASSWORD, "password2": PASSWORD}
+        data = {
+            "username": name,
+            "email": f"{name}@example.com",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+        }
         assert client.post(reverse("accounts:signup"), data).status_code == 302
         client.post(reverse("accounts:logout"))
     assert _blank("new1", "new2") == ["", ""]

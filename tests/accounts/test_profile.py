@@ -106,7 +106,9 @@ def test_keeping_own_email_sends_nothing(client, user, mailoutbox):
 def test_account_without_an_address_saves_names_without_one(client, user_factory, mailoutbox):
     nobody = user_factory(username="nobody", email="")
     client.force_login(nobody)
-    response = client.post(reverse("accounts:profile"), {"first_name": "No", "last_name": "Body", "email": ""})
+    response = client.post(
+        reverse("accounts:profile"), {"first_name": "No", "last_name": "Body", "email": ""}
+    )
     assert response.status_code == 302
     nobody.refresh_from_db()
     assert (nobody.first_name, nobody.email) == ("No", "")
