@@ -41,6 +41,9 @@ class TokenFamily(models.Model):
     # rotated; any other of its refresh tokens presented is reuse, whatever
     # the blacklist says (api.services.token_refresh). Empty: none may.
     current_jti = models.CharField(max_length=255, blank=True, editable=False)
+    # The jti of the refresh token that ``current_jti`` replaced: the only one
+    # the reuse grace may answer (RFC 9700 section 4.14.2; docs/jwt.md).
+    previous_jti = models.CharField(max_length=255, blank=True, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoked_reason = models.CharField(max_length=16, choices=Reason.choices, blank=True)
     # Where the login came from, so the user can recognise it in "Your JWT

@@ -163,10 +163,11 @@ TOKEN_REFRESH = {
     "tags": ["tokens"],
     "summary": "Rotate a refresh token: a new pair; the presented token is dead from now on",
     "description": (
-        "Presenting a refresh token again within `JWT_REFRESH_REUSE_GRACE` seconds of its rotation "
-        "answers 200 with the login's current refresh token and a new access token (parallel "
-        "refreshes converge); later it answers 401 `token_reused` and revokes every token of that "
-        "login (its family)."
+        "Presenting a refresh token again within `JWT_REFRESH_REUSE_GRACE` seconds of its rotation, "
+        "while it is the one the login's current refresh token replaced, answers 200 with that current "
+        "refresh token and a new access token (parallel refreshes converge). Later, or for an older "
+        "token of the login, it answers 401 `token_reused` and revokes every token of that login "
+        "(its family)."
     ),
     "request": serializers.RefreshSerializer,
     "responses": {
@@ -218,8 +219,9 @@ COOKIE_REFRESH = {
     "tags": ["cookies"],
     "summary": "Rotate the token cookies (needs X-CSRFToken)",
     "description": "Reads the `refresh_token` cookie (path /api/auth/cookie/); sets both cookies anew. "
-    "A rotated-out refresh cookie presented again within `JWT_REFRESH_REUSE_GRACE` seconds gets the "
-    "login's current cookies; later it answers 401 `token_reused` and revokes that login.",
+    "The refresh cookie the current one replaced, presented again within `JWT_REFRESH_REUSE_GRACE` "
+    "seconds, gets the login's current cookies; later, or an older one, answers 401 `token_reused` "
+    "and revokes that login.",
     "parameters": [CSRF_HEADER],
     "examples": [COOKIE_SESSION_EXAMPLE],
     "request": None,

@@ -247,15 +247,32 @@ def _family_current_is(*, family: TokenFamily, jti: str) -> bool:
     return bool(family.current_jti) and family.current_jti == jti
 
 
-def token_refresh(*, raw: str, ip: str = "") -> TokenPair:
+def _grace_applies(*, family: TokenFamily, jti: str, outstanding: OutstandingToken) -> bool:
+    # Only the token the current one replaced, and only this soon after that
+    # rotation (RFC 9700 section 4.14.2): two callers of one token converge
+    # on its successor, while an older token (a thief's copy, replayed after
+    # the victim rotated on) stays reuse. As Auth0's reuse interval (the
+    # previous token only) and Supabase Auth (the active token only for its
+    # immediate parent); docs/jwt.md, "Reuse grace period".
+    if not family.current_jti or not family.previous_jti or family.previous_jti != jti:
+        return False
+    rotated_at = (
+        BlacklistedToken.objects.filter(token=outstanding).values_list("blacklisted_at", flat=True).first()
+    )
+    grace = timedelta(seconds=settings.JWT_REFRESH_REUSE_GRACE)
+    return rotated_at is not None and timezone.now() - rotated_at <= grace
+
+
+def token_refresh(*, raw: str, ip: str = "", user_agent: str = "") -> TokenPair:
     """Rotate a refresh token: return a new pair in its family; refuse and revoke the family on reuse.
 
     Race-free: the family row is locked (PostgreSQL; SQLite transactions are
     IMMEDIATE, so writers queue) and only the family's current token rotates.
-    A token rotated out at most JWT_REFRESH_REUSE_GRACE seconds ago gets the
-    family's current refresh token with a fresh access token, as Supabase
-    Auth's reuse interval does: parallel callers converge on one refresh token
-    instead of forking the family. Anything older is reuse (RFC 9700 4.14.2).
+    The token the current one replaced, presented again at most
+    JWT_REFRESH_REUSE_GRACE seconds after that rotation, gets the family's
+    current refresh token with a fresh access token: parallel callers
+    converge on one refresh token instead of forking the family; every such
+    answer is logged. Any other rotated-out token is reuse (RFC 9700 4.14.2).
     """
     refresh = RefreshToken(raw)
     family_id, jti = refresh.family_id, refresh[jwt_settings.api_settings.JTI_CLAIM]
@@ -274,15 +291,32 @@ def token_refresh(*, raw: str, ip: str = "") -> TokenPair:
             new_refresh = RefreshToken.for_user(user, family=family)
             _family_cache_warm(new_refresh, epoch=epoch)
             return TokenPair(access=new_refresh.access_token, refresh=new_refresh, user=user)
-        rotated = BlacklistedToken.objects.filter(token=outstanding).values_list("blacklisted_at", flat=True)
-        rotated_at = rotated.first()
-        grace = timedelta(seconds=settings.JWT_REFRESH_REUSE_GRACE)
-        if rotated_at is not None and timezone.now() - rotated_at <= grace and family.current_jti:
+        if _grace_applies(family=family, jti=jti, outstanding=outstanding):
             current = RefreshToken(OutstandingToken.objects.get(jti=family.current_jti).token)
+            # The client's own values, quoted (%r): no line breaks forged into the log.
+            security_log.info(
+                "refresh token grace: current pair returned for the previous token "
+                "user_id=%s family=%s jti=%s ip=%s user_agent=%r",
+                user.pk,
+                family_id,
+                jti,
+                ip,
+                user_agent[:USER_AGENT_MAX_LENGTH],
+                extra={
+                    "family": str(family_id),
+                    "client_ip": ip,
+                    "user_agent": user_agent[:USER_AGENT_MAX_LENGTH],
+                },
+            )
             return TokenPair(access=current.access_token, refresh=current, user=user)
     family_revoke(family_id=family_id, reason=TokenFamily.Reason.REUSE)
     security_log.warning(
-        "refresh token reuse: family revoked user_id=%s family=%s jti=%s ip=%s", user.pk, family_id, jti, ip
+        "refresh token reuse: family revoked user_id=%s family=%s jti=%s ip=%s user_agent=%r",
+        user.pk,
+        family_id,
+        jti,
+        ip,
+        user_agent[:USER_AGENT_MAX_LENGTH],
     )
     raise ReusedTokenError("Token was already used; every token of this login is revoked")
 

@@ -127,7 +127,10 @@ class RefreshToken(FamilyMixin, BackendMixin, SimpleRefreshToken):
                     user=user, expires_at=expires_at, current_jti=jti, **(client or {})
                 )
             else:
-                TokenFamily.objects.filter(pk=family.pk).update(expires_at=expires_at, current_jti=jti)
+                # ``family`` is the row the caller locked: its current token is the one replaced.
+                TokenFamily.objects.filter(pk=family.pk).update(
+                    expires_at=expires_at, current_jti=jti, previous_jti=family.current_jti
+                )
             token[FAMILY_CLAIM] = str(family.pk)
             outstanding = OutstandingToken.objects.create(
                 user=user,

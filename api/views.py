@@ -161,7 +161,12 @@ class RefreshViewBase(PublicAuthMixin, NoStoreMixin, APIView):
 
     def post(self, request):
         raw = self.refresh_raw(request)
-        pair = _token_call(services.token_refresh, raw=raw, ip=client_ip(request._request))
+        pair = _token_call(
+            services.token_refresh,
+            raw=raw,
+            ip=client_ip(request._request),
+            user_agent=request.META.get("HTTP_USER_AGENT", ""),
+        )
         return self.pair_response(request, pair, user=pair.user)
 
 

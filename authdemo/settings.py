@@ -488,9 +488,10 @@ JWT_STATELESS = env.bool("JWT_STATELESS", default=False)
 # An entry is about 2 KB: at most about 8 MB per process (docs/jwt.md,
 # "Verified-token cache").
 JWT_VERIFIED_CACHE_SIZE = 4096
-# Refresh reuse grace (seconds): a refresh token presented again this soon
-# after its own rotation gets the login's current pair instead of counting as
-# reuse, so two tabs or threads refreshing at once do not log the user out.
+# Refresh reuse grace (seconds): the refresh token the current one replaced,
+# presented again this soon after its rotation, gets the login's current pair
+# instead of counting as reuse, so two tabs or threads refreshing at once do
+# not log the user out; an older token is always reuse.
 # 0: strict, every second presentation is reuse (docs/jwt.md, the trade-off).
 JWT_REFRESH_REUSE_GRACE = env.int("JWT_REFRESH_REUSE_GRACE", default=5)
 if JWT_REFRESH_REUSE_GRACE < 0:

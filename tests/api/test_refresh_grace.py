@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 import pytest
@@ -79,12 +80,81 @@ def test_grace_zero_is_strict(api_client, user, obtain, bearer, settings):
     assert_error(bearer(first["access"]).get(ME_URL), 401, "token_revoked")
 
 
-def test_a_token_rotated_twice_within_grace_gets_the_newest(api_client, user, obtain):
+def test_an_older_token_within_grace_is_reuse_and_the_family_dies(api_client, user, obtain, bearer, caplog):
+    # A thief replays R0 seconds after the victim rotated R0 -> R1 -> R2: only
+    # R2's immediate parent (R1) has grace, so R0 is reuse (RFC 9700 4.14.2).
+    r0 = obtain(user)
+    r1 = _refresh(api_client, r0["refresh"]).json()
+    r2 = _refresh(api_client, r1["refresh"]).json()
+    with caplog.at_level(logging.INFO, logger="authdemo.security"):
+        assert_error(_refresh(api_client, r0["refresh"]), 401, "token_reused")
+    family = TokenFamily.objects.get(pk=RefreshToken(r0["refresh"])["fam"])
+    assert family.revoked_reason == TokenFamily.Reason.REUSE
+    assert not [r for r in caplog.records if r.getMessage().startswith("refresh token grace")]
+    assert [r for r in caplog.records if r.levelno == logging.WARNING and "reuse" in r.getMessage()]
+    # The victim's newest pair died with the family, and so did the grace of R1.
+    assert_error(_refresh(api_client, r2["refresh"]), 401, "token_revoked")
+    assert_error(_refresh(api_client, r1["refresh"]), 401, "token_revoked")
+    assert_error(bearer(r2["access"]).get(ME_URL), 401, "token_revoked")
+    assert OutstandingToken.objects.filter(family_link__family=family).count() == 3
+
+
+def test_the_immediate_parent_within_grace_gets_the_current_pair_and_is_logged(
+    api_client, user, obtain, caplog
+):
+    r0 = obtain(user)
+    r1 = _refresh(api_client, r0["refresh"]).json()
+    r2 = _refresh(api_client, r1["refresh"]).json()
+    with caplog.at_level(logging.INFO, logger="authdemo.security"):
+        again = api_client.post(
+            REFRESH_URL,
+            {"refresh": r1["refresh"]},
+            format="json",
+            REMOTE_ADDR="203.0.113.9",
+            HTTP_USER_AGENT="Tab two\nforged line",
+        )
+    assert again.status_code == 200
+    assert again.json()["refresh"] == r2["refresh"]
+    family = str(RefreshToken(r0["refresh"])["fam"])
+    hits = [r for r in caplog.records if r.getMessage().startswith("refresh token grace")]
+    assert len(hits) == 1
+    record = hits[0]
+    assert record.name == "authdemo.security"
+    assert (record.family, record.client_ip, record.user_agent) == (
+        family,
+        "203.0.113.9",
+        "Tab two\nforged line",
+    )
+    message = record.getMessage()
+    assert f"family={family}" in message and "ip=203.0.113.9" in message
+    # The client's user agent is quoted: its line break cannot start a forged log line.
+    assert "\n" not in message and "user_agent='Tab two\\nforged line'" in message
+    assert TokenFamily.objects.get(pk=family).revoked_at is None
+
+
+def test_a_plain_rotation_is_not_logged_as_a_grace_answer(api_client, user, obtain, caplog):
     pair = obtain(user)
-    second = _refresh(api_client, pair["refresh"]).json()
-    third = _refresh(api_client, second["refresh"]).json()
-    assert _refresh(api_client, pair["refresh"]).json()["refresh"] == third["refresh"]
-    assert _refresh(api_client, second["refresh"]).json()["refresh"] == third["refresh"]
+    with caplog.at_level(logging.INFO, logger="authdemo.security"):
+        assert _refresh(api_client, pair["refresh"]).status_code == 200
+    assert not [r for r in caplog.records if r.getMessage().startswith("refresh token grace")]
+
+
+def test_the_parent_after_grace_is_reuse_even_when_it_is_the_immediate_parent(api_client, user, obtain):
+    r0 = obtain(user)
+    r1 = _refresh(api_client, r0["refresh"]).json()
+    _refresh(api_client, r1["refresh"])
+    _rotated_ago(r1["refresh"], GRACE + 1)
+    assert_error(_refresh(api_client, r1["refresh"]), 401, "token_reused")
+
+
+def test_a_grandparent_replayed_before_its_child_is_still_reuse(api_client, user, obtain):
+    # R0 -> R1 -> R2, then R0 first: reuse; R1 (the immediate parent) then has
+    # no grace either, since the whole family is revoked.
+    r0 = obtain(user)
+    r1 = _refresh(api_client, r0["refresh"]).json()
+    _refresh(api_client, r1["refresh"])
+    _refresh(api_client, r1["refresh"])  # within grace: fine
+    assert_error(_refresh(api_client, r0["refresh"]), 401, "token_reused")
 
 
 def test_grace_does_not_revive_a_revoked_login(api_client, user, obtain):
