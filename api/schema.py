@@ -25,6 +25,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework import serializers as drf_serializers
 
 from api import serializers
+from authdemo.cookienames import cookie_name
 
 
 class SchemaView(SpectacularAPIView):
@@ -102,12 +103,20 @@ BAD_CREDENTIALS = _error("No active account found with the given credentials", "
 THROTTLED = _error(
     "Too many login attempts. Try again in about 12 minutes.", "throttled", "Rate limited; see Retry-After"
 )
+
+
+def _cookie_forms(name: str, *, host_only: bool = True) -> str:
+    """Return both names of a cookie for a description: prefixed when Secure (HTTPS), plain on plain HTTP."""
+    return f"`{cookie_name(name, secure=True, host_only=host_only)}` (HTTPS) or `{name}` (plain HTTP)"
+
+
 CSRF_HEADER = OpenApiParameter(
     "X-CSRFToken",
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
     required=True,
-    description="Value of the csrftoken cookie (Django CSRF protection of cookie-borne credentials)",
+    description=f"Value of the CSRF cookie, {_cookie_forms('csrftoken')} "
+    "(Django CSRF protection of cookie-borne credentials)",
 )
 COOKIE_SESSION_EXAMPLE = OpenApiExample(
     "cookie login",
@@ -218,7 +227,8 @@ COOKIE_LOGIN = {
 COOKIE_REFRESH = {
     "tags": ["cookies"],
     "summary": "Rotate the token cookies (needs X-CSRFToken)",
-    "description": "Reads the `refresh_token` cookie (path /api/auth/cookie/); sets both cookies anew. "
+    "description": f"Reads the refresh cookie, {_cookie_forms('refresh_token', host_only=False)} "
+    "(path /api/auth/cookie/); sets both cookies anew. "
     "The refresh cookie the current one replaced, presented again within `JWT_REFRESH_REUSE_GRACE` "
     "seconds, gets the login's current cookies; later, or an older one, answers 401 `token_reused` "
     "and revokes that login.",
@@ -360,9 +370,11 @@ class JWTCookieScheme(OpenApiAuthenticationExtension):
         return {
             "type": "apiKey",
             "in": "cookie",
-            "name": getattr(settings, "JWT_ACCESS_COOKIE", "access_token"),
-            "description": "HttpOnly access-token cookie set by POST /api/auth/cookie/login/. Unsafe "
-            "methods also need the `X-CSRFToken` header (value of the `csrftoken` cookie).",
+            # This deployment's name; the description gives both forms (docs/contract.md).
+            "name": settings.JWT_ACCESS_COOKIE,
+            "description": f"HttpOnly access-token cookie, {_cookie_forms('access_token')}, set by "
+            "POST /api/auth/cookie/login/. Unsafe methods also need the `X-CSRFToken` header (value "
+            f"of the CSRF cookie, {_cookie_forms('csrftoken')}).",
         }
 
 
@@ -375,6 +387,6 @@ class SessionScheme(OpenApiAuthenticationExtension):
             "type": "apiKey",
             "in": "cookie",
             "name": settings.SESSION_COOKIE_NAME,
-            "description": "Django session cookie from /accounts/login/. Unsafe methods also need the "
-            "`X-CSRFToken` header.",
+            "description": f"Django session cookie, {_cookie_forms('sessionid')}, from /accounts/login/. "
+            "Unsafe methods also need the `X-CSRFToken` header.",
         }

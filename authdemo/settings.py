@@ -20,6 +20,7 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from api import jwk
+from authdemo.cookienames import cookie_name
 from authdemo.varfiles import var_file_read_or_create
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -299,7 +300,6 @@ RATELIMIT_IP_META_KEY = "authdemo.http.client_ip"
 # source of truth, so flushing the cache loses no session.
 SESSION_ENGINE = "accounts.sessions"
 SESSION_CACHE_ALIAS = "default"
-SESSION_COOKIE_NAME = "sessionid"
 SESSION_COOKIE_HTTPONLY = True  # OWASP ASVS 5.0 V3.3.4: not readable by scripts
 SESSION_COOKIE_SAMESITE = "Lax"  # ASVS V3.3.2
 # Fallback cookie age for sessions without login stamps; logged-in sessions
@@ -319,7 +319,6 @@ SESSION_REMEMBER_ABSOLUTE_LIFETIME = env.int(
 # Last activity is written at most once per this many seconds per session, so
 # an authenticated request normally writes nothing to the database.
 SESSION_ACTIVITY_UPDATE_INTERVAL = env.int("SESSION_ACTIVITY_UPDATE_INTERVAL", default=60)
-CSRF_COOKIE_NAME = "csrftoken"
 CSRF_COOKIE_SAMESITE = "Lax"
 
 # --- Email ------------------------------------------------------------------
@@ -499,10 +498,18 @@ if JWT_REFRESH_REUSE_GRACE < 0:
 # Cookie transport (docs/contract.md): both HttpOnly and SameSite=Lax; the refresh
 # cookie only travels to the cookie endpoints; Secure outside DEBUG
 # (OWASP ASVS 5.0 V3.3.1, V3.3.2, V3.3.4).
-JWT_ACCESS_COOKIE = "access_token"
-JWT_REFRESH_COOKIE = "refresh_token"
 JWT_REFRESH_COOKIE_PATH = "/api/auth/cookie/"
 JWT_COOKIE_SECURE = env.bool("JWT_COOKIE_SECURE", default=not DEBUG)
+
+# --- Cookie names (authdemo/cookienames.py, docs/contract.md) ---------------
+# Each follows the switch that makes that cookie Secure (OWASP ASVS 5.0
+# V3.3.1): Secure, the session, CSRF and access cookies are __Host- (Path=/,
+# no Domain: a sibling subdomain cannot toss a cookie at them); the refresh
+# cookie, scoped to a narrower path, is __Secure-. Plain HTTP keeps the plain names.
+SESSION_COOKIE_NAME = cookie_name("sessionid", secure=SESSION_COOKIE_SECURE)
+CSRF_COOKIE_NAME = cookie_name("csrftoken", secure=CSRF_COOKIE_SECURE)
+JWT_ACCESS_COOKIE = cookie_name("access_token", secure=JWT_COOKIE_SECURE)
+JWT_REFRESH_COOKIE = cookie_name("refresh_token", secure=JWT_COOKIE_SECURE, host_only=False)
 
 # --- The stateless verifier, as the labs call it (compare/verifier_client.py) -
 # The revocation lab asks it about a revoked access token, server-side, with a

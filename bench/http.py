@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from pathlib import Path
 
+from authdemo.cookienames import cookie_name_forms
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_USER = "bench-load"
 MECHANISMS = {
@@ -403,30 +405,44 @@ def start_authdemo(*, mode: str, mode_env: dict, tmp: Path) -> tuple[Server, Ser
     return servers[0], servers[1], credentials, hasher
 
 
+def _cookie(answer: Answer, name: str) -> str:
+    """Return ``name=value`` of the cookie ``name`` in ``answer``, under the name form the server uses.
+
+    Over HTTPS settings the server prefixes it (__Host-, __Secure-; docs/contract.md); "" when unset.
+    """
+    for form in cookie_name_forms(name):
+        if form in answer.cookies:
+            return f"{form}={answer.cookies[form]}"
+    return ""
+
+
 def _authdemo_form_login(port: int, credentials: dict) -> Answer:
     page = request(port, "GET", "/accounts/login/")
-    csrf = page.cookies.get("csrftoken", "")
+    csrf_cookie = _cookie(page, "csrftoken")
+    csrf = csrf_cookie.partition("=")[2]
     form = urllib.parse.urlencode({**credentials, "csrfmiddlewaretoken": csrf}).encode()
     return request(
         port,
         "POST",
         "/accounts/login/",
         body=form,
-        headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": f"csrftoken={csrf}"},
+        headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": csrf_cookie},
     )
 
 
 def authdemo_loads(server: Server, stateless: Server, credentials: dict) -> list[Load]:
     port = server.port
     form = _authdemo_form_login(port, credentials)
-    if form.status != 302 or "sessionid" not in form.cookies:
+    session_cookie = _cookie(form, "sessionid")
+    if form.status != 302 or not session_cookie:
         raise BenchError(f"{server.name}: form login answered {form.status}")
     token = _post_json(port, "/api/auth/token/", credentials)
     if token.status != 200:
         raise BenchError(f"{server.name}: token obtain answered {token.status}: {token.body[:200]!r}")
     bearer = {"Authorization": f"Bearer {token.json()['access']}"}
     cookie = _post_json(port, "/api/auth/cookie/login/", credentials)
-    if cookie.status != 200 or "access_token" not in cookie.cookies:
+    access_cookie = _cookie(cookie, "access_token")
+    if cookie.status != 200 or not access_cookie:
         raise BenchError(f"{server.name}: cookie login answered {cookie.status}")
     return [
         # The JWKS document: anonymous, served by a DRF view like /api/me/, no database or
@@ -436,7 +452,7 @@ def authdemo_loads(server: Server, stateless: Server, credentials: dict) -> list
             server,
             "session",
             "/api/me/",
-            {"Cookie": f"sessionid={form.cookies['sessionid']}"},
+            {"Cookie": session_cookie},
             _auth_is("session"),
         ),
         Load(server, "jwt-bearer", "/api/me/", bearer, _auth_is("jwt-bearer")),
@@ -444,7 +460,7 @@ def authdemo_loads(server: Server, stateless: Server, credentials: dict) -> list
             server,
             "jwt-cookie",
             "/api/me/",
-            {"Cookie": f"access_token={cookie.cookies['access_token']}"},
+            {"Cookie": access_cookie},
             _auth_is("jwt-cookie"),
         ),
         Load(stateless, "jwt-bearer-stateless", "/api/me/", bearer, _auth_is("jwt-bearer")),

@@ -11,6 +11,8 @@ import shutil
 
 import pytest
 
+from tests.helpers import cookies_plain_http
+
 # Playwright's sync API keeps an asyncio loop in the main thread; the ORM
 # calls of fixtures run in that thread between browser steps, never
 # concurrently with it, which is what this flag allows.
@@ -34,10 +36,8 @@ def browser():
 
 @pytest.fixture
 def plain_http_cookies(settings):
-    """The live server speaks plain HTTP, as `make run` does (DEBUG): no Secure cookies."""
-    settings.SESSION_COOKIE_SECURE = False
-    settings.CSRF_COOKIE_SECURE = False
-    settings.JWT_COOKIE_SECURE = False
+    """The live server speaks plain HTTP, as `make run` does (DEBUG): no Secure cookies, plain names."""
+    cookies_plain_http(settings)
 
 
 @pytest.fixture

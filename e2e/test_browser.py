@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 
 from e2e.conftest import PASSWORD
 
@@ -25,11 +26,11 @@ def test_html_login_shows_the_user_and_logout_ends_it(site, user, new_page):
     assert page.url == f"{site}/"
     assert "Authenticated by session as alice" in page.inner_text("[data-testid=session-column]")
     assert "alice" in page.inner_text("[data-testid=whoami]")
-    session_cookie = next(c for c in page.context.cookies() if c["name"] == "sessionid")
+    session_cookie = next(c for c in page.context.cookies() if c["name"] == settings.SESSION_COOKIE_NAME)
     assert session_cookie["httpOnly"] is True
     assert session_cookie["sameSite"] == "Lax"
     # HttpOnly: scripts never see the session key.
-    assert "sessionid" not in page.evaluate("document.cookie")
+    assert settings.SESSION_COOKIE_NAME not in page.evaluate("document.cookie")
 
     page.click("[data-testid=whoami] button")
     page.wait_for_load_state()
@@ -83,11 +84,11 @@ def test_jwt_cookie_login_and_logout_on_the_home_page(site, user, new_page):
     # The session column is independent: still anonymous.
     assert "Not authenticated by session" in page.inner_text("[data-testid=session-column]")
     cookies = {c["name"]: c for c in page.context.cookies()}
-    assert cookies["access_token"]["httpOnly"] is True
-    assert cookies["refresh_token"]["httpOnly"] is True
-    assert cookies["refresh_token"]["path"] == "/api/auth/cookie/"
+    assert cookies[settings.JWT_ACCESS_COOKIE]["httpOnly"] is True
+    assert cookies[settings.JWT_REFRESH_COOKIE]["httpOnly"] is True
+    assert cookies[settings.JWT_REFRESH_COOKIE]["path"] == "/api/auth/cookie/"
     # Tokens never reach scripts.
-    assert "access_token" not in page.evaluate("document.cookie")
+    assert settings.JWT_ACCESS_COOKIE not in page.evaluate("document.cookie")
     # The same browser is authenticated on the API by the cookie.
     me = page.evaluate("fetch('/api/me/').then(r => r.json())")
     assert me["username"] == "alice"
@@ -109,4 +110,4 @@ def test_jwt_cookie_login_with_a_wrong_password_says_so(site, user, new_page):
     error = page.locator("#jwt-error")
     error.wait_for(state="visible")
     assert error.inner_text().strip()
-    assert not any(c["name"] == "access_token" for c in page.context.cookies())
+    assert not any(c["name"] == settings.JWT_ACCESS_COOKIE for c in page.context.cookies())

@@ -61,10 +61,13 @@ def test_home_shows_both_logins_claims_countdown_rows_and_costs(site, user, new_
 
     # What a script can read of the cookies: no token, no session id.
     readable = page.inner_text("[data-testid=document-cookie]")
-    assert "csrftoken" in readable
-    assert "access_token" not in readable.split("(")[0] and "sessionid" not in readable.split("(")[0]
+    assert settings.CSRF_COOKIE_NAME in readable
+    assert (
+        settings.JWT_ACCESS_COOKIE not in readable.split("(")[0]
+        and settings.SESSION_COOKIE_NAME not in readable.split("(")[0]
+    )
     # The raw token never reaches the page.
-    access = next(c["value"] for c in page.context.cookies() if c["name"] == "access_token")
+    access = next(c["value"] for c in page.context.cookies() if c["name"] == settings.JWT_ACCESS_COOKIE)
     assert access not in page.content()
 
 

@@ -7,6 +7,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 
 from e2e.conftest import PASSWORD
 
@@ -75,7 +76,9 @@ def test_an_expired_access_cookie_is_refreshed_and_the_call_retried_once(site, u
     short_access(-60)
     expired = str(token_pair_issue(user=user).access)
     short_access(300)
-    page.context.add_cookies([{"name": "access_token", "value": expired, "url": site, "httpOnly": True}])
+    page.context.add_cookies(
+        [{"name": settings.JWT_ACCESS_COOKIE, "value": expired, "url": site, "httpOnly": True}]
+    )
     assert _me(page) == (401, "token_expired")
 
     refreshed = []
@@ -94,7 +97,7 @@ def test_a_page_opened_after_the_access_cookie_expired_logs_back_in(site, user, 
     context = page.context
     page.close()
     time.sleep(4)  # the browser drops the expired access cookie; the refresh cookie lives on
-    assert not any(c["name"] == "access_token" for c in context.cookies())
+    assert not any(c["name"] == settings.JWT_ACCESS_COOKIE for c in context.cookies())
 
     page = context.new_page()
     page.goto(f"{site}/")

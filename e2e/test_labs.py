@@ -8,8 +8,10 @@ from urllib.parse import urlsplit
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 import pytest
+from django.conf import settings
 
 from e2e.conftest import PASSWORD
+from tests.helpers import PLAIN_COOKIE_NAMES
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -35,13 +37,13 @@ def verifier(site, settings):
     server.server_close()
 
 
-
 def _wait_until(page, expression: str, timeout: float = 10.0) -> None:
     """Poll ``expression`` in the page until true (wait_for_function evals a string, which CSP forbids)."""
     deadline = time.monotonic() + timeout
     while not page.evaluate(expression):
         assert time.monotonic() < deadline, f"timed out waiting for {expression}"
         page.wait_for_timeout(100)
+
 
 def _session_login(page, site: str, next_path: str) -> None:
     page.goto(f"{site}/accounts/login/?next={next_path}")
@@ -85,8 +87,8 @@ def test_revoked_jwt_refused_by_the_site_accepted_by_the_verifier_until_exp(site
     assert 0 < left <= 300
 
     # No token reached page script, and the revoked cookies are gone.
-    assert "access_token" not in page.evaluate("document.cookie")
-    assert not any(c["name"] == "access_token" for c in page.context.cookies())
+    assert settings.JWT_ACCESS_COOKIE not in page.evaluate("document.cookie")
+    assert not any(c["name"] == settings.JWT_ACCESS_COOKIE for c in page.context.cookies())
     assert _me(page) == (200, "session")
 
     page.wait_for_timeout(1100)
@@ -207,7 +209,7 @@ def test_injected_script_reads_no_token_with_the_cookie_transport(site, user, ne
     _session_login(page, site, "/lab/xss-csrf/")
     _jwt_cookie_login(page)
     held = {c["name"] for c in page.context.cookies()}
-    assert {"sessionid", "access_token", "refresh_token", "csrftoken"} <= held
+    assert set(PLAIN_COOKIE_NAMES.values()) <= held
     seen = _run_injected(page)
     assert seen == {"cookies": "csrftoken", "tokens": "0"}
     assert "Tokens found: none" in page.inner_text("#injected-output")

@@ -134,12 +134,14 @@ class Browser:
         return status, text
 
     def csrf(self) -> dict:
-        return {"X-CSRFToken": self.cookies["csrftoken"]}
+        return {"X-CSRFToken": self.cookies[settings.CSRF_COOKIE_NAME]}
 
     def form_post(self, url: str, form: dict) -> tuple[int, object]:
         """Submit an HTML form: GET ``url`` for the CSRF cookie, then POST ``form`` with its token."""
         self.request(url)
-        return self.request(url, "POST", form={**form, "csrfmiddlewaretoken": self.cookies["csrftoken"]})
+        return self.request(
+            url, "POST", form={**form, "csrfmiddlewaretoken": self.cookies[settings.CSRF_COOKIE_NAME]}
+        )
 
     def form_login(self, url: str, username: str, password: str) -> int:
         """Log in through the HTML form; return the POST's status."""

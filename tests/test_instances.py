@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 
 from accounts.models import Session
@@ -118,11 +119,11 @@ def test_revocation_on_one_instance_is_refused_on_the_other_at_once(hosts, user,
     assert cookies.request(f"{b}/api/auth/cookie/logout/", "POST", headers=cookies.csrf())[0] == 204
     assert TokenFamily.objects.filter(revoked_reason=TokenFamily.Reason.LOGOUT).count() == 2
 
-    session_key = session.cookies["sessionid"]
+    session_key = session.cookies[settings.SESSION_COOKIE_NAME]
     assert session.request(f"{a}/accounts/logout/", "POST", headers=session.csrf())[0] == 302
     assert not Session.objects.filter(session_key=session_key).exists()
     stale = Browser()
-    stale.cookies["sessionid"] = session_key
+    stale.cookies[settings.SESSION_COOKIE_NAME] = session_key
     status, body = stale.request(f"{b}/api/me/")
     assert (status, body["code"]) == (401, "not_authenticated")
 

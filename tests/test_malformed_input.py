@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.test import Client
 
@@ -91,9 +92,9 @@ def test_hostile_raw_bodies(client, path, body, content_type):
 @pytest.mark.parametrize("path", ["/", "/accounts/profile/", "/accounts/sessions/", "/api/me/"])
 def test_hostile_cookies(path, cookie):
     client = Client()
-    client.cookies["sessionid"] = cookie
-    client.cookies["access_token"] = cookie
-    client.cookies["csrftoken"] = cookie
+    client.cookies[settings.SESSION_COOKIE_NAME] = cookie
+    client.cookies[settings.JWT_ACCESS_COOKIE] = cookie
+    client.cookies[settings.CSRF_COOKIE_NAME] = cookie
     _no_5xx(client.get(path))
 
 

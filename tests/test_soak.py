@@ -20,6 +20,7 @@ import time
 from dataclasses import dataclass, field
 
 import pytest
+from django.conf import settings
 
 from accounts.models import Session
 from api.models import TokenFamily
@@ -104,12 +105,12 @@ class Worker:
             form={
                 "username": self.username,
                 "password": self.password,
-                "csrfmiddlewaretoken": browser.cookies["csrftoken"],
+                "csrfmiddlewaretoken": browser.cookies[settings.CSRF_COOKIE_NAME],
             },
         )
         assert status == 302, status
         self.session = browser
-        self.login("session", browser.cookies["sessionid"])
+        self.login("session", browser.cookies[settings.SESSION_COOKIE_NAME])
 
     def token_login(self) -> None:
         credentials = {"username": self.username, "password": self.password}
@@ -126,7 +127,7 @@ class Worker:
         )
         assert status == 200, status
         self.cookie = browser
-        self.login("family", str(RefreshToken(browser.cookies["refresh_token"]).family_id))
+        self.login("family", str(RefreshToken(browser.cookies[settings.JWT_REFRESH_COOKIE]).family_id))
 
     def me(self) -> None:
         if self.session:
@@ -172,10 +173,10 @@ class Worker:
         elif choice == "cookie" and self.cookie:
             browser, self.cookie = self.cookie, None
             dead = [
-                ("cookie", browser.cookies["access_token"]),
-                ("refresh", browser.cookies["refresh_token"]),
+                ("cookie", browser.cookies[settings.JWT_ACCESS_COOKIE]),
+                ("refresh", browser.cookies[settings.JWT_REFRESH_COOKIE]),
             ]
-            family = ("family", str(RefreshToken(browser.cookies["refresh_token"]).family_id))
+            family = ("family", str(RefreshToken(browser.cookies[settings.JWT_REFRESH_COOKIE]).family_id))
             status, _ = self.call(
                 "cookie logout", browser, "/api/auth/cookie/logout/", "POST", headers=browser.csrf()
             )
@@ -183,7 +184,7 @@ class Worker:
             self.ended({family}, dead)
         elif choice == "session" and self.session:
             browser, self.session = self.session, None
-            key = browser.cookies["sessionid"]
+            key = browser.cookies[settings.SESSION_COOKIE_NAME]
             status, _ = self.call("logout", browser, "/accounts/logout/", "POST", headers=browser.csrf())
             assert status == 302, status
             self.ended({("session", key)}, [("session", key)])
@@ -194,11 +195,11 @@ class Worker:
         dead = [("bearer", self.pair["access"]), ("refresh", self.pair["refresh"])]
         if self.cookie:
             dead += [
-                ("cookie", self.cookie.cookies["access_token"]),
-                ("refresh", self.cookie.cookies["refresh_token"]),
+                ("cookie", self.cookie.cookies[settings.JWT_ACCESS_COOKIE]),
+                ("refresh", self.cookie.cookies[settings.JWT_REFRESH_COOKIE]),
             ]
         if self.session:
-            dead.append(("session", self.session.cookies["sessionid"]))
+            dead.append(("session", self.session.cookies[settings.SESSION_COOKIE_NAME]))
         headers = {"Authorization": f"Bearer {self.pair['access']}"}
         status, _ = self.call("logout-all", Browser(), "/api/auth/logout-all/", "POST", headers=headers)
         assert status == 204, status
@@ -214,9 +215,9 @@ class Worker:
         if kind == "bearer":
             kwargs["headers"] = {"Authorization": f"Bearer {value}"}
         elif kind == "cookie":
-            browser.cookies["access_token"] = value
+            browser.cookies[settings.JWT_ACCESS_COOKIE] = value
         elif kind == "session":
-            browser.cookies["sessionid"] = value
+            browser.cookies[settings.SESSION_COOKIE_NAME] = value
         else:
             path, method, kwargs["json_body"] = "/api/auth/token/refresh/", "POST", {"refresh": value}
         started = time.monotonic()

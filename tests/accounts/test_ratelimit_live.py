@@ -16,6 +16,7 @@ import urllib.request
 from http.cookies import SimpleCookie
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 
 from tests.api.helpers import COOKIE_LOGIN_URL, TOKEN_URL
@@ -61,7 +62,7 @@ def _form_login_prepared(base: str):
         for header in response.headers.get_all("Set-Cookie") or []:
             jar.load(header)
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
-    cookie = f"csrftoken={jar['csrftoken'].value}"
+    cookie = f"csrftoken={jar[settings.CSRF_COOKIE_NAME].value}"
 
     def post(username: str, password: str) -> int:
         body = urllib.parse.urlencode(

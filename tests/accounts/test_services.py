@@ -127,7 +127,7 @@ def test_api_logout_all_with_a_session_ends_every_session(user):
     csrf = Client(enforce_csrf_checks=True)
     csrf.cookies = me.cookies
     csrf.get(reverse("accounts:login"))  # a csrftoken cookie
-    token = csrf.cookies["csrftoken"].value
+    token = csrf.cookies[settings.CSRF_COOKIE_NAME].value
     response = csrf.post(
         LOGOUT_ALL_URL, data="{}", content_type="application/json", HTTP_X_CSRFTOKEN=token
     )

@@ -87,13 +87,13 @@ def test_signup_login_gives_a_new_key(client, password):
 def test_csrf_token_rotates_at_login(user, password):
     client = Client(enforce_csrf_checks=True)
     client.get(reverse("accounts:login"))
-    before = client.cookies["csrftoken"].value
+    before = client.cookies[settings.CSRF_COOKIE_NAME].value
     response = client.post(
         reverse("accounts:login"),
         {"username": "alice", "password": password, "csrfmiddlewaretoken": before},
     )
     assert response.status_code == 302
-    assert client.cookies["csrftoken"].value != before
+    assert client.cookies[settings.CSRF_COOKIE_NAME].value != before
 
 
 def _csrf_client(user=None):
@@ -161,7 +161,7 @@ def test_password_reset_confirm_rejects_missing_csrf(user, client):
 def test_forms_accept_the_right_csrf_token(user, password):
     client = Client(enforce_csrf_checks=True)
     client.get(reverse("accounts:login"))
-    token = client.cookies["csrftoken"].value
+    token = client.cookies[settings.CSRF_COOKIE_NAME].value
     response = client.post(
         reverse("accounts:login"), {"username": "alice", "password": password, "csrfmiddlewaretoken": token}
     )
@@ -197,7 +197,7 @@ def test_session_cookie_flags_with_secure_settings(user, password, settings):
     assert session_cookie["secure"] is True
     assert session_cookie["httponly"] is True
     assert session_cookie["samesite"] == "Lax"
-    csrf_cookie = response.cookies["csrftoken"]
+    csrf_cookie = response.cookies[settings.CSRF_COOKIE_NAME]
     assert csrf_cookie["secure"] is True and csrf_cookie["samesite"] == "Lax"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.urls import reverse
 
 TOKEN_URL = reverse("api:token")
@@ -30,4 +31,4 @@ def assert_error(response, status: int, code: str | None = None) -> dict:
 
 def csrf_header(client) -> dict:
     """Return the X-CSRFToken header of ``client``'s csrftoken cookie."""
-    return {"HTTP_X_CSRFTOKEN": client.cookies["csrftoken"].value}
+    return {"HTTP_X_CSRFTOKEN": client.cookies[settings.CSRF_COOKIE_NAME].value}

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
+from django.conf import settings
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
 
@@ -252,11 +253,11 @@ def me(client, token: str):
 
 def me_cookie(client, token: str):
     """The same token in the HttpOnly ``access_token`` cookie (a GET needs no CSRF token)."""
-    client.cookies["access_token"] = token
+    client.cookies[settings.JWT_ACCESS_COOKIE] = token
     try:
         return client.get(ME_URL)
     finally:
-        del client.cookies["access_token"]
+        del client.cookies[settings.JWT_ACCESS_COOKIE]
 
 
 def verify(client, token: str):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from rest_framework.test import APIClient
 
 from api.tokens import AccessToken, RefreshToken
@@ -29,7 +30,10 @@ def test_login_sets_httponly_cookies_and_no_tokens_in_body(user, password):
     body = response.json()
     assert set(body) == {"user", "access_expires", "refresh_expires"}
     assert body["user"]["username"] == "alice" and "password" not in body["user"]
-    access, refresh = response.cookies["access_token"], response.cookies["refresh_token"]
+    access, refresh = (
+        response.cookies[settings.JWT_ACCESS_COOKIE],
+        response.cookies[settings.JWT_REFRESH_COOKIE],
+    )
     for morsel in (access, refresh):
         assert morsel["httponly"] is True
         assert morsel["samesite"] == "Lax"
@@ -38,13 +42,13 @@ def test_login_sets_httponly_cookies_and_no_tokens_in_body(user, password):
     assert access["path"] == "/"
     assert refresh["path"] == "/api/auth/cookie/"
     assert AccessToken(access.value)["fam"] == RefreshToken(refresh.value)["fam"]
-    assert response.cookies["csrftoken"].value
+    assert response.cookies[settings.CSRF_COOKIE_NAME].value
 
 
 def test_cookies_not_secure_in_debug(user, password, settings):
     settings.JWT_COOKIE_SECURE = False
     response = APIClient().post(COOKIE_LOGIN_URL, {"username": "alice", "password": password}, format="json")
-    assert not response.cookies["access_token"]["secure"]
+    assert not response.cookies[settings.JWT_ACCESS_COOKIE]["secure"]
 
 
 def _durations_masked(body: dict) -> dict:
@@ -61,12 +65,12 @@ def test_login_failures_match_token_endpoint(user, password, settings):
         assert_error(unknown, 401, "invalid_credentials")
     )
     assert bad.json()["warning"].startswith("1 attempt left before this username is locked for about ")
-    assert "access_token" not in bad.cookies
+    assert settings.JWT_ACCESS_COOKIE not in bad.cookies
     client.post(COOKIE_LOGIN_URL, {"username": "alice", "password": "y"}, format="json")
     response = client.post(COOKIE_LOGIN_URL, {"username": "alice", "password": password}, format="json")
     assert_error(response, 429, "throttled")
     assert int(response["Retry-After"]) > 0
-    assert "access_token" not in response.cookies
+    assert settings.JWT_ACCESS_COOKIE not in response.cookies
 
 
 def test_login_bad_input(user):
@@ -81,7 +85,7 @@ def test_login_bad_input(user):
 
 def test_login_ignores_a_stale_access_cookie(user, password):
     client = APIClient()
-    client.cookies["access_token"] = "garbage"
+    client.cookies[settings.JWT_ACCESS_COOKIE] = "garbage"
     response = client.post(COOKIE_LOGIN_URL, {"username": "alice", "password": password}, format="json")
     assert response.status_code == 200
 
@@ -111,36 +115,42 @@ def test_unsafe_method_with_cookie_needs_csrf(user, cookie_login):
 
 def test_bad_access_cookie_is_401(user):
     client = APIClient()
-    client.cookies["access_token"] = "not.a.token"
+    client.cookies[settings.JWT_ACCESS_COOKIE] = "not.a.token"
     assert_error(client.get(ME_URL), 401, "token_not_valid")
 
 
 def test_refresh_token_in_access_cookie_is_refused(user, cookie_login):
     client = cookie_login(user)
-    client.cookies["access_token"] = client.cookies["refresh_token"].value
+    client.cookies[settings.JWT_ACCESS_COOKIE] = client.cookies[settings.JWT_REFRESH_COOKIE].value
     assert_error(client.get(ME_URL), 401, "token_not_valid")
 
 
 def test_cookie_refresh_needs_csrf_and_rotates_both(user, cookie_login, settings):
     settings.JWT_REFRESH_REUSE_GRACE = 0  # strict: the grace period has its own tests
     client = cookie_login(user)
-    old_access, old_refresh = client.cookies["access_token"].value, client.cookies["refresh_token"].value
+    old_access, old_refresh = (
+        client.cookies[settings.JWT_ACCESS_COOKIE].value,
+        client.cookies[settings.JWT_REFRESH_COOKIE].value,
+    )
     assert_error(client.post(COOKIE_REFRESH_URL), 403, "csrf_failed")
     response = client.post(COOKIE_REFRESH_URL, **csrf_header(client))
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
     assert set(response.json()) == {"user", "access_expires", "refresh_expires"}
-    new_access, new_refresh = response.cookies["access_token"].value, response.cookies["refresh_token"].value
+    new_access, new_refresh = (
+        response.cookies[settings.JWT_ACCESS_COOKIE].value,
+        response.cookies[settings.JWT_REFRESH_COOKIE].value,
+    )
     assert new_access != old_access and new_refresh != old_refresh
-    assert response.cookies["refresh_token"]["path"] == "/api/auth/cookie/"
+    assert response.cookies[settings.JWT_REFRESH_COOKIE]["path"] == "/api/auth/cookie/"
     assert client.get(ME_URL).json()["auth"] == "jwt-cookie"
     # The rotated-out cookie presented again is reuse: the family dies, cookies are cleared.
-    client.cookies["refresh_token"] = old_refresh
+    client.cookies[settings.JWT_REFRESH_COOKIE] = old_refresh
     response = client.post(COOKIE_REFRESH_URL, **csrf_header(client))
     assert_error(response, 401, "token_reused")
-    assert response.cookies["refresh_token"].value == ""
+    assert response.cookies[settings.JWT_REFRESH_COOKIE].value == ""
     other = APIClient()
-    other.cookies["access_token"] = new_access
+    other.cookies[settings.JWT_ACCESS_COOKIE] = new_access
     assert_error(other.get(ME_URL), 401, "token_revoked")
 
 
@@ -152,33 +162,39 @@ def test_cookie_refresh_without_cookie_is_401(user):
 
 def test_cookie_refresh_with_garbage_cookie_is_401(user, cookie_login):
     client = cookie_login(user)
-    client.cookies["refresh_token"] = "garbage"
+    client.cookies[settings.JWT_REFRESH_COOKIE] = "garbage"
     response = client.post(COOKIE_REFRESH_URL, **csrf_header(client))
     assert_error(response, 401, "token_not_valid")
     # The shared 401 (with its WWW-Authenticate), and the dead cookies cleared.
     assert response["WWW-Authenticate"].startswith("Bearer")
-    assert response.cookies["access_token"].value == "" and response.cookies["refresh_token"].value == ""
+    assert (
+        response.cookies[settings.JWT_ACCESS_COOKIE].value == ""
+        and response.cookies[settings.JWT_REFRESH_COOKIE].value == ""
+    )
 
 
 def test_logout_needs_csrf_clears_cookies_and_revokes_both(user, cookie_login, api_client):
     client = cookie_login(user)
-    access, refresh = client.cookies["access_token"].value, client.cookies["refresh_token"].value
+    access, refresh = (
+        client.cookies[settings.JWT_ACCESS_COOKIE].value,
+        client.cookies[settings.JWT_REFRESH_COOKIE].value,
+    )
     assert_error(client.post(COOKIE_LOGOUT_URL), 403, "csrf_failed")
     response = client.post(COOKIE_LOGOUT_URL, **csrf_header(client))
     assert response.status_code == 204
-    assert response.cookies["access_token"].value == ""
-    assert response.cookies["refresh_token"].value == ""
-    assert response.cookies["refresh_token"]["path"] == "/api/auth/cookie/"
+    assert response.cookies[settings.JWT_ACCESS_COOKIE].value == ""
+    assert response.cookies[settings.JWT_REFRESH_COOKIE].value == ""
+    assert response.cookies[settings.JWT_REFRESH_COOKIE]["path"] == "/api/auth/cookie/"
     # Both tokens are dead even when replayed by hand.
     replay = APIClient()
-    replay.cookies["access_token"] = access
+    replay.cookies[settings.JWT_ACCESS_COOKIE] = access
     assert_error(replay.get(ME_URL), 401, "token_revoked")
     assert_error(api_client.post(REFRESH_URL, {"refresh": refresh}, format="json"), 401, "token_revoked")
 
 
 def test_logout_without_cookies_is_204(user):
     client = APIClient(enforce_csrf_checks=True)
-    client.cookies["csrftoken"] = "a" * 32
+    client.cookies[settings.CSRF_COOKIE_NAME] = "a" * 32
     assert client.post(COOKIE_LOGOUT_URL, HTTP_X_CSRFTOKEN="a" * 32).status_code == 204
 
 

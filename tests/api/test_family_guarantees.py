@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache, caches
 
 from api import services
@@ -58,10 +59,10 @@ def test_revocation_wins_the_race_with_a_cold_cache_read(user, obtain, bearer, m
 
 def test_cookie_login_rotates_an_existing_csrftoken(user, password, api_client):
     api_client.get("/")  # the home page sets csrftoken
-    before = api_client.cookies["csrftoken"].value
+    before = api_client.cookies[settings.CSRF_COOKIE_NAME].value
     response = api_client.post(COOKIE_LOGIN_URL, {"username": "alice", "password": password}, format="json")
     assert response.status_code == 200
-    after = response.cookies["csrftoken"].value
+    after = response.cookies[settings.CSRF_COOKIE_NAME].value
     # A token planted before login (fixation) must not survive it (OWASP ASVS 5.0 V3.5.1).
     assert len(after) == len(before) == 32 and after != before
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -150,7 +151,7 @@ def test_session_patch_needs_csrf(user):
     client = APIClient(enforce_csrf_checks=True)
     client.force_login(user)
     assert client.get(reverse("accounts:profile")).status_code == 200  # a page with a form sets csrftoken
-    assert client.cookies["csrftoken"].value
+    assert client.cookies[settings.CSRF_COOKIE_NAME].value
     assert_error(client.patch(ME_URL, {"first_name": "Eve"}, format="json"), 403, "csrf_failed")
     response = client.patch(ME_URL, {"first_name": "Eve"}, format="json", **csrf_header(client))
     assert response.status_code == 200

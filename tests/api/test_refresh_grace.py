@@ -6,6 +6,7 @@ import logging
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from api.models import TokenFamily
@@ -177,25 +178,25 @@ def test_deleting_the_blacklist_row_does_not_revive_a_rotated_token(api_client, 
 
 def test_cookie_refresh_within_grace_sets_the_current_cookies(user, cookie_login):
     client = cookie_login(user)
-    old_refresh = client.cookies["refresh_token"].value
+    old_refresh = client.cookies[settings.JWT_REFRESH_COOKIE].value
     first = client.post(COOKIE_REFRESH_URL, **csrf_header(client))
     assert first.status_code == 200
-    current = first.cookies["refresh_token"].value
+    current = first.cookies[settings.JWT_REFRESH_COOKIE].value
     # A second tab still holding the old cookie refreshes at the same moment.
-    client.cookies["refresh_token"] = old_refresh
+    client.cookies[settings.JWT_REFRESH_COOKIE] = old_refresh
     again = client.post(COOKIE_REFRESH_URL, **csrf_header(client))
     assert again.status_code == 200
-    assert again.cookies["refresh_token"].value == current
+    assert again.cookies[settings.JWT_REFRESH_COOKIE].value == current
     assert client.get(ME_URL).json()["auth"] == "jwt-cookie"
     assert client.post(COOKIE_REFRESH_URL, **csrf_header(client)).status_code == 200
 
 
 def test_cookie_refresh_after_grace_is_reuse(user, cookie_login):
     client = cookie_login(user)
-    old_refresh = client.cookies["refresh_token"].value
+    old_refresh = client.cookies[settings.JWT_REFRESH_COOKIE].value
     assert client.post(COOKIE_REFRESH_URL, **csrf_header(client)).status_code == 200
     _rotated_ago(old_refresh, GRACE + 1)
-    client.cookies["refresh_token"] = old_refresh
+    client.cookies[settings.JWT_REFRESH_COOKIE] = old_refresh
     response = client.post(COOKIE_REFRESH_URL, **csrf_header(client))
     assert_error(response, 401, "token_reused")
-    assert response.cookies["refresh_token"].value == ""
+    assert response.cookies[settings.JWT_REFRESH_COOKIE].value == ""

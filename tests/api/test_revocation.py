@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.urls import reverse
 from rest_framework.test import APIClient
@@ -183,13 +184,13 @@ def test_stateless_mode_still_refuses_a_deactivated_or_deleted_user(user, obtain
 def test_jwt_cookie_user_for_the_home_page(user, cookie_login, rf):
     client = cookie_login(user)
     request = rf.get("/")
-    request.COOKIES["access_token"] = client.cookies["access_token"].value
+    request.COOKIES[settings.JWT_ACCESS_COOKIE] = client.cookies[settings.JWT_ACCESS_COOKIE].value
     assert services.jwt_cookie_user(request) == user
-    request.COOKIES["access_token"] = "garbage"
+    request.COOKIES[settings.JWT_ACCESS_COOKIE] = "garbage"
     assert services.jwt_cookie_user(request) is None
-    request.COOKIES.pop("access_token")
+    request.COOKIES.pop(settings.JWT_ACCESS_COOKIE)
     assert services.jwt_cookie_user(request) is None
-    request.COOKIES["access_token"] = client.cookies["access_token"].value
+    request.COOKIES[settings.JWT_ACCESS_COOKIE] = client.cookies[settings.JWT_ACCESS_COOKIE].value
     services.tokens_revoke_all(user=user)
     assert services.jwt_cookie_user(request) is None
 
@@ -197,7 +198,7 @@ def test_jwt_cookie_user_for_the_home_page(user, cookie_login, rf):
 def test_cookie_logout_then_home_shows_no_jwt(user, cookie_login):
     client = cookie_login(user)
     assert client.post(COOKIE_LOGOUT_URL, **csrf_header(client)).status_code == 204
-    assert "access_token" not in {k for k, v in client.cookies.items() if v.value}
+    assert settings.JWT_ACCESS_COOKIE not in {k for k, v in client.cookies.items() if v.value}
     assert APIClient().get(ME_URL).status_code == 401
 
 

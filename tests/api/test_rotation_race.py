@@ -7,6 +7,7 @@ import urllib.request
 from http.cookies import SimpleCookie
 
 import pytest
+from django.conf import settings
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 from api.models import TokenFamily
@@ -46,8 +47,10 @@ def _cookie_login(url: str, password: str) -> SimpleCookie:
 
 def _cookie_refresher(url: str, jar: SimpleCookie):
     headers = {
-        "Cookie": "; ".join(f"{name}={jar[name].value}" for name in ("refresh_token", "csrftoken")),
-        "X-CSRFToken": jar["csrftoken"].value,
+        "Cookie": "; ".join(
+            f"{name}={jar[name].value}" for name in (settings.JWT_REFRESH_COOKIE, settings.CSRF_COOKIE_NAME)
+        ),
+        "X-CSRFToken": jar[settings.CSRF_COOKIE_NAME].value,
     }
 
     def refresh() -> tuple[int, str]:
@@ -58,7 +61,9 @@ def _cookie_refresher(url: str, jar: SimpleCookie):
         cookies = SimpleCookie()
         for header in response_headers.get_all("Set-Cookie") or []:
             cookies.load(header)
-        return status, cookies["refresh_token"].value if "refresh_token" in cookies else ""
+        return status, cookies[
+            settings.JWT_REFRESH_COOKIE
+        ].value if settings.JWT_REFRESH_COOKIE in cookies else ""
 
     return refresh
 
@@ -94,7 +99,7 @@ def test_parallel_refreshes_strict_yield_exactly_one_pair(live_server, user, pas
 def test_parallel_cookie_refreshes_within_grace_all_succeed(live_server, user, password, settings):
     settings.JWT_REFRESH_REUSE_GRACE = 5
     jar = _cookie_login(live_server.url, password)
-    family = RefreshToken(jar["refresh_token"].value)["fam"]
+    family = RefreshToken(jar[settings.JWT_REFRESH_COOKIE].value)["fam"]
     results = parallel([_cookie_refresher(live_server.url, jar)] * PARALLEL)
     assert [status for status, _ in results] == [200] * PARALLEL, results
     assert len({cookie for _, cookie in results}) == 1
@@ -104,7 +109,7 @@ def test_parallel_cookie_refreshes_within_grace_all_succeed(live_server, user, p
 def test_parallel_cookie_refreshes_strict_yield_exactly_one_pair(live_server, user, password, settings):
     settings.JWT_REFRESH_REUSE_GRACE = 0
     jar = _cookie_login(live_server.url, password)
-    family = RefreshToken(jar["refresh_token"].value)["fam"]
+    family = RefreshToken(jar[settings.JWT_REFRESH_COOKIE].value)["fam"]
     results = parallel([_cookie_refresher(live_server.url, jar)] * PARALLEL)
     assert sorted(status for status, _ in results) == [200] + [401] * (PARALLEL - 1), results
     # Each refused tab gets its dead cookie cleared.

@@ -9,6 +9,8 @@ import re
 import pytest
 from django.contrib.staticfiles import finders
 
+from tests.helpers import cookies_https, cookies_plain_http
+
 pytestmark = pytest.mark.django_db
 
 # The JWT endpoints of docs/contract.md: (method, path).
@@ -57,7 +59,9 @@ def test_schema_lists_every_endpoint_of_the_contract(schema, method, path):
     assert method in schema["paths"][path]
 
 
-def test_schema_has_bearer_and_cookie_security_schemes(schema):
+def test_schema_has_bearer_and_cookie_security_schemes(client, settings):
+    cookies_https(settings)
+    schema = client.get("/api/schema/", {"format": "json"}).json()
     schemes = schema["components"]["securitySchemes"]
     assert schemes["jwtBearer"] == {
         "type": "http",
@@ -67,8 +71,23 @@ def test_schema_has_bearer_and_cookie_security_schemes(schema):
     }
     assert schemes["jwtCookie"]["type"] == "apiKey"
     assert schemes["jwtCookie"]["in"] == "cookie"
+    # This deployment's names (Secure cookies here: prefixed); the descriptions name both forms.
+    assert schemes["jwtCookie"]["name"] == "__Host-access_token"
+    assert schemes["session"]["in"] == "cookie" and schemes["session"]["name"] == "__Host-sessionid"
+    assert (
+        "`__Host-access_token` (HTTPS) or `access_token` (plain HTTP)" in schemes["jwtCookie"]["description"]
+    )
+    assert "`__Host-sessionid` (HTTPS) or `sessionid` (plain HTTP)" in schemes["session"]["description"]
+    refresh = schema["paths"]["/api/auth/cookie/refresh/"]["post"]["description"]
+    assert "`__Secure-refresh_token` (HTTPS) or `refresh_token` (plain HTTP)" in refresh
+
+
+def test_schema_names_the_plain_cookies_on_plain_http(client, settings):
+    cookies_plain_http(settings)
+    schema = client.get("/api/schema/", {"format": "json"}).json()
+    schemes = schema["components"]["securitySchemes"]
     assert schemes["jwtCookie"]["name"] == "access_token"
-    assert schemes["session"]["in"] == "cookie" and schemes["session"]["name"] == "sessionid"
+    assert schemes["session"]["name"] == "sessionid"
 
 
 def test_me_accepts_every_mechanism_in_the_schema(schema):

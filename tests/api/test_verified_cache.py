@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
+from django.conf import settings
 from django.test import override_settings
 from rest_framework.test import APIClient
 from rest_framework_simplejwt import settings as jwt_settings
@@ -104,7 +105,7 @@ def test_bearer_and_cookie_requests_use_the_cache(user, obtain, bearer, cookie_l
     # One full verification per distinct token, whichever the transport.
     assert len(full_verifications) == 2
     assert _cached(access.encode()) is not None
-    assert _cached(cookie_client.cookies["access_token"].value.encode()) is not None
+    assert _cached(cookie_client.cookies[settings.JWT_ACCESS_COOKIE].value.encode()) is not None
 
 
 def test_the_cache_can_be_turned_off(settings, full_verifications):
@@ -378,7 +379,7 @@ def test_a_cached_token_is_refused_at_once_after_logout_all_and_user_revoke_all(
 
 def test_a_cached_cookie_token_is_refused_at_once_after_cookie_logout(user, cookie_login, bearer):
     client = cookie_login(user)
-    access = client.cookies["access_token"].value
+    access = client.cookies[settings.JWT_ACCESS_COOKIE].value
     assert client.get(ME_URL).status_code == 200
     assert _cached(access.encode()) is not None
     assert client.post(COOKIE_LOGOUT_URL, **csrf_header(client)).status_code == 204

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.test import Client
 
@@ -132,7 +133,7 @@ def test_revoking_this_browsers_jwt_login_clears_its_cookies(client, user, passw
     family = TokenFamily.objects.get(user=user)
     response = client.post(f"/devices/jwt/{family.pk}/revoke/")
     assert response.status_code == 302 and response["Location"] == "/"
-    assert response.cookies["access_token"].value == ""
+    assert response.cookies[settings.JWT_ACCESS_COOKIE].value == ""
     assert client.get("/api/me/").status_code == 401
 
 

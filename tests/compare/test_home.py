@@ -1,4 +1,5 @@
 import pytest
+from django.conf import settings
 from django.urls import reverse
 
 from tests.api.helpers import COOKIE_LOGIN_URL
@@ -48,7 +49,7 @@ def test_home_survives_a_failing_jwt_helper(client, monkeypatch):
 
 
 def test_garbage_jwt_cookie_is_anonymous_not_500(client):
-    client.cookies["access_token"] = "garbage.garbage.garbage"
+    client.cookies[settings.JWT_ACCESS_COOKIE] = "garbage.garbage.garbage"
     response = client.get("/")
     assert response.status_code == 200
 

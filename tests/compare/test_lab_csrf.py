@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
@@ -89,7 +90,7 @@ def test_observer_records_cookies_sent_without_token_as_csrf(user):
         RUNS_URL,
         {},
         content_type="application/json",
-        HTTP_X_CSRFTOKEN=victim.cookies["csrftoken"].value,
+        HTTP_X_CSRFTOKEN=victim.cookies[settings.CSRF_COOKIE_NAME].value,
         **HOST,
     ).json()
     # Same-site subdomain case: the session cookie rides along, no X-CSRFToken.
@@ -104,7 +105,10 @@ def test_observer_records_cookies_sent_without_token_as_csrf(user):
     attack = next(
         a for a in _report(victim, run["run_id"]).json()["attacks"] if a["name"] == "fetch-patch-me"
     )
-    assert "sessionid" in attack["request"]["cookies"] and attack["request"]["csrf_header"] is False
+    assert (
+        settings.SESSION_COOKIE_NAME in attack["request"]["cookies"]
+        and attack["request"]["csrf_header"] is False
+    )
     assert attack["request"]["code"] == "csrf_failed"
     assert attack["stopped_by"] == "csrf"
     user.refresh_from_db()

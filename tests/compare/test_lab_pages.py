@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
@@ -70,8 +71,9 @@ def test_xss_page_lists_cookie_names_the_server_received(client, user):
     client.get(reverse("lab-xss-csrf"))  # csrftoken
     body = client.get(reverse("lab-xss-csrf")).content.decode()
     sent = re.search(r'data-testid="sent-cookies">(.*?)</span>', body).group(1)
-    assert "<code>sessionid</code>" in sent and "<code>csrftoken</code>" in sent
-    assert "access_token" not in sent
+    assert f"<code>{settings.SESSION_COOKIE_NAME}</code>" in sent
+    assert f"<code>{settings.CSRF_COOKIE_NAME}</code>" in sent
+    assert settings.JWT_ACCESS_COOKIE not in sent
 
 
 @pytest.mark.parametrize(

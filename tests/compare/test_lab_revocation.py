@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
 from django.test import Client
@@ -63,7 +64,7 @@ def test_page_for_a_jwt_cookie_login_alone(client, user):
 
 
 def test_revoking_the_jwt_login_instance_refuses_verifier_accepts_until_exp(both, user, verifier):
-    old_access = both.cookies["access_token"].value
+    old_access = both.cookies[settings.JWT_ACCESS_COOKIE].value
     response = _run(both, action="jwt_revoke")
     assert response.status_code == 201, response.content
     body = response.json()
@@ -75,7 +76,7 @@ def test_revoking_the_jwt_login_instance_refuses_verifier_accepts_until_exp(both
     assert body["now"] == {"session": True, "jwt": False}
     # No token in the answer, and the dead cookies are cleared.
     assert old_access not in response.content.decode()
-    assert both.cookies["access_token"].value == ""
+    assert both.cookies[settings.JWT_ACCESS_COOKIE].value == ""
     # The session lives on; the old access token is dead at the site itself.
     assert both.get(ME_URL).json()["auth"] == "session"
     assert Client().get(ME_URL, HTTP_AUTHORIZATION=f"Bearer {old_access}").status_code == 401
@@ -87,13 +88,13 @@ def test_revoking_the_jwt_login_instance_refuses_verifier_accepts_until_exp(both
 
 
 def test_ending_the_session_replays_the_old_session_cookie(both, verifier):
-    old_key = both.cookies["sessionid"].value
+    old_key = both.cookies[settings.SESSION_COOKIE_NAME].value
     body = _run(both, action="session_end").json()
     assert body["session"] == {"status": 401, "code": "not_authenticated", "auth": "", "accepted": False}
     assert body["jwt"] is None and body["verifier"] is None
     assert body["now"] == {"session": False, "jwt": True}
     other = Client()
-    other.cookies["sessionid"] = old_key
+    other.cookies[settings.SESSION_COOKIE_NAME] = old_key
     assert other.get(ME_URL).status_code == 401
     # The JWT cookie login is untouched.
     assert both.get(ME_URL).json()["auth"] == "jwt-cookie"
@@ -115,7 +116,7 @@ def test_logout_everywhere_kills_both_and_the_verifier_still_accepts(both, user,
 
 
 def test_password_change_through_django_form_revokes_and_keeps_this_session(both, user, verifier):
-    old_key = both.cookies["sessionid"].value
+    old_key = both.cookies[settings.SESSION_COOKIE_NAME].value
     new = "a brand new passphrase 42"
     body = _run(
         both, action="password_change", old_password=PASSWORD, new_password1=new, new_password2=new
@@ -124,7 +125,7 @@ def test_password_change_through_django_form_revokes_and_keeps_this_session(both
     assert body["jwt"]["code"] == "token_revoked"
     assert body["verifier"]["accepted"] is True
     assert body["now"] == {"session": True, "jwt": False}
-    assert both.cookies["sessionid"].value != old_key
+    assert both.cookies[settings.SESSION_COOKIE_NAME].value != old_key
     assert both.get(ME_URL).json()["auth"] == "session"
     user.refresh_from_db()
     assert user.check_password(new)
@@ -212,7 +213,7 @@ def test_csrf_is_required(user, password):
         RUN_URL,
         {"action": "session_end"},
         content_type="application/json",
-        HTTP_X_CSRFTOKEN=client.cookies["csrftoken"].value,
+        HTTP_X_CSRFTOKEN=client.cookies[settings.CSRF_COOKIE_NAME].value,
     )
     assert ok.status_code == 201
 
@@ -238,9 +239,9 @@ def test_wrong_or_foreign_lab_id_is_404(both, user_factory, verifier):
 def test_replay_never_touches_the_outer_request_state(both, user, verifier):
     # The in-process replay runs the full middleware stack; the lab's own
     # answer must still carry this browser's session, unchanged.
-    key = both.cookies["sessionid"].value
+    key = both.cookies[settings.SESSION_COOKIE_NAME].value
     _run(both, action="jwt_revoke")
-    assert both.cookies["sessionid"].value == key
+    assert both.cookies[settings.SESSION_COOKIE_NAME].value == key
     assert get_user_model().objects.filter(pk=user.pk).exists()
 
 

@@ -27,9 +27,9 @@ def both(client, user, password):
 
 
 def test_the_raw_tokens_never_reach_the_html(both):
-    access = both.cookies["access_token"].value
-    refresh = both.cookies["refresh_token"].value
-    session_key = both.cookies["sessionid"].value
+    access = both.cookies[settings.JWT_ACCESS_COOKIE].value
+    refresh = both.cookies[settings.JWT_REFRESH_COOKIE].value
+    session_key = both.cookies[settings.SESSION_COOKIE_NAME].value
     body = both.get("/").content.decode()
     for secret in (access, refresh, session_key, *access.split("."), *refresh.split(".")):
         assert secret not in body
@@ -39,11 +39,11 @@ def test_the_raw_tokens_never_reach_the_html(both):
 
 
 def test_cookie_sizes_are_the_bytes_sent(both):
-    access = both.cookies["access_token"].value
-    session_key = both.cookies["sessionid"].value
+    access = both.cookies[settings.JWT_ACCESS_COOKIE].value
+    session_key = both.cookies[settings.SESSION_COOKIE_NAME].value
     body = both.get("/").content.decode()
-    assert f'data-testid="cookie-size-access_token">{len("access_token=") + len(access)}<' in body
-    assert f'data-testid="cookie-size-sessionid">{len("sessionid=") + len(session_key)}<' in body
+    for name, value in ((settings.JWT_ACCESS_COOKIE, access), (settings.SESSION_COOKIE_NAME, session_key)):
+        assert f'data-testid="cookie-size-{name}">{len(name) + 1 + len(value)}<' in body
     bearer = len("Authorization: Bearer ") + len(access)
     assert f'data-testid="bearer-size">{bearer}<' in body
 
@@ -51,7 +51,7 @@ def test_cookie_sizes_are_the_bytes_sent(both):
 def test_countdown_carries_the_exp_of_the_access_token(both):
     from api.tokens import AccessToken
 
-    exp = AccessToken(both.cookies["access_token"].value)["exp"]
+    exp = AccessToken(both.cookies[settings.JWT_ACCESS_COOKIE].value)["exp"]
     body = both.get("/").content.decode()
     assert f'data-countdown-exp="{exp}"' in body
 
@@ -66,7 +66,7 @@ def test_server_rows_session_and_family(both, user):
 
 
 def test_a_rotation_adds_three_rows(both):
-    csrf = both.cookies["csrftoken"].value
+    csrf = both.cookies[settings.CSRF_COOKIE_NAME].value
     assert (
         both.post(
             "/api/auth/cookie/refresh/", content_type="application/json", HTTP_X_CSRFTOKEN=csrf
