@@ -10,7 +10,7 @@ class ApiConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts.services import credentials_revoked
-        from api import services
+        from api import checks, services  # noqa: F401 - checks registers the cookie-name checks
 
         # "End everything of this user" (accounts.services.user_revoke_all)
         # reaches the tokens through this hook: accounts imports nothing of api.

@@ -17,7 +17,7 @@ from tests.api.helpers import (
     assert_error,
     csrf_header,
 )
-from tests.helpers import durations_masked
+from tests.helpers import cookies_plain_http, durations_masked
 
 pytestmark = pytest.mark.django_db
 
@@ -46,9 +46,10 @@ def test_login_sets_httponly_cookies_and_no_tokens_in_body(user, password):
 
 
 def test_cookies_not_secure_in_debug(user, password, settings):
-    settings.JWT_COOKIE_SECURE = False
+    cookies_plain_http(settings)
     response = APIClient().post(COOKIE_LOGIN_URL, {"username": "alice", "password": password}, format="json")
-    assert not response.cookies[settings.JWT_ACCESS_COOKIE]["secure"]
+    assert not response.cookies["access_token"]["secure"]
+    assert not response.cookies["refresh_token"]["secure"]
 
 
 def _durations_masked(body: dict) -> dict:
