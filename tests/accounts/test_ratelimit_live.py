@@ -62,7 +62,7 @@ def _form_login_prepared(base: str):
         for header in response.headers.get_all("Set-Cookie") or []:
             jar.load(header)
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
-    cookie = f"csrftoken={jar[settings.CSRF_COOKIE_NAME].value}"
+    cookie = f"{settings.CSRF_COOKIE_NAME}={jar[settings.CSRF_COOKIE_NAME].value}"
 
     def post(username: str, password: str) -> int:
         body = urllib.parse.urlencode(
