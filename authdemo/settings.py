@@ -90,17 +90,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # Outermost: meters whole logins (the session row is written on the way out).
-    "compare.metering.LoginMeterMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # django-csp's, with the site-wide policy built once (authdemo.middleware).
     "authdemo.middleware.CSPMiddleware",
     # A database or cache outage is a 503 with one log line, not a 500 (docs/operations.md).
     "authdemo.outage.OutageMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # Outermost of the app's middleware, so it sees every answer (CSRF refusals
-    # included); it acts only on requests tagged for the CSRF lab.
-    "compare.csrf_lab.CsrfLabObserverMiddleware",
     # Django's, except that a session deleted meanwhile means "logged out", not a 400.
     "accounts.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -320,6 +315,8 @@ SESSION_REMEMBER_ABSOLUTE_LIFETIME = env.int(
 # an authenticated request normally writes nothing to the database.
 SESSION_ACTIVITY_UPDATE_INTERVAL = env.int("SESSION_ACTIVITY_UPDATE_INTERVAL", default=60)
 CSRF_COOKIE_SAMESITE = "Lax"
+# Django's page, which also records a refusal the CSRF lab caused (compare.csrf_lab).
+CSRF_FAILURE_VIEW = "compare.csrf_lab.csrf_failure"
 
 # --- Email ------------------------------------------------------------------
 EMAIL_BACKEND = env.str(

@@ -2,15 +2,17 @@
 
 The attacker page (served by this instance under its other name,
 ``localhost`` vs ``127.0.0.1``) sends real state-changing requests to the
-real endpoints, tagged ``?lab_run=<id>&lab_attack=<name>``. The observer
-middleware records, for tagged requests of a live run only, the names of the
-cookies that arrived (never their values), whether a CSRF header came, and
-the status and error code the site answered. The lab page reads that back
+real endpoints, tagged ``?lab_run=<id>&lab_attack=<name>``. Only those
+endpoints are served ``observed`` (compare.hooks), and Django's CSRF failure
+page through ``csrf_failure``: for tagged requests of a live run only, they
+record the names of the cookies that arrived (never their values), whether a
+CSRF header came, and the status and error code the site answered. The lab page reads that back
 and says which defence stopped each attack.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +21,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.http.request import split_domain_port, validate_host
 from django.urls import reverse
+from django.views.csrf import csrf_failure as django_csrf_failure
 
 from accounts.sharedcache import shared_cache
 from compare.labstore import LabStore
@@ -116,27 +119,51 @@ def _observe(request: HttpRequest, response: HttpResponse) -> dict:
     }
 
 
-class CsrfLabObserverMiddleware:
-    """Record what a request tagged for a live CSRF lab run carried and got; others pass untouched."""
+def _record(request: HttpRequest, response: HttpResponse) -> None:
+    """Record ``request`` and its answer when it is an attack of a live run, sent where that attack goes."""
+    attack = _BY_NAME.get(request.GET.get("lab_attack", ""))
+    run_id = request.GET.get("lab_run", "")
+    if (
+        attack is not None
+        and request.method in (attack.method, "OPTIONS")
+        and request.path == attack.path
+        and store.read(run_id) is not None
+    ):
+        shared_cache().set(
+            _obs_key(run_id, attack.name, request.method), _observe(request, response), RUN_TTL
+        )
 
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
-        self.get_response = get_response
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
-        if "lab_run=" not in request.META.get("QUERY_STRING", ""):
-            return response
-        attack = _BY_NAME.get(request.GET.get("lab_attack", ""))
-        run_id = request.GET.get("lab_run", "")
-        if (
-            attack is not None
-            and request.method in (attack.method, "OPTIONS")
-            and request.path == attack.path
-            and store.read(run_id) is not None
-        ):
-            key = _obs_key(run_id, attack.name, request.method)
-            shared_cache().set(key, _observe(request, response), RUN_TTL)
+def _tagged(request: HttpRequest) -> bool:
+    return "lab_run=" in request.META.get("QUERY_STRING", "")
+
+
+def observed(view: Callable) -> Callable:
+    """Return ``view`` (an endpoint the lab attacks) recording what a tagged request carried and got."""
+
+    @functools.wraps(view)
+    def observing(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        if _tagged(request):
+            if getattr(response, "is_rendered", True):
+                _record(request, response)
+            else:  # a DRF or template response: its body (the error code) once rendered
+                response.add_post_render_callback(lambda rendered: _record(request, rendered))
         return response
+
+    return observing
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """Django's CSRF failure page (settings.CSRF_FAILURE_VIEW), recorded when a lab attack caused it.
+
+    The form attacks on session views are refused by Django's CSRF middleware,
+    before any view runs: this is where their answer is made.
+    """
+    response = django_csrf_failure(request, reason=reason)
+    if _tagged(request):
+        _record(request, response)
+    return response
 
 
 def csrf_run_create(*, user, session: bool, jwt: bool) -> str:

@@ -1,25 +1,29 @@
 """Count what a piece of work costs: database statements (reads, writes by table), cache calls, near reads.
 
-``meter()`` wraps the default database connection with
-``connection.execute_wrapper`` and this thread's cache backends with counting
-methods, for the duration of a ``with`` block; the statements a cache backend
-makes itself count as its cache call. ``LoginMeterMiddleware``
-meters every successful login and keeps the figures of the last login of each
-kind in the shared cache, where the comparison page reads them.
+Nothing here runs unless asked. ``meter()`` counts for the duration of a
+``with`` block: the default database connection through
+``connection.execute_wrapper``, and this thread's cache backends through
+counted stand-ins; the statements a cache backend makes itself count as its
+cache call. ``login_metered`` wraps the three login views only (compare.hooks)
+and keeps the figures of the last successful login of each kind in the shared
+cache, where the comparison page reads them.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.cache import caches
+from django.core.signals import request_finished
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 
@@ -36,7 +40,7 @@ CACHE_METHODS = (
 _WRITE = re.compile(r'^\s*(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+[`"]?(\w+)', re.IGNORECASE)
 _READ = re.compile(r"^\s*(SELECT|WITH)\b", re.IGNORECASE)
 
-# Kinds of login by URL name: the session form, the JWT cookie and bearer logins.
+# Kinds of login by URL name: the session form, the JWT cookie and bearer logins (compare.hooks meters them).
 LOGIN_VIEWS = {"accounts:login": "session", "api:cookie-login": "jwt-cookie", "api:token": "jwt-bearer"}
 LOGIN_CACHE_KEY = "compare:login-cost:{kind}"
 LOGIN_CACHE_SECONDS = 30 * 24 * 60 * 60
@@ -74,6 +78,19 @@ class Meter:
             "near_reads": self.near_reads,
         }
 
+    def cache_call(self, name: str, method: Callable, args: tuple, kwargs: dict):
+        """Return ``method(*args, **kwargs)``, counted as one call of ``name`` unless inside another."""
+        # One call as the caller made it: a backend's get_many that loops over
+        # its own get() (the per-process cache does) is one call, as it is one
+        # Redis round trip in services mode.
+        if self.depth == 0:
+            self.cache_calls[name] += 1
+        self.depth += 1
+        try:
+            return method(*args, **kwargs)
+        finally:
+            self.depth -= 1
+
     def _db(self, execute, sql, params, many, context):
         if self.depth > 0:
             # A cache call's own statement (the shared cache without Redis is a
@@ -92,43 +109,61 @@ class Meter:
         return execute(sql, params, many, context)
 
 
-def _counting(meter: Meter, name: str, method: Callable) -> Callable:
-    # One call as the caller made it: a backend's get_many that loops over its
-    # own get() (the per-process cache does) is one call, as it is one Redis
-    # round trip in services mode.
-    def counted(*args, **kwargs):
-        if meter.depth == 0:
-            meter.cache_calls[name] += 1
-        meter.depth += 1
-        try:
-            return method(*args, **kwargs)
-        finally:
-            meter.depth -= 1
+class CountedCache:
+    """A cache backend seen through a meter: each call made through it counts once, whatever it calls inside.
 
-    return counted
+    Set in place of this thread's backends for a ``meter()`` block only; the
+    backend object itself is left as it is. Like ``wrapt.ObjectProxy`` it
+    reports the wrapped backend's class, so code that chooses a path by the
+    backend's type takes the same path when metered.
+    """
+
+    def __init__(self, backend, cost: Meter) -> None:
+        self.backend = backend
+        self.cost = cost
+
+    @property
+    def __class__(self):
+        return type(self.backend)
+
+    def __getattr__(self, name: str):
+        return getattr(self.backend, name)
+
+    def __contains__(self, key) -> bool:
+        return self.has_key(key)
+
+    def _call(self, name: str, args: tuple, kwargs: dict):
+        return self.cost.cache_call(name, getattr(self.backend, name), args, kwargs)
+
+
+def _counted(name: str) -> Callable:
+    def call(self, *args, **kwargs):
+        return self._call(name, args, kwargs)
+
+    call.__name__ = name
+    return call
+
+
+for _name in CACHE_METHODS:
+    setattr(CountedCache, _name, _counted(_name))
 
 
 @contextmanager
 def meter() -> Iterator[Meter]:
     """Count the database statements and cache calls made by this thread inside the block."""
     result = Meter()
-    # Cache backends are per thread (django.core.cache.caches), so counting
-    # methods set on this thread's instances see only this thread's calls.
-    backends = {id(backend): backend for backend in (caches[alias] for alias in settings.CACHES)}
-    patched: list[tuple[object, str]] = []
+    # Cache backends are per thread (django.core.cache.caches): the counted
+    # stand-ins set here are seen by this thread's calls only.
+    backends = {alias: caches[alias] for alias in settings.CACHES}
     near_before = near_hits()
     try:
-        for backend in backends.values():
-            for name in CACHE_METHODS:
-                original = getattr(backend, name, None)
-                if original is not None and name not in vars(backend):
-                    setattr(backend, name, _counting(result, name, original))
-                    patched.append((backend, name))
+        for alias, backend in backends.items():
+            caches[alias] = CountedCache(backend, result)
         with connection.execute_wrapper(result._db):
             yield result
     finally:
-        for backend, name in patched:
-            delattr(backend, name)
+        for alias, backend in backends.items():
+            caches[alias] = backend
         result.near_reads = near_hits() - near_before
 
 
@@ -153,30 +188,69 @@ def login_costs() -> dict[str, dict]:
     return {keys[key]: value for key, value in found.items() if isinstance(value, dict)}
 
 
-def _login_kind(request: HttpRequest, response: HttpResponse) -> str | None:
-    match = getattr(request, "resolver_match", None)
-    kind = LOGIN_VIEWS.get(match.view_name) if match else None
-    if kind is None:
-        return None
+def _login_succeeded(kind: str, request: HttpRequest, response: HttpResponse) -> bool:
     if kind == "session":
         # The form login redirects on success and renders the form again on failure.
         user = getattr(request, "user", None)
-        return kind if response.status_code == 302 and user is not None and user.is_authenticated else None
-    return kind if response.status_code == 200 else None
+        return response.status_code == 302 and user is not None and user.is_authenticated
+    return response.status_code == 200
 
 
-class LoginMeterMiddleware:
-    """Meter each login POST from the outside, so the session middleware's INSERT is counted too."""
+class _LoginMetering:
+    """One metered login, from its view to the end of its response (the session row is written last).
 
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
+    Django sends ``request_finished`` when the server closes the response;
+    the receiver is connected for this login only and acts in its thread only.
+    """
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.method != "POST" or not request.path.startswith(("/accounts/login/", "/api/auth/")):
-            return self.get_response(request)
-        with meter() as cost:
-            response = self.get_response(request)
-        kind = _login_kind(request, response)
-        if kind is not None:
-            login_cost_record(kind=kind, cost=cost)
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.thread = threading.get_ident()
+        self.uid = f"{__name__}.login.{id(self)}"
+        self.stack = ExitStack()
+        self.cost = self.stack.enter_context(meter())
+
+    def end(self, *, record: bool) -> None:
+        request_finished.disconnect(dispatch_uid=self.uid)
+        self.stack.close()
+        if _open.__dict__.get("login") is self:
+            del _open.login
+        if record:
+            login_cost_record(kind=self.kind, cost=self.cost)
+
+    def wait_for_response_end(self) -> None:
+        _open.login = self
+        request_finished.connect(self.on_finished, weak=False, dispatch_uid=self.uid)
+
+    def on_finished(self, **kwargs) -> None:
+        if threading.get_ident() == self.thread:
+            self.end(record=True)
+
+
+# The metered login of this thread whose response is not closed yet.
+_open = threading.local()
+
+
+def login_metered(view: Callable, *, kind: str) -> Callable:
+    """Return ``view`` metered: the cost of each successful login it answers is kept for the home page."""
+
+    @functools.wraps(view)
+    def metered(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if request.method != "POST":
+            return view(request, *args, **kwargs)
+        stale = _open.__dict__.get("login")
+        if stale is not None:  # a response no server closed: its figures are incomplete
+            stale.end(record=False)
+        login = _LoginMetering(kind)
+        try:
+            response = view(request, *args, **kwargs)
+        except BaseException:
+            login.end(record=False)
+            raise
+        if _login_succeeded(kind, request, response):
+            login.wait_for_response_end()
+        else:
+            login.end(record=False)
         return response
+
+    return metered
