@@ -17,10 +17,10 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from rest_framework_simplejwt.tokens import AccessToken as SimpleAccessToken
-from rest_framework_simplejwt.tokens import BlacklistMixin, Token
 from rest_framework_simplejwt.tokens import RefreshToken as SimpleRefreshToken
+from rest_framework_simplejwt.tokens import Token
 from rest_framework_simplejwt.tokens import UntypedToken as SimpleUntypedToken
-from rest_framework_simplejwt.utils import datetime_from_epoch
+from rest_framework_simplejwt.utils import datetime_from_epoch, get_md5_hash_password
 
 from api import keyring
 
@@ -102,11 +102,11 @@ class RefreshToken(FamilyMixin, BackendMixin, SimpleRefreshToken):
     access_token_class = AccessToken
     lifetime_setting = "REFRESH_TOKEN_LIFETIME"
 
-    def verify_claims(self) -> None:
-        # Skip BlacklistMixin's blacklist check on purpose: whether this token
-        # was rotated out is decided under a row lock by api.services.token_refresh
+    def check_blacklist(self) -> None:
+        # Not SimpleJWT's per-token blacklist query: whether this token was
+        # rotated out is decided under a row lock by api.services.token_refresh
         # (reuse detection), and everywhere else by token_revocation_check.
-        Token.verify(self)
+        return None
 
     @classmethod
     def for_user(cls, user, *, family=None, client: dict | None = None) -> RefreshToken:
@@ -116,9 +116,13 @@ class RefreshToken(FamilyMixin, BackendMixin, SimpleRefreshToken):
         """
         from api.models import FamilyToken, TokenFamily
 
-        # Token.for_user: the claims without BlacklistMixin's outstanding row,
-        # which is written below once the family claim is in the token.
-        token = super(BlacklistMixin, cls).for_user(user)
+        # The claims as SimpleJWT's Token.for_user makes them; not through the
+        # blacklist app's for_user, whose outstanding row would hold the token
+        # without its family claim: the row is written below, once it is in.
+        token = cls()
+        token[api_settings.USER_ID_CLAIM] = str(getattr(user, api_settings.USER_ID_FIELD))
+        if api_settings.CHECK_REVOKE_TOKEN:
+            token[api_settings.REVOKE_TOKEN_CLAIM] = get_md5_hash_password(user.password)
         expires_at = datetime_from_epoch(token["exp"])
         with transaction.atomic():
             jti = token[api_settings.JTI_CLAIM]

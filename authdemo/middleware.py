@@ -16,7 +16,7 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_cache_control, patch_vary_headers
-from django.utils.functional import SimpleLazyObject, empty
+from django.utils.functional import SimpleLazyObject
 
 
 class PrivateResponseMiddleware:
@@ -120,10 +120,14 @@ class MessageMiddleware(DjangoMessageMiddleware):
     """
 
     def process_request(self, request: HttpRequest) -> None:
-        request._messages = SimpleLazyObject(lambda: default_storage(request))
+        def storage():
+            request._message_storage_made = True
+            return default_storage(request)
+
+        request._message_storage_made = False
+        request._messages = SimpleLazyObject(storage)
 
     def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
-        messages = getattr(request, "_messages", None)
-        if isinstance(messages, SimpleLazyObject) and messages._wrapped is empty:
+        if getattr(request, "_message_storage_made", True) is False:
             return response
         return super().process_response(request, response)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+
+from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib.auth import logout as auth_logout
 from django.contrib.auth import update_session_auth_hash
@@ -227,7 +230,8 @@ def lab_attacker(request: HttpRequest) -> HttpResponse:
     run_id = request.GET.get("run", "")
     target = csrf_lab.other_origin(request)
     valid = bool(target) and csrf_lab.store.read(run_id) is not None
-    response = render(
+    page = functools.partial(
+        render,
         request,
         "compare/lab_attacker.html",
         {
@@ -240,8 +244,8 @@ def lab_attacker(request: HttpRequest) -> HttpResponse:
         # This page stands in for the attacker's own site, whose policy lets it
         # post and fetch anywhere: only this page's CSP names the victim site,
         # so what stops the attack is the victim's defence, not our CSP.
-        response._csp_update = {"form-action": [target], "connect-src": [target], "frame-src": [target]}
-    return response
+        page = csp_update({"form-action": [target], "connect-src": [target], "frame-src": [target]})(page)
+    return page()
 
 
 class CsrfRunsView(LabApiView):

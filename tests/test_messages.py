@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpResponse
 from django.test import RequestFactory
-from django.utils.functional import empty
 
+from authdemo import middleware
 from authdemo.middleware import MessageMiddleware
 
 
@@ -19,15 +19,32 @@ def _run(view, *, cookie: str | None = None):
     return request, response
 
 
-def test_a_request_that_never_uses_messages_builds_no_storage_and_keeps_the_cookie():
+def test_a_request_that_never_uses_messages_builds_no_storage_and_keeps_the_cookie(monkeypatch):
+    built = []
+    monkeypatch.setattr(middleware, "default_storage", lambda request: built.append(request))
+
     def view(request):
         return HttpResponse("ok")
 
-    request, response = _run(view, cookie="queued-for-a-later-page")
+    _, response = _run(view, cookie="queued-for-a-later-page")
     # Nothing read the storage: it was never built, and the browser's cookie
     # (messages queued for a later page) is neither consumed nor deleted.
-    assert request._messages._wrapped is empty
+    assert built == []
     assert "messages" not in response.cookies
+
+
+def test_the_storage_is_built_once_when_a_view_uses_it(monkeypatch):
+    built = []
+    real = middleware.default_storage
+    monkeypatch.setattr(middleware, "default_storage", lambda request: built.append(1) or real(request))
+
+    def view(request):
+        messages.info(request, "one")
+        messages.info(request, "two")
+        return HttpResponse("ok")
+
+    _, response = _run(view)
+    assert built == [1] and "messages" in response.cookies
 
 
 def test_a_message_added_is_stored_in_the_response():

@@ -32,6 +32,14 @@ def test_obtain_returns_pair_with_claims_and_no_store(api_client, user, password
     assert OutstandingToken.objects.get(jti=refresh["jti"]).family_link.family == family
 
 
+def test_the_outstanding_row_holds_the_refresh_token_as_issued(api_client, user, password):
+    body = api_client.post(TOKEN_URL, {"username": "alice", "password": password}, format="json").json()
+    row = OutstandingToken.objects.get(jti=RefreshToken(body["refresh"])["jti"])
+    # The very string the client holds, family claim included: one row per refresh token.
+    assert row.token == body["refresh"] and row.user == user
+    assert OutstandingToken.objects.filter(user=user).count() == 1
+
+
 def test_each_login_starts_its_own_family(api_client, user, password):
     first = api_client.post(TOKEN_URL, {"username": "alice", "password": password}, format="json").json()
     second = api_client.post(TOKEN_URL, {"username": "alice", "password": password}, format="json").json()
