@@ -6,6 +6,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.db import BaseDatabaseCache
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.cachesafe import cache_state_reset
@@ -111,3 +112,13 @@ def user(user_factory):
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()
+
+
+@pytest.fixture
+def clock(time_machine):
+    """Freeze the time at a whole second for everything that reads it: the suite's one clock (time-machine).
+
+    ``clock.move_to(instant)`` and ``clock.shift(timedelta)`` move it; ``timezone.now()`` reads it.
+    """
+    time_machine.move_to(timezone.now().replace(microsecond=0), tick=False)
+    return time_machine

@@ -2,28 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from django.urls import reverse
-from django.utils import timezone
-
-
-class Clock:
-    """A controllable clock for the session engine (accounts.sessions._now)."""
-
-    def __init__(self) -> None:
-        self.now = timezone.now()
-
-    def advance(self, **delta) -> None:
-        self.now += timedelta(**delta)
-
-
-@pytest.fixture
-def clock(monkeypatch) -> Clock:
-    c = Clock()
-    monkeypatch.setattr("accounts.sessions._now", lambda: c.now)
-    return c
 
 
 @pytest.fixture

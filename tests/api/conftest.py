@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-import jwt
 import pytest
 from rest_framework.test import APIClient
-from rest_framework_simplejwt import tokens as simplejwt_tokens
 
 from tests.api.helpers import COOKIE_LOGIN_URL, TOKEN_URL
 
@@ -51,26 +47,3 @@ def cookie_login(password):
         return client
 
     return do
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    """Freeze the time seen by SimpleJWT (aware_utcnow) and PyJWT (datetime.now): clock.set(instant)."""
-    real_datetime = datetime
-    state: dict[str, datetime | None] = {"now": None}
-
-    class FrozenDatetime(datetime):
-        @classmethod
-        def now(cls, tz=None):
-            now = state["now"] or real_datetime.now(tz=UTC)
-            return now.astimezone(tz) if tz else now.replace(tzinfo=None)
-
-    class Clock:
-        start = real_datetime.now(tz=UTC).replace(microsecond=0)
-
-        def set(self, instant: datetime) -> None:
-            state["now"] = instant
-
-    monkeypatch.setattr(jwt.api_jwt, "datetime", FrozenDatetime)
-    monkeypatch.setattr(simplejwt_tokens, "aware_utcnow", lambda: FrozenDatetime.now(tz=UTC))
-    return Clock()

@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from django.conf import settings
+from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
 
@@ -339,7 +340,7 @@ def test_retyped_token_signed_again_is_still_checked_against_its_class(api_clien
     assert_refused(refresh(api_client, relabelled))
 
 
-# --- Controlled clock (the clock fixture, tests/api/conftest.py): expiry and not-yet-valid ---
+# --- Controlled clock (the clock fixture, tests/conftest.py): expiry and not-yet-valid ---
 
 
 def _leeway() -> timedelta:
@@ -347,18 +348,18 @@ def _leeway() -> timedelta:
 
 
 def test_access_token_expires_after_lifetime_plus_small_leeway(api_client, user, password, clock):
-    clock.set(clock.start)
+    start = timezone.now()  # frozen by the clock fixture
     response = api_client.post(
         TOKEN_URL, {"username": user.username, "password": password}, format="json"
     )
     access = response.json()["access"]
-    exp = clock.start + api_settings.ACCESS_TOKEN_LIFETIME
+    exp = start + api_settings.ACCESS_TOKEN_LIFETIME
 
-    clock.set(exp + _leeway() - timedelta(seconds=2))  # inside the leeway: still accepted
+    clock.move_to(exp + _leeway() - timedelta(seconds=2))  # inside the leeway: still accepted
     assert me(api_client, access).status_code == 200
     assert verify(api_client, access).status_code == 200
 
-    clock.set(exp + _leeway() + timedelta(seconds=2))
+    clock.move_to(exp + _leeway() + timedelta(seconds=2))
     assert_refused(me(api_client, access))
     assert_refused(verify(api_client, access))
     # Expiry has its own code: the client learns that a refresh helps.
@@ -367,33 +368,34 @@ def test_access_token_expires_after_lifetime_plus_small_leeway(api_client, user,
 
 
 def test_refresh_token_expires(api_client, user, password, clock):
-    clock.set(clock.start)
+    start = timezone.now()  # frozen by the clock fixture
     response = api_client.post(
         TOKEN_URL, {"username": user.username, "password": password}, format="json"
     )
-    clock.set(clock.start + api_settings.REFRESH_TOKEN_LIFETIME + _leeway() + timedelta(seconds=2))
+    clock.move_to(start + api_settings.REFRESH_TOKEN_LIFETIME + _leeway() + timedelta(seconds=2))
     assert_refused(refresh(api_client, response.json()["refresh"]))
 
 
 def test_token_issued_in_the_future_is_not_yet_valid(api_client, user, password, clock):
+    start = timezone.now()  # frozen by the clock fixture
     # Minted by a server whose clock runs an hour ahead: iat (and exp) lie in our future.
-    clock.set(clock.start + timedelta(hours=1))
+    clock.move_to(start + timedelta(hours=1))
     response = api_client.post(
         TOKEN_URL, {"username": user.username, "password": password}, format="json"
     )
     future_pair = response.json()
-    clock.set(clock.start)
+    clock.move_to(start)
     assert_refused(me(api_client, future_pair["access"]))
     assert_refused(verify(api_client, future_pair["access"]))
     assert_refused(refresh(api_client, future_pair["refresh"]))
 
 
 def test_not_before_is_honoured_with_the_leeway(api_client, pair, clock):
-    clock.set(clock.start)
-    nbf = int(clock.start.timestamp()) + 60
+    start = timezone.now()  # frozen by the clock fixture
+    nbf = int(start.timestamp()) + 60
     token = resign(pair["access"], nbf=nbf)
     assert_refused(me(api_client, token))
-    clock.set(datetime.fromtimestamp(nbf, tz=UTC) + timedelta(seconds=1))
+    clock.move_to(datetime.fromtimestamp(nbf, tz=UTC) + timedelta(seconds=1))
     assert me(api_client, token).status_code == 200
 
 

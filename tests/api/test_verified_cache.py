@@ -17,6 +17,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from django.conf import settings
 from django.test import override_settings
+from django.utils import timezone
 from rest_framework.test import APIClient
 from rest_framework_simplejwt import settings as jwt_settings
 from rest_framework_simplejwt.exceptions import ExpiredTokenError, TokenBackendError, TokenError
@@ -131,18 +132,18 @@ def test_token_type_is_still_checked_for_a_cached_token():
 
 
 def test_a_cached_token_past_exp_is_refused_with_token_expired(user, obtain, bearer, cookie_login, clock):
-    clock.set(clock.start)
+    start = timezone.now()  # frozen by the clock fixture
     access = obtain(user)["access"]
     cookie_client = cookie_login(user)
     leeway = keyring.token_backend().get_leeway()
-    exp = clock.start + jwt_settings.api_settings.ACCESS_TOKEN_LIFETIME
+    exp = start + jwt_settings.api_settings.ACCESS_TOKEN_LIFETIME
 
-    clock.set(exp + leeway - timedelta(seconds=1))
+    clock.move_to(exp + leeway - timedelta(seconds=1))
     assert bearer(access).get(ME_URL).status_code == 200
     assert cookie_client.get(ME_URL).status_code == 200
     assert _cached(access.encode()) is not None
 
-    clock.set(exp + leeway + timedelta(seconds=1))
+    clock.move_to(exp + leeway + timedelta(seconds=1))
     assert_error(bearer(access).get(ME_URL), 401, "token_expired")
     assert_error(cookie_client.get(ME_URL), 401, "token_expired")
     assert_error(APIClient().post(VERIFY_URL, {"token": access}, format="json"), 401, "token_expired")
@@ -165,15 +166,16 @@ CLOCK_CASES = [
 def test_a_cached_token_gives_exactly_the_verdict_and_error_of_a_full_verification(
     settings, clock, anchor, offset, expected
 ):
+    start = timezone.now()  # frozen by the clock fixture
     settings.SIMPLE_JWT = {**settings.SIMPLE_JWT, "LEEWAY": 5}
-    clock.set(clock.start)
+    clock.move_to(start)
     raw = _access()
     AccessToken(raw)
     assert _cached(raw) is not None
     lifetime = jwt_settings.api_settings.ACCESS_TOKEN_LIFETIME
-    seen = clock.start + (lifetime if anchor == "exp" else timedelta(0))
+    seen = start + (lifetime if anchor == "exp" else timedelta(0))
 
-    clock.set(seen + timedelta(seconds=offset))
+    clock.move_to(seen + timedelta(seconds=offset))
     cached = _outcome(raw)
     with override_settings(JWT_VERIFIED_CACHE_SIZE=0):
         uncached = _outcome(raw)
@@ -187,14 +189,14 @@ def test_a_cached_token_gives_exactly_the_verdict_and_error_of_a_full_verificati
 
 
 def test_not_before_is_rechecked_for_a_cached_token(clock):
-    clock.set(clock.start)
-    nbf = int(clock.start.timestamp()) + 2  # later than iat, within the leeway: accepted now
+    start = timezone.now()  # frozen by the clock fixture
+    nbf = int(start.timestamp()) + 2  # later than iat, within the leeway: accepted now
     raw = _access(nbf=nbf)
     AccessToken(raw)
     assert _cached(raw).valid_from == nbf  # the later of iat and nbf
-    clock.set(clock.start - timedelta(seconds=4))  # set back: iat still passes, nbf no longer does
+    clock.move_to(start - timedelta(seconds=4))  # set back: iat still passes, nbf no longer does
     assert _outcome(raw)[0] == (TokenError.__name__, "Token is invalid")
-    clock.set(clock.start)
+    clock.move_to(start)
     assert _outcome(raw) == ("ok",)
 
 
