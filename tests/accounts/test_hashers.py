@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import argon2
 import pytest
 from django.contrib.auth.hashers import Argon2PasswordHasher, check_password, make_password
 from django.test import Client
 
+from accounts import hashers
 from accounts.hashers import BoundedArgon2idHasher, hash_gate
 
 pytestmark = pytest.mark.django_db
@@ -79,24 +79,45 @@ def test_wrong_password_upgrades_nothing(user, password, settings):
     assert user.password == old
 
 
+class WatchedGate:
+    """The real hash gate, telling the test when it holds a thread back."""
+
+    def __init__(self, gate, seen: threading.Condition, counts: dict) -> None:
+        self.gate, self.seen, self.counts = gate, seen, counts
+
+    def __enter__(self):
+        if not self.gate.acquire(blocking=False):
+            with self.seen:
+                self.counts["held_back"] += 1
+                self.seen.notify_all()
+            self.gate.acquire()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.gate.release()
+
+
 @pytest.mark.parametrize("operation", ["encode", "verify"])
 def test_concurrent_hashes_never_exceed_the_bound(operation, settings, monkeypatch):
     settings.PASSWORD_HASH_CONCURRENCY = 3
     settings.PASSWORD_HASHERS = [BOUNDED]
-    lock = threading.Lock()
-    inside = {"now": 0, "max": 0}
+    seen = threading.Condition()
+    counts = {"now": 0, "max": 0, "held_back": 0}
     release = threading.Event()
 
     def held(self, *args):
-        with lock:
-            inside["now"] += 1
-            inside["max"] = max(inside["max"], inside["now"])
+        with seen:
+            counts["now"] += 1
+            counts["max"] = max(counts["max"], counts["now"])
+            seen.notify_all()
         release.wait(10)
-        with lock:
-            inside["now"] -= 1
+        with seen:
+            counts["now"] -= 1
         return "argon2$fake" if operation == "encode" else True
 
     monkeypatch.setattr(Argon2PasswordHasher, operation, held)
+    gate = hash_gate()
+    monkeypatch.setattr(hashers, "hash_gate", lambda: WatchedGate(gate, seen, counts))
     hasher = BoundedArgon2idHasher()
     call = (
         (lambda: hasher.encode("pw", "saltsaltsaltsalt"))
@@ -106,18 +127,17 @@ def test_concurrent_hashes_never_exceed_the_bound(operation, settings, monkeypat
     threads = [threading.Thread(target=call) for _ in range(12)]
     for t in threads:
         t.start()
-    deadline = time.monotonic() + 10
-    while inside["now"] < 3 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    time.sleep(0.2)  # room for any thread the bound failed to hold back
     try:
-        assert inside["max"] == 3
+        # Every thread is either hashing or held back by the gate: no waiting on time.
+        with seen:
+            assert seen.wait_for(lambda: counts["now"] + counts["held_back"] == 12, timeout=10), counts
+        assert counts["max"] == 3 and counts["held_back"] == 9
     finally:
         release.set()
         for t in threads:
             t.join(10)
-    assert inside["max"] == 3
-    assert inside["now"] == 0
+    assert counts["max"] == 3
+    assert counts["now"] == 0
 
 
 def test_bound_covers_make_password_and_is_shared(settings):
