@@ -213,8 +213,8 @@ class _LoginMetering:
     def end(self, *, record: bool) -> None:
         request_finished.disconnect(dispatch_uid=self.uid)
         self.stack.close()
-        if _open.__dict__.get("login") is self:
-            del _open.login
+        if getattr(_open, "login", None) is self:
+            _open.login = None
         if record:
             login_cost_record(kind=self.kind, cost=self.cost)
 
@@ -238,7 +238,7 @@ def login_metered(view: Callable, *, kind: str) -> Callable:
     def metered(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if request.method != "POST":
             return view(request, *args, **kwargs)
-        stale = _open.__dict__.get("login")
+        stale = getattr(_open, "login", None)
         if stale is not None:  # a response no server closed: its figures are incomplete
             stale.end(record=False)
         login = _LoginMetering(kind)

@@ -118,3 +118,15 @@ def test_a_counted_backend_is_seen_as_the_backend_it_counts():
         assert "metering:k" in counted and counted.get_many(["metering:k"]) == {"metering:k": 1}
     assert caches["default"] is backend
     assert cost.cache_calls == {"set": 1, "has_key": 1, "get_many": 1}
+
+
+def test_a_login_whose_response_no_server_closed_is_dropped_by_the_next(rf, client, user, password):
+    credentials = {"username": "alice", "password": password}
+    token_view = resolve(TOKEN_URL).func
+    request = rf.post(TOKEN_URL, credentials, content_type="application/json")
+    assert token_view(request).status_code == 200  # called directly: no request_finished follows
+    assert type(caches["default"]) is metering.CountedCache
+    assert client.post(reverse("accounts:login"), credentials).status_code == 302
+    _instrumentation_off()
+    # The unfinished login's figures are incomplete: never shown.
+    assert set(login_costs()) == {"session"}
