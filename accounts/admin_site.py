@@ -11,9 +11,15 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig as DjangoAdminConfig
 
+from accounts.devicecookie import device_cookie_set
+
 
 class AdminSite(admin.AdminSite):
-    """Django's AdminSite; a login refused by the rate limit answers 429 with Retry-After."""
+    """Django's AdminSite; a login refused by the rate limit answers 429 with Retry-After.
+
+    A successful login (a POST answered by a redirect, the admin's LoginView)
+    gives the browser its device cookie, as every other login path does.
+    """
 
     def __init__(self, *args, **kwargs):
         from accounts.forms import AdminLoginForm
@@ -23,6 +29,8 @@ class AdminSite(admin.AdminSite):
 
     def login(self, request, extra_context=None):
         response = super().login(request, extra_context)
+        if request.method == "POST" and response.status_code == 302 and request.user.is_authenticated:
+            device_cookie_set(response, user=request.user)
         form = (getattr(response, "context_data", None) or {}).get("form")
         if getattr(form, "rate_limited", False):
             response.status_code = 429

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 from django.views.generic import FormView, UpdateView
 
 from accounts import emails, services
+from accounts.devicecookie import device_cookie_set
 from accounts.forms import LoginForm, ProfileForm, RateLimitedPasswordChangeForm, SignupForm
 from accounts.ratelimit import (
     LoginThrottle,
@@ -85,7 +86,9 @@ class SignupView(FormView):
             f"Welcome, {user.get_username()}. Your account is ready. We sent a link to {email}: "
             "the address is attached to your account once you follow it.",
         )
-        return HttpResponseRedirect(_safe_next(self.request) or reverse("accounts:profile"))
+        response = HttpResponseRedirect(_safe_next(self.request) or reverse("accounts:profile"))
+        device_cookie_set(response, user=user)
+        return response
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(next=_safe_next(self.request), **kwargs)
@@ -104,6 +107,8 @@ class LoginView(auth_views.LoginView):
     def form_valid(self, form):
         response = super().form_valid(form)
         session_remember_set(self.request.session, remember=form.cleaned_data.get("remember_me", False))
+        # This browser is now a trusted device of the user (accounts.ratelimit).
+        device_cookie_set(response, user=form.get_user())
         return response
 
     def form_invalid(self, form):

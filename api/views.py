@@ -23,6 +23,7 @@ from rest_framework_simplejwt.models import TokenUser
 
 from accounts import emails
 from accounts import services as account_services
+from accounts.devicecookie import device_cookie_set
 from accounts.ratelimit import login_attempt_register, login_success_register
 from accounts.snapshots import user_cached
 from api import cookies, jwk, keyring, schema, serializers, services
@@ -153,7 +154,10 @@ class LoginViewBase(PublicAuthMixin, NoStoreMixin, APIView):
             user_agent=request.META.get("HTTP_USER_AGENT", ""),
             transport=self.transport,
         )
-        return self.pair_response(request, pair, user=user)
+        response = self.pair_response(request, pair, user=user)
+        # Either transport: this client is now a trusted device of the user (accounts.ratelimit).
+        device_cookie_set(response, user=user)
+        return response
 
 
 class RefreshViewBase(PublicAuthMixin, NoStoreMixin, APIView):

@@ -5,8 +5,6 @@ from __future__ import annotations
 import threading
 
 import pytest
-from django.conf import settings
-from django.core.cache import caches
 from django.db import connections
 from django.urls import reverse
 
@@ -15,6 +13,7 @@ from accounts.ratelimit import (
     login_success_register,
     username_normalize,
 )
+from accounts.sharedcache import shared_cache
 
 # The counters live in the shared cache: a table of the database without Redis.
 pytestmark = pytest.mark.django_db
@@ -165,7 +164,7 @@ def test_concurrent_attempts_never_exceed_the_limit(rf, limits):
 
 def test_counters_live_in_the_configured_cache(rf, limits):
     _attempts(rf, 4, username="alice")
-    caches[settings.RATELIMIT_USE_CACHE].clear()
+    shared_cache().clear()
     # Clearing the cache (the rate-limit store) resets the counter: proves where it lives.
     assert not login_attempt_register(rf.post("/"), username="alice").limited
 
