@@ -9,6 +9,7 @@ from django.core import signing
 from django.test import Client
 from django.urls import reverse
 
+from accounts.devicecookie import device_cookie_name
 from tests.api.helpers import COOKIE_LOGIN_URL, ME_URL, assert_error
 from tests.helpers import PASSWORD
 
@@ -144,8 +145,9 @@ def test_password_change_with_a_wrong_current_password_changes_nothing(both, use
 
 def test_guessing_the_current_password_in_the_lab_is_limited_like_a_login(both, user, verifier, settings):
     # The lab's password change checks the current password: a failed guess
-    # counts as a failed login of the user, under the same limit (5/15m).
-    settings.LOGIN_RATELIMIT_USERNAME = "3/15m"
+    # counts as a failed login of the user, under the same limits. This
+    # browser logged in before, so it counts against its device's own limit.
+    settings.LOGIN_RATELIMIT_DEVICE = "3/15m"
     wrong = {"action": "password_change", "new_password1": "x" * 20, "new_password2": "x" * 20}
     for _ in range(3):
         assert_error(_run(both, old_password="wrong", **wrong), 400, "invalid")
@@ -156,9 +158,21 @@ def test_guessing_the_current_password_in_the_lab_is_limited_like_a_login(both, 
     assert body["detail"].startswith("Too many login attempts.")
     user.refresh_from_db()
     assert user.check_password(PASSWORD)
-    assert Client().post(
-        "/api/auth/token/", {"username": "alice", "password": PASSWORD}, content_type="application/json"
-    ).status_code == 429
+    login = {"username": "alice", "password": PASSWORD}
+    assert both.post("/api/auth/token/", login, content_type="application/json").status_code == 429
+
+
+def test_guessing_the_current_password_without_a_device_cookie_locks_the_username(
+    both, user, verifier, settings
+):
+    settings.LOGIN_RATELIMIT_USERNAME = "3/15m"
+    both.cookies.pop(device_cookie_name())
+    wrong = {"action": "password_change", "new_password1": "x" * 20, "new_password2": "x" * 20}
+    for _ in range(3):
+        assert_error(_run(both, old_password="wrong", **wrong), 400, "invalid")
+    assert_error(_run(both, old_password=PASSWORD, **wrong), 429, "throttled")
+    login = {"username": "alice", "password": PASSWORD}
+    assert Client().post("/api/auth/token/", login, content_type="application/json").status_code == 429
 
 
 def test_verifier_down_the_page_still_gets_the_instance_answer(both, no_verifier):
