@@ -7,6 +7,10 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts and sessions"
 
     def ready(self) -> None:
+        from django.core import checks
+
         from accounts import signals
+        from accounts.ratelimit import limits_check
 
         signals.connect()
+        checks.register(limits_check)

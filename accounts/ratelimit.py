@@ -46,12 +46,17 @@ import unicodedata
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core import checks
+from django.core.cache.backends.db import DatabaseCache
+from django.core.cache.backends.dummy import DummyCache
+from django.core.cache.backends.filebased import FileBasedCache
+from django.core.cache.backends.locmem import LocMemCache
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 
 from accounts.cachesafe import cache_guarded
 from accounts.devicecookie import device_token_read
-from accounts.sharedcache import shared_cache
+from accounts.sharedcache import AtomicDatabaseCache, shared_cache
 from accounts.usernames import username_canonical
 from authdemo.http import client_ip
 
@@ -162,6 +167,46 @@ def client_ip_key(request: HttpRequest) -> str:
     bits = ipv6_prefix()
     network = int(address) >> (128 - bits) << (128 - bits)
     return str(ipaddress.IPv6Network((network, bits)))
+
+
+RATE_SETTINGS = (
+    "LOGIN_RATELIMIT_IP",
+    "LOGIN_RATELIMIT_USERNAME",
+    "LOGIN_RATELIMIT_DEVICE",
+    "SIGNUP_RATELIMIT_IP",
+    "PASSWORD_RESET_RATELIMIT_IP",
+    "PASSWORD_RESET_RATELIMIT_EMAIL",
+    "LAB_RATELIMIT_IP",
+)
+
+
+def limits_check(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """System check: every rate and the IPv6 prefix parse, and the counters' cache is shared and atomic."""
+    errors = []
+    for name in RATE_SETTINGS:
+        rate = getattr(settings, name, DEFAULT_DEVICE_RATE if name == "LOGIN_RATELIMIT_DEVICE" else None)
+        try:
+            rate_parse(rate)
+        except ImproperlyConfigured as exc:
+            errors.append(checks.Error(f"{name}: {exc}", id="accounts.E020"))
+    try:
+        ipv6_prefix()
+    except ImproperlyConfigured as exc:
+        errors.append(checks.Error(str(exc), id="accounts.E021"))
+    # A per-process cache would let each worker count on its own, a get-then-set
+    # incr would let parallel attempts share one count (OWASP ASVS 5.0 V6.3.1).
+    backend = type(shared_cache())
+    unsafe = (LocMemCache, DummyCache, FileBasedCache, DatabaseCache)
+    if issubclass(backend, unsafe) and not issubclass(backend, AtomicDatabaseCache):
+        errors.append(
+            checks.Error(
+                f"The shared cache ({backend.__name__}) is per process or has no atomic incr: "
+                "the rate limits cannot count there.",
+                hint="Use Redis (REDIS_URL) or accounts.sharedcache.AtomicDatabaseCache.",
+                id="accounts.E022",
+            )
+        )
+    return errors
 
 
 # --- Login ----------------------------------------------------------------------

@@ -83,7 +83,6 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework_simplejwt",
     "rest_framework_simplejwt.token_blacklist",
-    "django_ratelimit",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "csp",
@@ -196,10 +195,6 @@ if REDIS_URL:
     }
     # Redis is shared by every process (and every host) already.
     SHARED_CACHE_ALIAS = "default"
-    # django-ratelimit warns about any backend it does not list by name;
-    # NearRedisCache is its listed django-redis RedisCache, with add and incr
-    # unchanged (they only also drop the key from this process's near cache).
-    SILENCED_SYSTEM_CHECKS: list[str] = ["django_ratelimit.W001"]
 else:
     CACHES = {
         # Per process: the hot path reads it without a query; the revocation
@@ -224,13 +219,8 @@ else:
         },
     }
     SHARED_CACHE_ALIAS = "shared"
-    # django-ratelimit warns about any backend it does not list; this one's
-    # atomic add and incr are the project's own (accounts.sharedcache) and
-    # tested across processes (tests/test_one_host.py, tests/accounts/test_sharedcache.py).
-    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 # Login and action limits count in the shared cache, so every process sees
-# every attempt (django-ratelimit: add, then an atomic incr).
-RATELIMIT_USE_CACHE = SHARED_CACHE_ALIAS
+# every attempt (accounts.ratelimit: add, then an atomic incr).
 
 # --- Users and passwords -----------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -268,10 +258,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# --- Login rate limits (django-ratelimit) -----------------------------------
-# RATELIMIT_USE_CACHE: see the cache section.
-# Failed attempts per username (case-folded, NFKC, stripped) and attempts per
-# client IP, shared by the HTML login and the JSON token logins.
+# --- Login rate limits (accounts.ratelimit) ---------------------------------
+# Failed attempts per username (case-folded, NFKC, stripped) from clients
+# without a device cookie, and attempts per client address (IPv6: per /64),
+# shared by every login path. LOGIN_RATELIMIT_DEVICE (failed attempts per
+# trusted device), RATELIMIT_IPV6_PREFIX and the DEVICE_COOKIE_* settings
+# have their defaults in accounts.ratelimit and accounts.devicecookie.
 LOGIN_RATELIMIT_USERNAME = env.str("LOGIN_RATELIMIT_USERNAME", default="5/15m")
 LOGIN_RATELIMIT_IP = env.str("LOGIN_RATELIMIT_IP", default="30/m")
 # Signups per client IP (each costs a password hash and creates an account),
@@ -287,7 +279,6 @@ LAB_RATELIMIT_IP = env.str("LAB_RATELIMIT_IP", default="60/m")
 # 0: the client IP is REMOTE_ADDR and X-Forwarded-For is ignored (it is
 # client-controlled).
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
-RATELIMIT_IP_META_KEY = "authdemo.http.client_ip"
 
 # --- Sessions (docs/sessions.md) --------------------------------------------
 # Rows live in accounts.Session (user, created, last activity, IP, user agent);

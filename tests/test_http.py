@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from django.utils.module_loading import import_string
 
 from authdemo.http import client_ip
 
@@ -41,7 +40,3 @@ class TestClientIp:
         request = rf.get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="2001:DB8::0:1")
         assert client_ip(request) == "2001:db8::1"
 
-
-def test_django_ratelimit_uses_the_same_rule(settings):
-    # django-ratelimit's key="ip" reads the client IP through this setting.
-    assert import_string(settings.RATELIMIT_IP_META_KEY) is client_ip

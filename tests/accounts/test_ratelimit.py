@@ -5,12 +5,15 @@ from __future__ import annotations
 import threading
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connections
 from django.urls import reverse
 
 from accounts.ratelimit import (
+    limits_check,
     login_attempt_register,
     login_success_register,
+    rate_parse,
     username_normalize,
 )
 from accounts.sharedcache import shared_cache
@@ -192,3 +195,79 @@ def test_logins_fail_closed_when_the_shared_cache_table_fails(client, user, pass
     assert response.json()["code"] == "service_unavailable"
     response = client.post(reverse("accounts:login"), login)
     assert (response.status_code, response["Retry-After"]) == (503, "5")
+
+
+class TestRateParse:
+    @pytest.mark.parametrize(
+        ("rate", "parsed"),
+        [
+            ("5/15m", (5, 900)),
+            ("30/m", (30, 60)),
+            ("10/h", (10, 3600)),
+            ("3/2d", (3, 172800)),
+            ("0/s", (0, 1)),
+        ],
+    )
+    def test_rates(self, rate, parsed):
+        assert rate_parse(rate) == parsed
+
+    @pytest.mark.parametrize(
+        "rate", ["", "5", "5/", "5/0m", "5/15x", "-1/m", "five/m", "5/m ", None, 5, (5, 60)]
+    )
+    def test_bad_rates_are_configuration_errors(self, rate):
+        if rate == "5/m ":
+            assert rate_parse(rate) == (5, 60)  # surrounding blanks of an environment value are fine
+            return
+        with pytest.raises(ImproperlyConfigured):
+            rate_parse(rate)
+
+
+class TestCounter:
+    def test_retry_after_is_the_rest_of_the_window(self, rf, settings):
+        settings.LOGIN_RATELIMIT_USERNAME = "1/15m"
+        settings.LOGIN_RATELIMIT_IP = "100/m"
+        first = login_attempt_register(rf.post("/"), username="alice")
+        refused = login_attempt_register(rf.post("/"), username="alice")
+        assert (first.limited, refused.limited) == (False, True)
+        assert 1 <= refused.retry_after <= 15 * 60
+        assert refused.retry_after == refused.lock_seconds
+
+    def test_a_new_window_starts_a_new_count(self, rf, settings, monkeypatch):
+        settings.LOGIN_RATELIMIT_USERNAME = "1/m"
+        settings.LOGIN_RATELIMIT_IP = "100/m"
+        now = [1_800_000_000]
+        monkeypatch.setattr("accounts.ratelimit._now", lambda: now[0])
+        assert not login_attempt_register(rf.post("/"), username="alice").limited
+        refused = login_attempt_register(rf.post("/"), username="alice")
+        assert refused.limited
+        now[0] += refused.retry_after
+        assert not login_attempt_register(rf.post("/"), username="alice").limited
+
+    def test_a_changed_rate_starts_fresh(self, rf, settings):
+        settings.LOGIN_RATELIMIT_IP = "100/m"
+        settings.LOGIN_RATELIMIT_USERNAME = "1/15m"
+        _attempts(rf, 2, username="alice")
+        settings.LOGIN_RATELIMIT_USERNAME = "2/15m"
+        assert not login_attempt_register(rf.post("/"), username="alice").limited
+
+
+class TestLimitsCheck:
+    def test_the_project_passes(self):
+        assert limits_check() == []
+
+    def test_bad_rates_and_prefix_are_reported(self, settings):
+        settings.LOGIN_RATELIMIT_IP = "lots"
+        settings.LOGIN_RATELIMIT_DEVICE = "5/0h"
+        settings.RATELIMIT_IPV6_PREFIX = 200
+        ids = sorted(message.id for message in limits_check())
+        assert ids == ["accounts.E020", "accounts.E020", "accounts.E021"]
+
+    def test_a_per_process_shared_cache_is_an_error(self, settings):
+        settings.CACHES = {
+            **settings.CACHES,
+            "perprocess": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+            "plaindb": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "t"},
+        }
+        for alias in ("perprocess", "plaindb"):
+            settings.SHARED_CACHE_ALIAS = alias
+            assert [message.id for message in limits_check()] == ["accounts.E022"]

@@ -76,7 +76,7 @@ def _cache_at(settings, port: int) -> None:
             },
         }
     }
-    settings.RATELIMIT_USE_CACHE = settings.SHARED_CACHE_ALIAS = "default"
+    settings.SHARED_CACHE_ALIAS = "default"
     settings.SESSION_CACHE_ALIAS = "default"
     settings.CACHE_BREAKER_SECONDS = 0.2
     # Long: a re-sync after recovery must come from the failure, not the clock.
