@@ -155,9 +155,17 @@ ME_EXAMPLE = OpenApiExample(
 
 # --- Endpoint descriptions (keyword arguments of extend_schema) ------------------
 
+# The device cookie both logins set (accounts.devicecookie; docs/contract.md).
+DEVICE_COOKIE = (
+    "A successful login also sets the device cookie `device` (`__Host-device` over HTTPS; HttpOnly, "
+    "SameSite=Lax, one year). A client that sends it back at a later login of the same username "
+    "is limited per device, so failures by others that lock the username (429) do not lock it out."
+)
+
 TOKEN_OBTAIN = {
     "tags": ["tokens"],
     "summary": "Log in: username and password for an access and a refresh token",
+    "description": DEVICE_COOKIE,
     "request": serializers.CredentialsSerializer,
     "responses": {
         200: serializers.TokenPairSerializer,
@@ -214,6 +222,7 @@ TOKEN_REVOKE = {
 COOKIE_LOGIN = {
     "tags": ["cookies"],
     "summary": "Log in with the token cookies (HttpOnly); the body holds the user and expiry times only",
+    "description": DEVICE_COOKIE,
     "request": serializers.CredentialsSerializer,
     "responses": {
         200: serializers.CookieSessionSerializer,

@@ -190,3 +190,10 @@ def test_me_patch_documents_the_email_confirmation_answer(schema):
     assert example["code"] == "email_confirmation_sent"
     assert set(example["user"]) == {"id", "username", "email", "first_name", "last_name", "auth"}
     assert "202" in operation["description"] and "email_confirmation_sent" in operation["description"]
+
+
+@pytest.mark.parametrize("path", ["/api/auth/token/", "/api/auth/cookie/login/"])
+def test_logins_document_the_device_cookie(schema, path):
+    description = schema["paths"][path]["post"]["description"]
+    assert "`device`" in description
+    assert "`__Host-device`" in description
