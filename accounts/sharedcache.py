@@ -8,7 +8,7 @@ where the revocation stamp file keeps it honest (accounts.cachesafe).
 
 Without Redis the shared cache is Django's database cache on the site's own
 database (table accounts.SharedCacheEntry), made safe for counting by
-several processes and threads at once (django-ratelimit counts with ``add``,
+several processes and threads at once (accounts.ratelimit counts with ``add``,
 then ``incr``; OWASP ASVS 5.0 V6.3.1: no parallel burst gets more attempts
 than the limit):
 
