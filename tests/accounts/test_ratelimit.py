@@ -197,6 +197,26 @@ def test_logins_fail_closed_when_the_shared_cache_table_fails(client, user, pass
     assert (response.status_code, response["Retry-After"]) == (503, "5")
 
 
+def test_signup_and_reset_fail_closed_when_the_counters_cannot_be_reached(client, password, monkeypatch):
+    """An action limit that cannot count answers 503 and does nothing (no account, no mail)."""
+    from django.contrib.auth import get_user_model
+    from django.core import mail
+
+    from accounts.sharedcache import shared_cache
+
+    def unreachable(*args, **kwargs):
+        raise ConnectionError("connection refused")
+
+    monkeypatch.setattr(type(shared_cache()), "add", unreachable)
+    data = {"username": "newbie", "email": "n@example.com", "password1": password, "password2": password}
+    response = client.post("/accounts/signup/", data)
+    assert (response.status_code, response["Retry-After"]) == (503, "5")
+    assert not get_user_model().objects.filter(username="newbie").exists()
+    response = client.post("/accounts/password_reset/", {"email": "n@example.com"})
+    assert response.status_code == 503
+    assert mail.outbox == []
+
+
 class TestRateParse:
     @pytest.mark.parametrize(
         ("rate", "parsed"),
