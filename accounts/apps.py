@@ -7,10 +7,6 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts and sessions"
 
     def ready(self) -> None:
-        from django.core import checks
-
-        from accounts import signals
-        from accounts.ratelimit import limits_check
+        from accounts import checks, signals  # noqa: F401 - checks registers the rate-limit checks
 
         signals.connect()
-        checks.register(limits_check)

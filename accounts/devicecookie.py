@@ -24,6 +24,7 @@ from django.core import signing
 from django.http import HttpRequest, HttpResponseBase
 
 from accounts.usernames import username_canonical
+from authdemo.cookienames import cookie_name
 
 SALT = "accounts.devicecookie"
 DEFAULT_AGE = int(timedelta(days=365).total_seconds())
@@ -38,8 +39,7 @@ def device_cookie_name() -> str:
     """Return the device cookie's name: ``__Host-device`` when Secure, ``device`` without HTTPS."""
     # The __Host- prefix (Secure, Path=/, no Domain) keeps a sibling subdomain
     # from planting its own device cookie (OWASP ASVS 5.0 V3.3.1).
-    default = "__Host-device" if device_cookie_secure() else "device"
-    return getattr(settings, "DEVICE_COOKIE_NAME", default)
+    return getattr(settings, "DEVICE_COOKIE_NAME", cookie_name("device", secure=device_cookie_secure()))
 
 
 def device_cookie_age() -> int:

@@ -46,17 +46,12 @@ import unicodedata
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core import checks
-from django.core.cache.backends.db import DatabaseCache
-from django.core.cache.backends.dummy import DummyCache
-from django.core.cache.backends.filebased import FileBasedCache
-from django.core.cache.backends.locmem import LocMemCache
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 
 from accounts.cachesafe import cache_guarded
 from accounts.devicecookie import device_token_read
-from accounts.sharedcache import AtomicDatabaseCache, shared_cache
+from accounts.sharedcache import shared_cache
 from accounts.usernames import username_canonical
 from authdemo.http import client_ip
 
@@ -169,46 +164,6 @@ def client_ip_key(request: HttpRequest) -> str:
     return str(ipaddress.IPv6Network((network, bits)))
 
 
-RATE_SETTINGS = (
-    "LOGIN_RATELIMIT_IP",
-    "LOGIN_RATELIMIT_USERNAME",
-    "LOGIN_RATELIMIT_DEVICE",
-    "SIGNUP_RATELIMIT_IP",
-    "PASSWORD_RESET_RATELIMIT_IP",
-    "PASSWORD_RESET_RATELIMIT_EMAIL",
-    "LAB_RATELIMIT_IP",
-)
-
-
-def limits_check(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
-    """System check: every rate and the IPv6 prefix parse, and the counters' cache is shared and atomic."""
-    errors = []
-    for name in RATE_SETTINGS:
-        rate = getattr(settings, name, DEFAULT_DEVICE_RATE if name == "LOGIN_RATELIMIT_DEVICE" else None)
-        try:
-            rate_parse(rate)
-        except ImproperlyConfigured as exc:
-            errors.append(checks.Error(f"{name}: {exc}", id="accounts.E020"))
-    try:
-        ipv6_prefix()
-    except ImproperlyConfigured as exc:
-        errors.append(checks.Error(str(exc), id="accounts.E021"))
-    # A per-process cache would let each worker count on its own, a get-then-set
-    # incr would let parallel attempts share one count (OWASP ASVS 5.0 V6.3.1).
-    backend = type(shared_cache())
-    unsafe = (LocMemCache, DummyCache, FileBasedCache, DatabaseCache)
-    if issubclass(backend, unsafe) and not issubclass(backend, AtomicDatabaseCache):
-        errors.append(
-            checks.Error(
-                f"The shared cache ({backend.__name__}) is per process or has no atomic incr: "
-                "the rate limits cannot count there.",
-                hint="Use Redis (REDIS_URL) or accounts.sharedcache.AtomicDatabaseCache.",
-                id="accounts.E022",
-            )
-        )
-    return errors
-
-
 # --- Login ----------------------------------------------------------------------
 
 
@@ -248,13 +203,17 @@ def duration_human(seconds: int) -> str:
     return f"about {value} {unit}{'' if value == 1 else 's'}"
 
 
+def device_rate() -> str:
+    """Return the rate of failed logins from one trusted device (LOGIN_RATELIMIT_DEVICE)."""
+    return getattr(settings, "LOGIN_RATELIMIT_DEVICE", DEFAULT_DEVICE_RATE)
+
+
 def _named_counter(request: HttpRequest, identity: str) -> tuple[str, str, str, str]:
     """Return (group, value, rate, scope) of the counter a login of ``identity`` from this client uses."""
     device = device_token_read(request, identity=identity)
     if device is not None:
         # Trusted: its own limit, so failures from elsewhere never lock the owner out here.
-        rate = getattr(settings, "LOGIN_RATELIMIT_DEVICE", DEFAULT_DEVICE_RATE)
-        return GROUP_DEVICE, device, rate, "device"
+        return GROUP_DEVICE, device, device_rate(), "device"
     return GROUP_USERNAME, identity, settings.LOGIN_RATELIMIT_USERNAME, "username"
 
 

@@ -157,7 +157,7 @@ ME_EXAMPLE = OpenApiExample(
 
 # The device cookie both logins set (accounts.devicecookie; docs/contract.md).
 DEVICE_COOKIE = (
-    "A successful login also sets the device cookie `device` (`__Host-device` over HTTPS; HttpOnly, "
+    f"A successful login also sets the device cookie, {_cookie_forms('device')} (HttpOnly, "
     "SameSite=Lax, one year). A client that sends it back at a later login of the same username "
     "is limited per device, so failures by others that lock the username (429) do not lock it out."
 )

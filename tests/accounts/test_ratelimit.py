@@ -9,8 +9,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import connections
 from django.urls import reverse
 
+from accounts.checks import limits_check
 from accounts.ratelimit import (
-    limits_check,
     login_attempt_register,
     login_success_register,
     rate_parse,
@@ -281,6 +281,13 @@ class TestLimitsCheck:
         settings.RATELIMIT_IPV6_PREFIX = 200
         ids = sorted(message.id for message in limits_check())
         assert ids == ["accounts.E020", "accounts.E020", "accounts.E021"]
+
+    def test_a_prefixed_device_cookie_that_is_not_secure_is_an_error(self, settings):
+        settings.DEVICE_COOKIE_SECURE = False
+        settings.DEVICE_COOKIE_NAME = "__Host-device"
+        assert [message.id for message in limits_check()] == ["accounts.E023"]
+        settings.DEVICE_COOKIE_NAME = "device"
+        assert limits_check() == []
 
     def test_a_per_process_shared_cache_is_an_error(self, settings):
         settings.CACHES = {
