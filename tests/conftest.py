@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from django.conf import settings
 from django.core.cache import caches
@@ -34,6 +36,19 @@ def _clear_cache():
     _caches_clear()
     yield
     _caches_clear()
+
+
+@pytest.fixture(autouse=True)
+def _ratelimit_clock(monkeypatch):
+    """Hold the rate limiter's clock at the test's start, so no window ends in the middle of a test.
+
+    A limit window may end at any second; a test that counts up to a limit
+    across that second would see its count restart. Tests of windows move
+    the clock themselves (``accounts.ratelimit._now``). Servers started as
+    other processes keep the real clock.
+    """
+    start = int(time.time())
+    monkeypatch.setattr("accounts.ratelimit._now", lambda: start)
 
 
 @pytest.fixture
