@@ -21,7 +21,7 @@ from accounts.nearcache import near_cache
 from accounts.sessions import public_id_for
 from accounts.views import session_end
 from api.cookies import cookies_clear
-from compare import selectors, services
+from compare import benchresults, selectors, services
 from compare.costs import request_costs
 from compare.metering import login_costs
 from compare.state import jwt_access_token, jwt_user
@@ -51,7 +51,7 @@ def home(request: HttpRequest) -> HttpResponse:
     cookie_user = jwt_user(request)
     raw, token = _this_token(request, cookie_user)
     family = selectors.family_state(user=cookie_user, family_id=token.family_id) if token else None
-    bench = selectors.bench_results_load()
+    bench = benchresults.bench_results_load()
     costs = {kind.replace("-", "_"): cost for kind, cost in login_costs().items()}
     mode = "services" if settings.REDIS_URL else "embedded"
     return render(
@@ -68,7 +68,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "decoded": selectors.token_decode(raw=raw, token=token) if token else None,
             "family": family,
             "login_costs": costs,
-            "login_writes_verdict": selectors.login_writes_verdict(costs),
+            "login_writes_verdict": benchresults.login_writes_verdict(costs),
             "lifetimes": selectors.lifetimes(),
             "stateless": settings.JWT_STATELESS,
             "near_cache": near_cache(settings.SESSION_CACHE_ALIAS) is not None,

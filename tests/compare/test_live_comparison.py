@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings
 
 from api.models import TokenFamily
-from compare import selectors
+from compare import benchresults
 
 pytestmark = pytest.mark.django_db
 
@@ -170,7 +170,7 @@ def test_home_anonymous_queries(client, django_assert_num_queries):
 
 
 def test_labs_docs_and_device_links(client, tmp_path, monkeypatch):
-    monkeypatch.setattr(selectors, "BENCH_RESULTS", tmp_path / "absent.json")
+    monkeypatch.setattr(benchresults, "BENCH_RESULTS", tmp_path / "absent.json")
     body = client.get("/").content.decode()
     for href in (
         "/lab/revocation/",
@@ -221,7 +221,7 @@ def test_bench_results_are_shown_with_date_and_machine(client, tmp_path, monkeyp
     }  # fmt: skip
     path = tmp_path / "results.json"
     path.write_text(json.dumps(results))
-    monkeypatch.setattr(selectors, "BENCH_RESULTS", path)
+    monkeypatch.setattr(benchresults, "BENCH_RESULTS", path)
     body = client.get("/").content.decode()
     assert "2026-11-20" in body and "bench-host, Test CPU, 2 cores" in body
     assert 'data-testid="bench-session"><strong>812</strong>' in body
@@ -244,7 +244,7 @@ def test_the_jwt_throughput_cell_is_the_revocable_token(client, tmp_path, monkey
     path = tmp_path / "results.json"
     path.write_text(json.dumps({"date": "2026-11-28", "machine": {"hostname": "vm"}, "servers": servers,
                                 "loads": loads}))
-    monkeypatch.setattr(selectors, "BENCH_RESULTS", path)
+    monkeypatch.setattr(benchresults, "BENCH_RESULTS", path)
     body = client.get("/").content.decode()
     jwt_cell = body.split('data-testid="bench-jwt">')[1].split("</td>")[0]
     stateless_cell = body.split('data-testid="bench-stateless">')[1].split("</td>")[0]
@@ -283,7 +283,7 @@ def test_the_login_writes_verdict_follows_its_cells(client, monkeypatch, session
 
 def test_the_committed_bench_results_are_read():
     """The page reads the very format `make bench` writes (docs/bench/results.json)."""
-    results = selectors.bench_results_load()
+    results = benchresults.bench_results_load()
     assert results is not None and results.machine != "unknown machine"
     rows = results.throughput(mode="embedded")
     assert rows["session"] is not None and rows["jwt"] is not None and rows["stateless"] is not None
@@ -296,7 +296,7 @@ def test_the_committed_bench_results_are_read():
 def test_broken_bench_results_never_fail_the_page(client, tmp_path, monkeypatch, content):
     path = tmp_path / "results.json"
     path.write_text(content)
-    monkeypatch.setattr(selectors, "BENCH_RESULTS", path)
+    monkeypatch.setattr(benchresults, "BENCH_RESULTS", path)
     assert client.get("/").status_code == 200
 
 
