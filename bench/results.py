@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
 
-from bench.http import MECHANISMS
+from bench.wire import MECHANISMS
 
 COLOURS = {
     "anon": "#9e9e9e",
@@ -51,7 +51,7 @@ def paired(row: dict, base: dict) -> float | None:
     """Return row's req/s over base's: the median over rounds of the quotient within each round.
 
     Both loads of a quotient ran in the same round, a server's loads back to
-    back (bench/http.py round_order), so the machine's drift between rounds
+    back (bench/measure.py round_order), so the machine's drift between rounds
     cancels out; without per-round figures, the quotient of the medians.
     """
     mine, theirs = row.get("rps_rounds") or [], base.get("rps_rounds") or []

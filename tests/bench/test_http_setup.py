@@ -7,6 +7,8 @@ import re
 import pytest
 
 from bench import http as bench_http
+from bench import servers as bench_servers
+from bench import wire as bench_wire
 
 
 class _Proc:
@@ -16,10 +18,10 @@ class _Proc:
 
 
 def _fake_servers(monkeypatch, *, ready: list[bool], manage=None):
-    started: list[bench_http.Server] = []
+    started: list[bench_wire.Server] = []
 
     def spawn(name, kind, cmd, *, cwd, env, port, log_dir):
-        server = bench_http.Server(
+        server = bench_wire.Server(
             name=name, kind=kind, port=port, proc=_Proc(), log=log_dir / "x.log", env=env
         )
         server.stop = lambda s=server: setattr(s.proc, "stopped", True)
@@ -28,12 +30,12 @@ def _fake_servers(monkeypatch, *, ready: list[bool], manage=None):
 
     def wait_ready(server, path, timeout=180):
         if not ready[started.index(server)]:
-            raise bench_http.BenchError(f"{server.name} exited")
+            raise bench_wire.BenchError(f"{server.name} exited")
 
-    monkeypatch.setattr(bench_http, "_spawn", spawn)
-    monkeypatch.setattr(bench_http, "_wait_ready", wait_ready)
+    monkeypatch.setattr(bench_servers, "spawn", spawn)
+    monkeypatch.setattr(bench_servers, "wait_ready", wait_ready)
     if manage is not None:
-        monkeypatch.setattr(bench_http, "_manage", manage)
+        monkeypatch.setattr(bench_servers, "_manage", manage)
     return started
 
 
@@ -42,18 +44,18 @@ def test_a_twin_that_does_not_start_stops_the_server_already_started(monkeypatch
         return 'BENCHJSON {"hasher": "x"}\n'
 
     started = _fake_servers(monkeypatch, ready=[True, False], manage=manage)
-    with pytest.raises(bench_http.BenchError):
-        bench_http.start_authdemo(mode="embedded", mode_env={}, tmp=tmp_path)
+    with pytest.raises(bench_wire.BenchError):
+        bench_servers.start_authdemo(mode="embedded", mode_env={}, tmp=tmp_path)
     assert [s.proc.stopped for s in started] == [True, True]
 
 
 def test_a_failed_user_setup_stops_the_server(monkeypatch, tmp_path):
     def manage(env, *args):
-        raise bench_http.BenchError("manage.py shell failed")
+        raise bench_wire.BenchError("manage.py shell failed")
 
     started = _fake_servers(monkeypatch, ready=[True, True], manage=manage)
-    with pytest.raises(bench_http.BenchError):
-        bench_http.start_authdemo(mode="embedded", mode_env={}, tmp=tmp_path)
+    with pytest.raises(bench_wire.BenchError):
+        bench_servers.start_authdemo(mode="embedded", mode_env={}, tmp=tmp_path)
     assert len(started) == 1 and started[0].proc.stopped
 
 
@@ -67,10 +69,10 @@ def test_the_bench_user_gets_a_new_address_under_invalid_each_run(monkeypatch, t
     for run in ("a", "b"):
         (tmp_path / run).mkdir()
         _fake_servers(monkeypatch, ready=[True, True], manage=manage)
-        main, twin, credentials, hasher = bench_http.start_authdemo(
+        main, twin, credentials, hasher = bench_servers.start_authdemo(
             mode="embedded", mode_env={}, tmp=tmp_path / run
         )
-        assert credentials["username"] == bench_http.BENCH_USER and hasher == {"hasher": "x"}
+        assert credentials["username"] == bench_servers.BENCH_USER and hasher == {"hasher": "x"}
         assert not main.proc.stopped and not twin.proc.stopped
     addresses = [address for script in scripts for address in re.findall(r"[\w.+-]+@[\w.-]+", script)]
     assert len(addresses) == 2 and addresses[0] != addresses[1]
@@ -81,7 +83,7 @@ def test_authdemo_that_cannot_start_ends_the_bench_with_a_message_not_a_tracebac
     from bench import __main__ as bench_main
 
     def run(**kwargs):
-        raise bench_http.BenchError('authdemo-services exited (1):\nFATAL:  database "x" does not exist')
+        raise bench_wire.BenchError('authdemo-services exited (1):\nFATAL:  database "x" does not exist')
 
     monkeypatch.setattr(bench_http, "run", run)
     monkeypatch.setenv("DATABASE_URL", "postgres://127.0.0.1/x")

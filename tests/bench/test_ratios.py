@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from bench import http as bench_http
+from bench import measure as bench_measure
 from bench import results as bench_results
+from bench import servers as bench_servers
+from bench import wire as bench_wire
 
 
 def _loads():
@@ -23,7 +25,7 @@ def _loads():
 
 def test_a_round_runs_each_servers_loads_back_to_back_and_rotates():
     loads = _loads()
-    orders = [bench_http.round_order(loads, r) for r in range(4)]
+    orders = [bench_measure.round_order(loads, r) for r in range(4)]
     for order in orders:
         assert sorted(map(id, order)) == sorted(map(id, loads))
         servers = [load.server.name.removesuffix(" stateless") for load in order]
@@ -82,7 +84,7 @@ def test_a_load_with_renew_gets_fresh_headers_before_each_run(monkeypatch, tmp_p
     issued = iter(["t1", "t2", "t3", "t4"])
     sent = []
     server = SimpleNamespace(name="django-naive", port=1)
-    load = bench_http.Load(
+    load = bench_wire.Load(
         server, "jwt-bearer", "/jwt/me", {}, lambda answer: True,
         renew=lambda: {"Authorization": f"Bearer {next(issued)}"},
     )
@@ -91,22 +93,20 @@ def test_a_load_with_renew_gets_fresh_headers_before_each_run(monkeypatch, tmp_p
         sent.append(load.headers["Authorization"])
         return {"requests": 1, "duration_us": 1}
 
-    monkeypatch.setattr(bench_http, "wrk_run", wrk_run)
-    bench_http.measure_loads(
+    monkeypatch.setattr(bench_measure, "wrk_run", wrk_run)
+    bench_measure.measure_loads(
         [load], rounds=3, seconds=1, warmup=0, threads=1, connections=1, script=tmp_path / "x", say=print
     )
     assert sent == ["Bearer t1", "Bearer t2", "Bearer t3"]
 
 
 def test_each_authenticated_load_of_authdemo_gets_a_twin_that_runs_while_logins_go_on():
-    from bench import http as bench_http
-
-    server = bench_http.Server(name="authdemo embedded", kind="authdemo", port=1, proc=None, log=None, env={})
+    server = bench_wire.Server(name="authdemo embedded", kind="authdemo", port=1, proc=None, log=None, env={})
     loads = [
-        bench_http.Load(server, mech, "/api/me/", {"X": mech}, lambda a: True)
+        bench_wire.Load(server, mech, "/api/me/", {"X": mech}, lambda a: True)
         for mech in ("anon", "session", "jwt-bearer", "jwt-cookie", "jwt-bearer-stateless")
     ]
-    twins = bench_http.mixed_loads(loads, {"username": "u", "password": "p"})
+    twins = bench_servers.mixed_loads(loads, {"username": "u", "password": "p"})
     assert [t.mechanism for t in twins] == ["session-mixed", "jwt-bearer-mixed", "jwt-cookie-mixed"]
     assert all(len(t.background) == 2 and t.headers == {"X": t.mechanism[:-6]} for t in twins)
 
@@ -114,9 +114,7 @@ def test_each_authenticated_load_of_authdemo_gets_a_twin_that_runs_while_logins_
 def test_the_login_ticker_logs_in_at_once_then_once_per_interval_and_counts_answers(monkeypatch):
     import threading
 
-    from bench import http as bench_http
-
-    monkeypatch.setattr(bench_http, "LOGIN_EVERY", 0.01)
+    monkeypatch.setattr(bench_measure, "LOGIN_EVERY", 0.01)
     calls, enough = [], threading.Event()
 
     def login(status):
@@ -128,11 +126,11 @@ def test_the_login_ticker_logs_in_at_once_then_once_per_interval_and_counts_answ
 
         return run
 
-    with bench_http.LoginTicker([login(302), login(200)]) as ticker:
+    with bench_measure.LoginTicker([login(302), login(200)]) as ticker:
         assert enough.wait(5)
     assert calls[:4] == [302, 200, 302, 200]
     assert ticker.statuses[302] >= 2 and ticker.statuses[200] >= 2
-    with bench_http.LoginTicker([]) as idle:  # a warm load: no thread, nothing counted
+    with bench_measure.LoginTicker([]) as idle:  # a warm load: no thread, nothing counted
         pass
     assert idle.statuses == {}
 
