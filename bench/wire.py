@@ -15,8 +15,6 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
 MECHANISMS = {
     "anon": "anonymous",
     "session": "session cookie",
@@ -37,12 +35,14 @@ class BenchError(Exception):
 
 
 def free_port() -> int:
+    """Return a TCP port free on loopback now."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
 def tree_pids(root: int) -> list[int]:
+    """Return ``root`` and the ids of all its descendant processes."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -74,6 +74,7 @@ def _rss_kib(pids: list[int]) -> int:
 
 
 def without_settings_module(env) -> dict:
+    """Return ``env`` without DJANGO_SETTINGS_MODULE: each server chooses its own settings."""
     return {k: v for k, v in env.items() if k != "DJANGO_SETTINGS_MODULE"}
 
 
@@ -103,6 +104,7 @@ class Server:
 
 
 def spawn(name: str, kind: str, cmd: list[str], *, cwd: Path, env: dict, port: int, log_dir: Path) -> Server:
+    """Start ``cmd`` as a server in its own process group, its output in a log file under ``log_dir``."""
     # The in-process part set DJANGO_SETTINGS_MODULE for itself; servers choose their own.
     env = without_settings_module(env)
     log = log_dir / f"{name.replace(' ', '-')}.log"
@@ -115,6 +117,7 @@ def spawn(name: str, kind: str, cmd: list[str], *, cwd: Path, env: dict, port: i
 
 
 def wait_ready(server: Server, path: str, timeout: float = 180) -> None:
+    """Return once ``server`` answers 200 on ``path``; raise BenchError (the server stopped) otherwise."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.proc.poll() is not None:
@@ -166,6 +169,7 @@ def request(
 
 
 def post_json(port: int, path: str, data: dict, headers: dict | None = None) -> Answer:
+    """POST ``data`` as JSON on a new connection and return the answer."""
     return request(
         port,
         "POST",
@@ -176,6 +180,7 @@ def post_json(port: int, path: str, data: dict, headers: dict | None = None) -> 
 
 
 def cookie_header(cookies: dict[str, str]) -> str:
+    """Return a Cookie header carrying ``cookies``."""
     return "; ".join(f"{k}={v}" for k, v in cookies.items())
 
 
@@ -194,7 +199,7 @@ class Load:
     # Fresh credential headers, fetched before each run, outside its timing:
     # for a credential that could expire during the bench (a peer's tokens).
     renew: Callable[[], dict[str, str]] | None = None
-    # Logins to run in turn, one per LOGIN_EVERY seconds, while wrk runs (a mixed load).
+    # Logins to run in turn, one per LOGIN_EVERY seconds (measure.py), while wrk runs (a mixed load).
     background: list[Callable[[], Answer]] = field(default_factory=list)
 
     def renewed(self) -> Load:
@@ -213,10 +218,12 @@ class Load:
 
 
 def ok(answer: Answer) -> bool:
+    """Return whether the answer is a 200."""
     return answer.status == 200
 
 
 def auth_is(name: str) -> Callable[[Answer], bool]:
+    """Return a check that the answer is a 200 authenticated by mechanism ``name``."""
     return lambda a: a.status == 200 and a.json().get("auth") == name
 
 
