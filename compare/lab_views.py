@@ -198,6 +198,9 @@ def lab_bearer(request: HttpRequest) -> HttpResponse:
 
 # --- XSS and CSRF lab -----------------------------------------------------------
 
+# The localStorage key of static/js/jwt-keepalive.js (EXPIRY_KEY): expiry times, no token.
+KEEPALIVE_KEY = "authdemo.keepalive.expiry"
+
 
 def lab_xss_csrf(request: HttpRequest) -> HttpResponse:
     """Render the XSS and CSRF lab: what an injected script reads; a cross-site attack, observed."""
@@ -214,6 +217,7 @@ def lab_xss_csrf(request: HttpRequest) -> HttpResponse:
             "session_user": session_user(request),
             "jwt_user": jwt_user(request),
             "sent_cookies": [name for name in watched if name in request.COOKIES],
+            "keepalive_key": KEEPALIVE_KEY,
             "other_origin": csrf_lab.other_origin(request),
             "attacker_path": reverse("lab-attacker"),
         },

@@ -25,13 +25,15 @@ from compare import benchresults, selectors, services
 from compare.costs import request_costs
 from compare.metering import login_costs
 from compare.state import jwt_access_token, jwt_user
+from compare.verifier_client import verifier_url
 
+# (URL name, title, what it shows): the template resolves each name with {% url %}.
 LABS = (
-    ("/lab/revocation/", "Revocation lab", "end a session, revoke a JWT login, change the password: "
+    ("lab-revocation", "Revocation lab", "end a session, revoke a JWT login, change the password: "
      "see the old credential refused at once here and accepted by a stateless verifier until exp"),
-    ("/lab/bearer/", "Bearer playground", "a bearer pair held in page memory: obtain, call, refresh, "
+    ("lab-bearer", "Bearer playground", "a bearer pair held in page memory: obtain, call, refresh, "
      "replay an old refresh token and watch reuse detection end the login"),
-    ("/lab/xss-csrf/", "XSS and CSRF lab",
+    ("lab-xss-csrf", "XSS and CSRF lab",
      "what an injected script can read, and a cross-site request refused"),
 )  # fmt: skip
 DOCS = ("docs/sessions.md", "docs/jwt.md", "docs/jwt-keys.md", "README.md")
@@ -76,6 +78,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "bench_mode": mode,
             "bench_rows": bench.throughput(mode=mode) if bench else None,
             "server_now": int(timezone.now().timestamp()),
+            "verifier_url": verifier_url(),
             "labs": LABS,
             "docs": DOCS,
         },

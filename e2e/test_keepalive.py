@@ -84,7 +84,8 @@ def test_an_expired_access_cookie_is_refreshed_and_the_call_retried_once(site, u
     refreshed = []
     page.on("request", lambda r: refreshed.append(r.url) if r.url.endswith(REFRESH_PATH) else None)
     status, auth = page.evaluate(
-        "authdemoApi('/api/me/').then(r => r.json().then(b => [r.status, b.auth || b.code]))"
+        "import('/static/js/http.js').then(http => http.apiFetch('/api/me/'))"
+        ".then(r => r.json().then(b => [r.status, b.auth || b.code]))"
     )
     assert (status, auth) == (200, "jwt-cookie")
     assert len(refreshed) == 1
@@ -117,4 +118,4 @@ def test_a_revoked_login_is_forgotten_not_refreshed_forever(site, user, new_page
     user_revoke_all(user=user)
     page.wait_for_timeout(6000)
     assert len(refreshes) == 1  # tried once, got 401, stopped
-    assert page.evaluate("localStorage.getItem('authdemo.jwt')") is None
+    assert page.evaluate("localStorage.getItem('authdemo.keepalive.expiry')") is None

@@ -1,10 +1,17 @@
 // Keeps the JWT cookie login alive on every page: refreshes the HttpOnly
-// access cookie shortly before it expires, once across all open tabs.
+// access cookie before it expires, once across all open tabs.
 //
 // The tokens themselves never reach this script (HttpOnly cookies, OWASP
 // ASVS 5.0 V3.3.4). It only knows their expiry times, which the cookie login
 // and refresh answers carry in their bodies; it keeps them in localStorage
-// (not secret) so that every tab of this origin shares one schedule.
+// under EXPIRY_KEY (not secret) so that every tab of this origin shares one
+// schedule.
+//
+// The schedule is fixed per access token: when an answer arrives, the
+// refresh time is set once, a margin before expiry (at most 30 s, at most a
+// third of the token's life), and stored beside the expiry. The timer checks
+// the wall clock at least every CHECK_MS, so a tab that slept (laptop lid,
+// background throttling) or was hidden refreshes once, at once, when it wakes.
 //
 // One refresh per cycle across tabs: the refresh runs under an exclusive Web
 // Lock, and the tab that gets the lock second sees the new expiry and does not
@@ -13,159 +20,214 @@
 // asynchronously, so it only serves to wake them up). Where the Web Locks API
 // is missing, the server's refresh reuse grace period absorbs the rare
 // parallel refresh.
-//
-// window.authdemoApi(url, options) is a fetch for the site's own scripts: on a
-// 401 token_expired it refreshes once and retries the request once.
-(function () {
-  "use strict";
-  var STORE = "authdemo.jwt";           // {access_expires, refresh_expires} as epoch ms
-  var LOCK = "authdemo-jwt-refresh";
-  var REFRESH_URL = "/api/auth/cookie/refresh/";
-  var MARGIN_MS = 30 * 1000;            // refresh this long before the access token expires
-  var MIN_DELAY_MS = 1000;
-  var timer = null;
+import { apiFetch, loginEnded, readJson, setRenewal, siteUrl } from "./http.js";
 
-  function read() {
+export const EXPIRY_KEY = "authdemo.keepalive.expiry"; // {access_expires, refresh_expires, refresh_at, renewed_at}, epoch ms
+const LOCK = "authdemo-jwt-refresh";
+const MARGIN_MS = 30 * 1000;
+const CHECK_MS = 10 * 1000;
+// A timer that fires this early is treated as on time (timers may round down).
+const EARLY_MS = 250;
+const RETRY_MS = 2000;
+let timer = null;
+let refreshing = false;
+
+function valid(state) {
+  return state && typeof state.access_expires === "number" && typeof state.refresh_at === "number" ? state : null;
+}
+
+function read() {
+  try {
+    return valid(JSON.parse(window.localStorage.getItem(EXPIRY_KEY) || "null"));
+  } catch {
+    return null;
+  }
+}
+
+// The shared copy of the state in IndexedDB: resolves to the state or null, never rejects.
+function shared(value) {
+  return new Promise((resolve) => {
+    if (!window.indexedDB) {
+      resolve(null);
+      return;
+    }
+    let open;
     try {
-      var state = JSON.parse(window.localStorage.getItem(STORE) || "null");
-      return state && typeof state.access_expires === "number" ? state : null;
-    } catch (e) {
-      return null;
+      open = window.indexedDB.open("authdemo", 1);
+    } catch {
+      resolve(null);
+      return;
     }
-  }
-
-  // The shared copy of the state in IndexedDB: resolves to the state or null, never rejects.
-  function shared(value) {
-    return new Promise(function (resolve) {
-      if (!window.indexedDB) { resolve(null); return; }
-      var open;
-      try { open = window.indexedDB.open("authdemo", 1); } catch (e) { resolve(null); return; }
-      open.onupgradeneeded = function () { open.result.createObjectStore("kv"); };
-      open.onerror = function () { resolve(null); };
-      open.onsuccess = function () {
-        var db = open.result;
-        var tx = db.transaction("kv", value === undefined ? "readonly" : "readwrite");
-        var store = tx.objectStore("kv");
-        var request = value === undefined ? store.get(STORE) : (value ? store.put(value, STORE) : store.delete(STORE));
-        tx.oncomplete = function () { db.close(); resolve(value === undefined ? (request.result || null) : value); };
-        tx.onerror = tx.onabort = function () { db.close(); resolve(null); };
+    open.onupgradeneeded = () => open.result.createObjectStore("kv");
+    open.onerror = () => resolve(null);
+    open.onsuccess = () => {
+      const db = open.result;
+      const tx = db.transaction("kv", value === undefined ? "readonly" : "readwrite");
+      const kv = tx.objectStore("kv");
+      let request = null;
+      if (value === undefined) request = kv.get(EXPIRY_KEY);
+      else if (value) kv.put(value, EXPIRY_KEY);
+      else kv.delete(EXPIRY_KEY);
+      tx.oncomplete = () => {
+        db.close();
+        resolve(value === undefined ? valid(request.result) : value);
       };
-    });
-  }
-
-  function newest(a, b) {
-    if (!a) return b;
-    if (!b) return a;
-    return b.access_expires > a.access_expires ? b : a;
-  }
-
-  function write(body) {
-    var state = {
-      access_expires: Date.parse(body.access_expires),
-      refresh_expires: Date.parse(body.refresh_expires),
+      tx.onerror = tx.onabort = () => {
+        db.close();
+        resolve(null);
+      };
     };
-    if (isNaN(state.access_expires) || isNaN(state.refresh_expires)) return Promise.resolve();
-    try { window.localStorage.setItem(STORE, JSON.stringify(state)); } catch (e) { /* private mode */ }
-    schedule();
-    return shared(state);
-  }
-
-  function forget() {
-    try { window.localStorage.removeItem(STORE); } catch (e) { /* private mode */ }
-    if (timer) { window.clearTimeout(timer); timer = null; }
-    return shared(null);
-  }
-
-  function csrfToken() {
-    var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-    if (match) return decodeURIComponent(match[1]);
-    var input = document.querySelector("input[name=csrfmiddlewaretoken]");
-    return input ? input.value : "";
-  }
-
-  // Margin: at most a third of the token's remaining life, so short lifetimes still work.
-  function dueAt(state) {
-    var now = Date.now();
-    var margin = Math.min(MARGIN_MS, Math.max(0, (state.access_expires - now) / 3));
-    return state.access_expires - margin;
-  }
-
-  function post() {
-    return fetch(REFRESH_URL, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "X-CSRFToken": csrfToken() },
-    });
-  }
-
-  // Refresh unless another tab already did; resolves to true when the login is alive.
-  function refresh(force) {
-    var before = read();
-    var run = function () {
-      return shared().then(function (stored) {
-        var now = newest(read(), stored);
-        if (!now) return false;
-        // Another tab refreshed while this one waited for the lock.
-        if (!force && before && now.access_expires > before.access_expires) return true;
-        if (!force && Date.now() < dueAt(now)) return true;
-        return post().then(function (response) {
-          // The new state is stored before the lock is released.
-          if (response.ok) return response.json().then(write).then(function () { return true; });
-          // The login ended (revoked, reused or expired).
-          if (response.status === 401) return forget().then(function () { return false; });
-          return false;
-        }, function () { return false; });
-      });
-    };
-    if (navigator.locks && navigator.locks.request) {
-      return navigator.locks.request(LOCK, { mode: "exclusive" }, run);
-    }
-    return run();
-  }
-
-  function schedule() {
-    if (timer) { window.clearTimeout(timer); timer = null; }
-    var state = read();
-    if (!state) return;
-    if (state.refresh_expires && Date.now() >= state.refresh_expires) { forget(); return; }
-    var delay = Math.max(MIN_DELAY_MS, dueAt(state) - Date.now());
-    timer = window.setTimeout(function () {
-      refresh(false).then(function (alive) { if (alive) schedule(); });
-    }, delay);
-  }
-
-  function authdemoApi(url, options) {
-    var opts = Object.assign({ credentials: "same-origin" }, options || {});
-    return fetch(url, opts).then(function (response) {
-      if (response.status !== 401 || !read()) return response;
-      return response.clone().json().catch(function () { return {}; }).then(function (body) {
-        if (!body || body.code !== "token_expired") return response;
-        return refresh(true).then(function (alive) { return alive ? fetch(url, opts) : response; });
-      });
-    });
-  }
-
-  window.authdemoJwt = { store: write, forget: forget, refresh: refresh };
-  window.authdemoApi = authdemoApi;
-
-  // Another tab refreshed or logged out: follow its schedule.
-  window.addEventListener("storage", function (event) {
-    if (event.key === STORE) schedule();
   });
-  // A tab that slept (laptop lid, background throttling) catches up at once.
-  document.addEventListener("visibilitychange", function () {
+}
+
+function newest(a, b) {
+  if (!a) return b;
+  if (!b) return a;
+  return b.access_expires > a.access_expires ? b : a;
+}
+
+/** Keep the expiry times of a cookie login or refresh answer; set this token's refresh time once. */
+export async function store(body) {
+  const now = Date.now();
+  const accessExpires = Date.parse(body.access_expires);
+  const refreshExpires = Date.parse(body.refresh_expires);
+  if (Number.isNaN(accessExpires) || Number.isNaN(refreshExpires)) return;
+  const margin = Math.min(MARGIN_MS, Math.max(0, (accessExpires - now) / 3));
+  const state = {
+    access_expires: accessExpires,
+    refresh_expires: refreshExpires,
+    refresh_at: accessExpires - margin,
+    renewed_at: now,
+  };
+  keep(state);
+  schedule();
+  await shared(state);
+}
+
+function keep(state) {
+  try {
+    window.localStorage.setItem(EXPIRY_KEY, JSON.stringify(state));
+  } catch {
+    /* private mode */
+  }
+}
+
+/** Forget the schedule: the cookie login ended (logout, revocation) or never was. */
+export async function forget() {
+  try {
+    window.localStorage.removeItem(EXPIRY_KEY);
+  } catch {
+    /* private mode */
+  }
+  if (timer) window.clearTimeout(timer);
+  timer = null;
+  await shared(null);
+}
+
+function withLock(run) {
+  if (navigator.locks && navigator.locks.request) {
+    return navigator.locks.request(LOCK, { mode: "exclusive" }, run);
+  }
+  return run();
+}
+
+/**
+ * Refresh the cookie login unless it is not due or another tab already did;
+ * resolve to true while the login is alive. ``force``: refresh even if not due,
+ * unless a refresh has renewed the cookies since ``since`` (epoch ms).
+ */
+export function refresh({ force = false, since = null } = {}) {
+  const before = read();
+  return withLock(async () => {
+    const local = read();
+    const state = newest(local, await shared());
+    if (!state) return false;
+    if (state !== local) keep(state); // another tab's refresh, not yet seen here
+    if (since !== null && state.renewed_at > since) return true;
+    // Another tab refreshed while this one waited for the lock.
+    if (!force && before && state.access_expires > before.access_expires) return true;
+    if (!force && Date.now() < state.refresh_at - EARLY_MS) return true;
+    if (Date.now() >= state.refresh_expires) {
+      await forget();
+      return false;
+    }
+    let response;
+    try {
+      response = await apiFetch(siteUrl("cookieRefresh"), { method: "POST", renew: false });
+    } catch {
+      return false;
+    }
+    // The new state is stored before the lock is released.
+    if (response.ok) {
+      await store(await readJson(response));
+      return true;
+    }
+    if (response.status === 401) {
+      // The login ended (revoked, reused or expired): every panel that shows it says so.
+      const body = await readJson(response);
+      await forget();
+      loginEnded("jwt", body.code === "token_reused" ? "refresh token reuse" : "ended on the server");
+    }
+    return false;
+  });
+}
+
+// At the refresh time, or at the latest after CHECK_MS to look at the wall
+// clock again (timers do not run while the machine sleeps). A failed refresh
+// (network, 5xx) is tried again RETRY_MS later; a 401 has already forgotten
+// the schedule.
+function schedule() {
+  if (timer) window.clearTimeout(timer);
+  timer = null;
+  const state = read();
+  if (!state || refreshing) return;
+  const delay = state.refresh_at - Date.now();
+  if (delay > EARLY_MS) {
+    timer = window.setTimeout(schedule, Math.min(delay, CHECK_MS));
+    return;
+  }
+  refreshing = true;
+  refresh()
+    .catch(() => false)
+    .then((alive) => {
+      refreshing = false;
+      if (timer) window.clearTimeout(timer);
+      if (alive) schedule();
+      else timer = window.setTimeout(schedule, RETRY_MS);
+    });
+}
+
+/**
+ * Start the keep-alive on this page (static/js/site.js, once per page): follow
+ * the shared schedule, and renew the login for the site's API calls.
+ */
+export function start() {
+  // A 401 of the site's API that a refresh can cure: refresh once (unless one
+  // already renewed the cookies since the request was sent) and let it retry.
+  setRenewal((sentAt) => {
+    const state = read();
+    if (!state || Date.now() >= state.refresh_expires) return Promise.resolve(false);
+    return refresh({ force: true, since: sentAt });
+  });
+  // Another tab refreshed or logged out: follow its schedule.
+  window.addEventListener("storage", (event) => {
+    if (event.key === EXPIRY_KEY) schedule();
+  });
+  // A hidden tab shown again, a frozen tab resumed, a machine back online: catch up at once.
+  document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "visible") schedule();
   });
+  document.addEventListener("resume", schedule);
+  window.addEventListener("online", schedule);
 
-  var body = document.body;
-  if (body && body.dataset.jwtLogin === "off") {
+  if (document.body.dataset.jwtLogin === "off") {
     // The server saw no JWT cookie login and the access cookie is gone: if the
     // refresh cookie may still be alive, renew it now; otherwise forget.
-    var state = read();
+    const state = read();
     if (state && Date.now() < state.refresh_expires && Date.now() >= state.access_expires) {
-      refresh(true).then(function (alive) { if (alive) window.location.reload(); });
+      refresh({ force: true }).then((alive) => alive && window.location.reload());
       return;
     }
   }
   schedule();
-})();
+}

@@ -1,53 +1,37 @@
-// JWT column of the home page: log in and out with the HttpOnly cookie transport.
+// The JWT cookie login form and logout button (home page and labs).
 // Tokens never reach this script; it only posts credentials and reloads.
-(function () {
-  "use strict";
-  function csrfToken() {
-    var input = document.querySelector("input[name=csrfmiddlewaretoken]");
-    return input ? input.value : "";
-  }
-  function post(url, body) {
-    return fetch(url, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
-      body: body ? JSON.stringify(body) : "{}",
-    });
-  }
-  var form = document.getElementById("jwt-login");
-  if (form) {
-    form.addEventListener("submit", function (event) {
-      event.preventDefault();
-      var error = document.getElementById("jwt-error");
-      error.hidden = true;
-      post(form.dataset.url, {
+import { forget, store } from "./jwt-keepalive.js";
+import { postJson, showError, siteUrl } from "./http.js";
+
+const form = document.getElementById("jwt-login");
+if (form) {
+  const errorBox = document.getElementById("jwt-error");
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    showError(errorBox, null);
+    try {
+      const body = await postJson(form.dataset.url, {
         username: form.elements.username.value,
         password: form.elements.password.value,
-      }).then(function (response) {
-        if (response.ok) {
-          return response.json().then(function (body) {
-            // Expiry times only (never a token): the keep-alive schedules the refresh.
-            var stored = window.authdemoJwt ? window.authdemoJwt.store(body) : null;
-            return Promise.resolve(stored).then(function () { window.location.reload(); });
-          });
-        }
-        return response.json().catch(function () { return {}; }).then(function (body) {
-          error.textContent = (body && body.detail) || ("Login failed (" + response.status + ").");
-          error.hidden = false;
-        });
-      }).catch(function () {
-        error.textContent = "Network error.";
-        error.hidden = false;
       });
-    });
-  }
-  var logout = document.getElementById("jwt-logout");
-  if (logout) {
-    logout.addEventListener("click", function () {
-      post("/api/auth/cookie/logout/").then(function () {
-        var forgotten = window.authdemoJwt ? window.authdemoJwt.forget() : null;
-        return Promise.resolve(forgotten).then(function () { window.location.reload(); });
-      });
-    });
-  }
-})();
+      // Expiry times only (never a token): the keep-alive schedules the refresh.
+      await store(body);
+      window.location.reload();
+    } catch (error) {
+      showError(errorBox, error);
+    }
+  });
+}
+
+const logout = document.getElementById("jwt-logout");
+if (logout) {
+  logout.addEventListener("click", async () => {
+    try {
+      await postJson(siteUrl("cookieLogout"));
+      await forget();
+    } catch {
+      // Refused (e.g. CSRF): the login goes on, and the reloaded page says so.
+    }
+    window.location.reload();
+  });
+}
