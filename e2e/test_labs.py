@@ -80,6 +80,14 @@ def test_revoked_jwt_refused_by_the_site_accepted_by_the_verifier_until_exp(site
     jwt = page.locator("[data-field=jwt]")
     assert jwt.get_attribute("data-accepted") == "false"
     assert "401" in jwt.inner_text() and "token_revoked" in jwt.inner_text()
+    # The page shows the state the server has: the top card and the navigation
+    # no longer say this browser is logged in by JWT cookie; the session lives on.
+    top = page.inner_text("[data-testid=lab-jwt-state]")
+    assert "Logged in by JWT cookie" not in top and "revoked" in top
+    nav = page.inner_text("[data-testid=whoami]")
+    assert "JWT cookie: logged out" in nav and "session" in nav and "alice" in nav
+    assert "Logged in by session as alice" in page.inner_text("[data-testid=lab-session-state]")
+    assert "your session is still logged in" in page.inner_text("[data-field=untouched]")
     verdict = page.locator("[data-field=verifier]")
     assert verdict.get_attribute("data-accepted") == "true"
     assert "200 accepted" in verdict.inner_text()
@@ -115,6 +123,23 @@ def test_log_out_everywhere_then_ask_again_while_logged_out(site, user, new_page
     _wait_until(page, f"document.querySelector('[data-field=asked]').textContent !== {first!r}")
     assert page.locator("[data-field=verifier]").get_attribute("data-accepted") == "true"
     assert page.locator("#lab-error").is_hidden()
+
+
+def test_ending_the_session_speaks_of_no_token(site, user, new_page, verifier):
+    """A session has no token: after "End this session" no sentence of the answer speaks of one."""
+    page = new_page()
+    _session_login(page, site, "/lab/revocation/")
+    page.click("button[data-action=session_end]")
+    page.wait_for_selector("#lab-result[data-state=answered]")
+    assert page.locator("[data-field=session]").get_attribute("data-accepted") == "false"
+    result = page.inner_text("#lab-result")
+    assert "token" not in result.lower(), result
+    assert "ended session's key" in result
+    assert page.locator("[data-row=jwt]").is_hidden() and page.locator("[data-row=verifier]").is_hidden()
+    assert "Logged in by session" not in page.inner_text("[data-testid=lab-session-state]")
+    nav = page.inner_text("[data-testid=whoami]")
+    assert "session: logged out" in nav and "Log out" not in nav
+    assert "logged out" in page.inner_text("[data-field=now]")
 
 
 def test_verifier_not_running_is_said_and_the_site_answer_still_shown(site, user, new_page, settings):
@@ -176,11 +201,39 @@ def test_bearer_pair_in_memory_and_reuse_ends_the_login(site, user, new_page, se
     assert storage[0] == 0 and storage[1] == 0 and "eyJ" not in storage[2]
     assert not any(c["value"].startswith("eyJ") for c in page.context.cookies())
 
+    access_exp = page.locator("[data-field=access-exp]")
+    assert access_exp.text_content().startswith("expires in ")
     page.click("button[data-op=replay]")
     assert _entry(page, "replay") == {"status": "401", "code": "token_reused"}
     # The whole login ended: the current pair is dead too.
     assert _entry(page, "after-reuse-me") == {"status": "401", "code": "token_revoked"}
     assert _entry(page, "after-reuse-refresh")["status"] == "401"
+    # The panel that counted down says so and stops counting.
+    for name in ("access", "refresh"):
+        exp = page.locator(f"[data-field={name}-exp]")
+        assert exp.get_attribute("data-state") == "revoked"
+        assert exp.text_content() == "revoked: refresh-token reuse ended this login"
+    page.wait_for_timeout(1200)
+    assert access_exp.text_content() == "revoked: refresh-token reuse ended this login"
+    assert page.get_attribute("#bearer-lab", "data-login") == "revoked"
+
+
+def test_bearer_revoke_marks_the_pair_revoked(site, user, new_page):
+    page = new_page()
+    page.goto(f"{site}/lab/bearer/")
+    page.fill("#bearer-username", "alice")
+    page.fill("#bearer-password", PASSWORD)
+    page.click("#bearer-obtain button[type=submit]")
+    assert _entry(page, "obtain")["status"] == "200"
+    assert page.get_attribute("#bearer-lab", "data-login") == "live"
+    page.click("button[data-op=revoke]")
+    assert _entry(page, "revoke")["status"] == "204"
+    page.wait_for_selector("#bearer-lab[data-login=revoked]")
+    assert page.text_content("[data-field=access-exp]") == "revoked: revoked by this page"
+    # A new pair is a new login: live again.
+    page.click("#bearer-obtain button[type=submit]")
+    page.wait_for_selector("#bearer-lab[data-login=live]")
+    assert page.text_content("[data-field=access-exp]").startswith("expires in ")
 
 
 def test_bearer_page_reads_the_grace_setting(site, new_page, settings):
@@ -212,7 +265,12 @@ def test_injected_script_reads_no_token_with_the_cookie_transport(site, user, ne
     assert set(PLAIN_COOKIE_NAMES.values()) <= held
     seen = _run_injected(page)
     assert seen == {"cookies": "csrftoken", "tokens": "0"}
-    assert "Tokens found: none" in page.inner_text("#injected-output")
+    output = page.inner_text("#injected-output")
+    assert "Tokens found: none" in output
+    # The one web storage key is the keep-alive's, named for what it holds (expiry times).
+    key = "localStorage[authdemo.keepalive.expiry]"
+    assert page.get_attribute("#injected-output", "data-storage-keys") == key
+    assert key in page.inner_text("[data-testid=xss-lab-storage]")
 
 
 def test_injected_script_reads_the_token_on_the_localstorage_page(site, user, new_page):

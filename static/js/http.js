@@ -10,7 +10,7 @@ const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
 let renewal = null;
 
-/** Return the CSRF token rendered into this page (never read from document.cookie). */
+/** Return the CSRF token rendered into this page (the cookie may be renamed or unreadable). */
 export function csrfToken() {
   const meta = document.querySelector("meta[name=csrf-token]");
   return meta ? meta.content : "";

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import re
-
 import json
+import re
 
 import pytest
 from django.conf import settings
@@ -199,7 +198,8 @@ def test_no_inline_script_or_style(both):
     assert "style=" not in body
     # Every script is an ES module loaded from this origin: none inline (CSP script-src 'self').
     scripts = re.findall(r"<script\b[^>]*>", body)
-    assert scripts and all(re.fullmatch(r'<script type="module" src="/static/js/[\w-]+\.js">', s) for s in scripts)
+    module = re.compile(r'<script type="module" src="/static/js/[\w-]+\.js">')
+    assert scripts and all(module.fullmatch(s) for s in scripts)
 
 
 def test_bench_results_are_shown_with_date_and_machine(client, tmp_path, monkeypatch, settings):
