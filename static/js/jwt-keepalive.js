@@ -29,8 +29,10 @@ const CHECK_MS = 10 * 1000;
 // A timer that fires this early is treated as on time (timers may round down).
 const EARLY_MS = 250;
 const RETRY_MS = 2000;
+const MAX_RETRY_MS = 60 * 1000;
 let timer = null;
 let refreshing = false;
+let retryMs = RETRY_MS;
 
 function valid(state) {
   return state && typeof state.access_expires === "number" && typeof state.refresh_at === "number" ? state : null;
@@ -133,8 +135,10 @@ function withLock(run) {
 
 /**
  * Refresh the cookie login unless it is not due or another tab already did;
- * resolve to true while the login is alive. ``force``: refresh even if not due,
- * unless a refresh has renewed the cookies since ``since`` (epoch ms).
+ * resolve to true while the login is alive, false once it ended or was refused
+ * (a 4xx), reject when it could not tell (network, 5xx: worth another try).
+ * ``force``: refresh even if not due, unless a refresh has renewed the cookies
+ * since ``since`` (epoch ms).
  */
 export function refresh({ force = false, since = null } = {}) {
   const before = read();
@@ -151,12 +155,8 @@ export function refresh({ force = false, since = null } = {}) {
       await forget();
       return false;
     }
-    let response;
-    try {
-      response = await apiFetch(siteUrl("cookieRefresh"), { method: "POST", renew: false });
-    } catch {
-      return false;
-    }
+    const response = await apiFetch(siteUrl("cookieRefresh"), { method: "POST", renew: false });
+    if (response.status >= 500) throw new Error(`refresh answered ${response.status}`);
     // The new state is stored before the lock is released.
     if (response.ok) {
       await store(await readJson(response));
@@ -168,14 +168,16 @@ export function refresh({ force = false, since = null } = {}) {
       await forget();
       loginEnded("jwt", body.code === "token_reused" ? "refresh token reuse" : "ended on the server");
     }
+    // Another 4xx (a CSRF token that a login in another tab rotated): this tab
+    // stops; a tab that refreshes wakes it through the storage event.
     return false;
   });
 }
 
 // At the refresh time, or at the latest after CHECK_MS to look at the wall
-// clock again (timers do not run while the machine sleeps). A failed refresh
-// (network, 5xx) is tried again RETRY_MS later; a 401 has already forgotten
-// the schedule.
+// clock again (timers do not run while the machine sleeps). A refresh that
+// could not tell (network, 5xx) is tried again, RETRY_MS later and then less
+// and less often; a refused one stops this tab's schedule.
 function schedule() {
   if (timer) window.clearTimeout(timer);
   timer = null;
@@ -187,14 +189,19 @@ function schedule() {
     return;
   }
   refreshing = true;
-  refresh()
-    .catch(() => false)
-    .then((alive) => {
+  refresh().then(
+    (alive) => {
+      refreshing = false;
+      retryMs = RETRY_MS;
+      if (alive) schedule();
+    },
+    () => {
       refreshing = false;
       if (timer) window.clearTimeout(timer);
-      if (alive) schedule();
-      else timer = window.setTimeout(schedule, RETRY_MS);
-    });
+      timer = window.setTimeout(schedule, retryMs);
+      retryMs = Math.min(retryMs * 2, MAX_RETRY_MS);
+    }
+  );
 }
 
 /**
@@ -207,7 +214,7 @@ export function start() {
   setRenewal((sentAt) => {
     const state = read();
     if (!state || Date.now() >= state.refresh_expires) return Promise.resolve(false);
-    return refresh({ force: true, since: sentAt });
+    return refresh({ force: true, since: sentAt }).catch(() => false);
   });
   // Another tab refreshed or logged out: follow its schedule.
   window.addEventListener("storage", (event) => {
@@ -225,7 +232,10 @@ export function start() {
     // refresh cookie may still be alive, renew it now; otherwise forget.
     const state = read();
     if (state && Date.now() < state.refresh_expires && Date.now() >= state.access_expires) {
-      refresh({ force: true }).then((alive) => alive && window.location.reload());
+      refresh({ force: true }).then(
+        (alive) => alive && window.location.reload(),
+        () => schedule()
+      );
       return;
     }
   }
