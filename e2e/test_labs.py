@@ -117,6 +117,12 @@ def test_log_out_everywhere_then_ask_again_while_logged_out(site, user, new_page
     assert page.locator("[data-field=jwt]").get_attribute("data-accepted") == "false"
     assert page.locator("[data-field=verifier]").get_attribute("data-accepted") == "true"
     assert _me(page)[0] == 401
+    # Both top cards and the navigation say what the server has: logged out both ways.
+    assert "logged out everywhere" in page.inner_text("[data-testid=lab-session-state]")
+    assert "logged out everywhere" in page.inner_text("[data-testid=lab-jwt-state]")
+    nav = page.inner_text("[data-testid=whoami]")
+    assert "session: logged out" in nav and "JWT cookie: logged out" in nav and "alice" not in nav
+    assert page.inner_text("[data-field=now]").startswith("This browser is now logged out")
     first = page.inner_text("[data-field=asked]")
     page.wait_for_timeout(1100)
     page.click("#lab-ask-again")
