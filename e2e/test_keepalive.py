@@ -189,8 +189,8 @@ def test_the_api_helper_renews_a_cookie_the_browser_already_dropped(site, user, 
     """A 401 not_authenticated (no access cookie at all) is cured by one refresh and one retry."""
     page = new_page()
     _cookie_login(page, site)
-    access = [c for c in page.context.cookies() if c["name"] == "access_token"]
-    page.context.clear_cookies(name="access_token")
+    access = [c for c in page.context.cookies() if c["name"] == settings.JWT_ACCESS_COOKIE]
+    page.context.clear_cookies(name=settings.JWT_ACCESS_COOKIE)
     assert _me(page) == (401, "not_authenticated")
     assert access  # it was there before
 
@@ -208,7 +208,7 @@ def test_the_api_helper_renews_a_cookie_the_browser_already_dropped(site, user, 
 def test_concurrent_401s_share_one_refresh(site, user, new_page):
     page = new_page()
     _cookie_login(page, site)
-    page.context.clear_cookies(name="access_token")
+    page.context.clear_cookies(name=settings.JWT_ACCESS_COOKIE)
     refreshes = _watch(page, REFRESH_PATH)
     results = page.evaluate(
         "import('/static/js/http.js').then(http => Promise.all([1, 2, 3, 4].map(() =>"
@@ -231,7 +231,7 @@ def test_a_401_that_no_refresh_cures_is_answered_once(site, user, new_page):
         ".then(r => r.json().then(b => [r.status, b.code]))"
     )
     assert (status, code) == (401, "token_revoked")  # not curable: no refresh tried
-    page.context.clear_cookies(name="access_token")
+    page.context.clear_cookies(name=settings.JWT_ACCESS_COOKIE)
     status, code = page.evaluate(
         "import('/static/js/http.js').then(http => http.apiFetch('/api/me/'))"
         ".then(r => r.json().then(b => [r.status, b.code]))"

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
@@ -109,10 +110,10 @@ def test_the_pages_csrf_token_passes_the_check_and_a_forged_one_does_not(user):
     refused = client.generic("POST", refresh_url, b"", HTTP_X_CSRFTOKEN="x" * 64)
     assert refused.status_code == 403
     assert refused.json()["code"] == "csrf_failed"
-    assert "access_token" not in refused.cookies
+    assert settings.JWT_ACCESS_COOKIE not in refused.cookies
     accepted = client.generic("POST", refresh_url, b"", HTTP_X_CSRFTOKEN=token)
     assert accepted.status_code == 200
-    assert accepted.cookies["access_token"].value
+    assert accepted.cookies[settings.JWT_ACCESS_COOKIE].value
     logout = client.generic("POST", reverse("api:cookie-logout"), b"", HTTP_X_CSRFTOKEN=token)
     assert logout.status_code == 204
 
