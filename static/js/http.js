@@ -10,7 +10,11 @@ const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
 let renewal = null;
 
-/** Return the CSRF token rendered into this page (the cookie may be renamed or unreadable). */
+/**
+ * Return the CSRF token rendered into this page, for the X-CSRFToken header of
+ * every unsafe request (OWASP ASVS 5.0 V3.5.1). Not read from the cookie, whose
+ * name carries a __Host- prefix over HTTPS.
+ */
 export function csrfToken() {
   const meta = document.querySelector("meta[name=csrf-token]");
   return meta ? meta.content : "";
