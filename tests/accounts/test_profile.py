@@ -37,6 +37,7 @@ def _profile_post(client, email: str) -> tuple[int, str, str]:
     response = client.post(reverse("accounts:profile"), {"first_name": "X", "last_name": "", "email": email})
     page = client.get(response["Location"]).content.decode()
     page = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "csrf", page)
+    page = re.sub(r'name="csrf-token" content="[^"]+"', "csrf", page)
     return response.status_code, response["Location"], page.replace(email, "EMAIL")
 
 

@@ -75,6 +75,7 @@ def _signup_page(client, data) -> tuple[int, str, str]:
     response = client.post(reverse("accounts:signup"), data)
     page = client.get(response["Location"]).content.decode()
     page = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "csrf", page)
+    page = re.sub(r'name="csrf-token" content="[^"]+"', "csrf", page)
     return response.status_code, response["Location"], page
 
 
