@@ -21,6 +21,9 @@ class AdminSite(admin.AdminSite):
     gives the browser its device cookie, as every other login path does.
     """
 
+    # The change lists of logins and tokens need the width the navigation sidebar takes.
+    enable_nav_sidebar = False
+
     def __init__(self, *args, **kwargs):
         from accounts.forms import AdminLoginForm
 
