@@ -155,11 +155,31 @@ class VerifiedTokens:
             self._entries.clear()
 
 
+# The claims that hold a NumericDate (RFC 7519 §2, §4.1.4-4.1.6).
+TIME_CLAIMS = ("exp", "iat", "nbf")
+# 9999-12-31T23:59:59Z: the last second a datetime can hold.
+NUMERIC_DATE_MAX = 253_402_300_799
+
+
+def numeric_date_valid(value: object) -> bool:
+    """Return whether ``value`` is a NumericDate in range: a finite JSON number from 1970 to year 9999.
+
+    PyJWT accepts anything int() takes ("9999999999", 1e300, true); a
+    validly signed token with such a claim must be refused as invalid, not
+    reach a datetime conversion that raises (RFC 8725 §3.8, validate all
+    claims; OWASP ASVS 5.0 V9.2.1).
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return 0 <= value <= NUMERIC_DATE_MAX  # False for NaN; infinities are out of range
+
+
 class KeyRingTokenBackend(TokenBackend):
     """SimpleJWT's TokenBackend signing with the ring's key and verifying by ``kid``.
 
     Claim validation stays SimpleJWT's and PyJWT's (``aud``, ``iss``, ``exp``,
-    ``nbf``, ``iat``, leeway); ``exp``, ``iat`` and ``jti`` are also required.
+    ``nbf``, ``iat``, leeway); ``exp``, ``iat`` and ``jti`` are also required,
+    and ``exp``, ``iat`` and ``nbf`` must be NumericDates in range.
     An access token that passed all of it is kept in ``verified`` (this
     backend's own, so it belongs to this one key ring): seen again, only its
     time window is checked again, with PyJWT's clock and the same leeway;
@@ -257,9 +277,11 @@ class KeyRingTokenBackend(TokenBackend):
             raise TokenBackendExpiredToken(_("Token is expired")) from exc
         except InvalidTokenError as exc:
             raise TokenBackendError(_("Token is invalid")) from exc
-        except (ValueError, TypeError, UnicodeError) as exc:
+        except (ValueError, TypeError, UnicodeError, OverflowError) as exc:
             # Malformed input is a bad token, never a server error.
             raise TokenBackendError(_("Token is invalid")) from exc
+        if not all(numeric_date_valid(payload[name]) for name in TIME_CLAIMS if name in payload):
+            raise TokenBackendError(_("Token is invalid"))
         self._verified_remember(token, kid=kid, key=key, payload=payload)
         return payload
 
@@ -344,7 +366,6 @@ def _key_caches_clear(*, setting: str, **kwargs) -> None:
 def jwks_document() -> dict[str, list[dict[str, str]]]:
     """Return the JWK Set of every key that verifies this project's tokens."""
     return key_ring().jwks()
-
 
 
 _HEADERS_MAX = 64

@@ -23,6 +23,25 @@ PATH = "/whoami"
 REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "jti", "token_type"]
 
 
+# The claims that hold a NumericDate (RFC 7519 §2, §4.1.4-4.1.6), and the
+# last second a datetime can hold (9999-12-31T23:59:59Z).
+TIME_CLAIMS = ("exp", "iat", "nbf")
+NUMERIC_DATE_MAX = 253_402_300_799
+
+
+def numeric_date_valid(value: object) -> bool:
+    """Return whether ``value`` is a NumericDate in range: a finite JSON number from 1970 to year 9999.
+
+    PyJWT takes whatever int() takes ("9999999999", 1e300, true) as a date;
+    a signed token with such a claim is invalid, not valid for ever (RFC 8725
+    §3.8, validate all claims; OWASP ASVS 5.0 V9.2.1). The site's own check
+    (api/keyring.py) is the same rule: this process imports nothing of the site.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return 0 <= value <= NUMERIC_DATE_MAX  # False for NaN; infinities are out of range
+
+
 class TokenRefused(Exception):
     def __init__(self, code: str, detail: str):
         super().__init__(detail)
@@ -68,11 +87,11 @@ class VerifierApp:
             raise TokenRefused("wrong_audience", "Token is meant for another audience.") from None
         except jwt.InvalidIssuerError:
             raise TokenRefused("wrong_issuer", "Token comes from another issuer.") from None
-        except (jwt.PyJWTError, ValueError, TypeError, UnicodeError):
+        except (jwt.PyJWTError, ValueError, TypeError, UnicodeError, OverflowError):
             raise TokenRefused("token_not_valid", "Token is invalid.") from None
+        if not all(numeric_date_valid(claims[name]) for name in TIME_CLAIMS if name in claims):
+            raise TokenRefused("token_not_valid", "Token has a time claim that is not a date in range.")
         exp = claims["exp"]
-        if not isinstance(exp, int | float) or isinstance(exp, bool):
-            raise TokenRefused("token_not_valid", "Token expiry is not a number.")
         if exp <= self.clock() - self.config.leeway:
             raise TokenRefused("token_expired", "Token is expired.")
         # Explicit typing: a refresh token is never an access token (RFC 8725 §3.11).

@@ -70,12 +70,24 @@ def jwks_parse(*, body: bytes, cache_control: str = "") -> JwksDocument:
     return JwksDocument(keys=keys, max_age=max_age)
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    # The keys come from the configured URL only: a redirect (an open redirect
+    # on the site, a hijacked path) would let another host choose the keys
+    # that verify every token (RFC 8725 §3.10; OWASP ASVS 5.0 V9.1.3). The
+    # 3xx then fails the fetch as an HTTPError, an OSError.
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirect)
+
+
 def jwks_fetch(*, url: str, timeout: float) -> JwksDocument:
-    """Return the JWK Set at ``url``; raise OSError or ValueError when it cannot be had."""
+    """Return the JWK Set at ``url``, following no redirect; raise OSError or ValueError on failure."""
     if not url.startswith(("http://", "https://")):
         raise ValueError(f"JWKS URL must be http(s): {url!r}")
     request = urllib.request.Request(url, headers={"Accept": "application/json"})  # noqa: S310 (checked above)
-    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+    with _opener.open(request, timeout=timeout) as response:
         body = response.read(MAX_JWKS_BYTES + 1)
         if len(body) > MAX_JWKS_BYTES:
             raise ValueError("JWK Set too large")

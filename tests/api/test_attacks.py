@@ -200,6 +200,31 @@ def huge_token(token: str) -> str:
     return resign(token, header={"kid": ATTACKER_KID}, sign=attacker_sign, pad="A" * 16 * 1024)
 
 
+# Time claims that are not a NumericDate in range (RFC 7519 §2, §4.1.4): each
+# is signed by the project's own key, so only the claim check can refuse it.
+BAD_NUMERIC_DATES = {
+    "1e300": 1e300,
+    "string": "9999999999",
+    "huge-int": 10**30,
+    "after-9999": 253402300800,
+    "negative": -1,
+    "true": True,
+    "false": False,
+    "null": None,
+    "infinity": float("inf"),
+    "nan": float("nan"),
+    "list": [1],
+}
+
+
+def bad_time_claim(claim: str, value) -> Callable[[str], str]:
+    def attack(token: str) -> str:
+        header, payload, _ = parts(token)
+        return compact(header, {**payload, claim: value}, ring_sign)
+
+    return attack
+
+
 ATTACKS: dict[str, Callable[[str], str]] = {
     "alg-none": alg_none("none"),
     "alg-None": alg_none("None"),
@@ -233,6 +258,11 @@ ATTACKS: dict[str, Callable[[str], str]] = {
     "non-json-header": lambda token: f"{b64(b'not json')}.{token.split('.', 1)[1]}",
     "json-array-header": lambda token: f"{b64(b'[1,2]')}.{token.split('.', 1)[1]}",
     "only-dots": lambda token: "..",
+    **{
+        f"{claim}-{label}": bad_time_claim(claim, value)
+        for claim in ("exp", "iat", "nbf")
+        for label, value in BAD_NUMERIC_DATES.items()
+    },
 }
 
 
@@ -241,9 +271,7 @@ ATTACKS: dict[str, Callable[[str], str]] = {
 
 @pytest.fixture
 def pair(api_client, user, password) -> dict[str, str]:
-    response = api_client.post(
-        TOKEN_URL, {"username": user.username, "password": password}, format="json"
-    )
+    response = api_client.post(TOKEN_URL, {"username": user.username, "password": password}, format="json")
     assert response.status_code == 200, response.content
     return response.json()
 
@@ -445,3 +473,21 @@ def test_empty_token_in_the_body_is_a_400_json(api_client, target):
 
 def test_no_authorization_header_is_401_json(api_client):
     assert_refused(api_client.get(ME_URL))
+
+
+def test_fractional_numeric_dates_are_accepted(api_client, pair):
+    """RFC 7519 §2 allows a non-integer NumericDate: the range check is not an integer check."""
+    _, payload, _ = parts(pair["access"])
+    token = resign(
+        pair["access"], iat=payload["iat"] - 0.5, nbf=payload["iat"] - 0.25, exp=payload["exp"] - 0.5
+    )
+    assert me(api_client, token).status_code == 200
+    assert verify(api_client, token).status_code == 200
+
+
+@pytest.mark.parametrize("label", ["1e300", "string"])
+def test_the_reported_exp_values_get_401_token_not_valid(api_client, pair, label):
+    token = bad_time_claim("exp", BAD_NUMERIC_DATES[label])(pair["access"])
+    for response in (me(api_client, token), verify(api_client, token)):
+        assert_refused(response)
+        assert response.json()["code"] == "token_not_valid"

@@ -291,3 +291,104 @@ def test_gunicorn_serves_the_verifier_app_with_threads():
     assert cfg.limit_request_field_size >= 16 * 1024 + 100
     app = import_app(cfg.wsgi_app)
     assert app.config == config_from_env()
+
+
+# --- Time claims: a NumericDate in range, or 401 (RFC 7519 §4.1.4, RFC 8725 §3.8) ---
+
+BAD_NUMERIC_DATES = {
+    "1e300": 1e300,
+    "string": "9999999999",
+    "huge-int": 10**30,
+    "after-9999": 253402300800,
+    "negative": -1,
+    "true": True,
+    "null": None,
+    "infinity": float("inf"),
+    "nan": float("nan"),
+    "list": [1],
+}
+
+
+@pytest.mark.parametrize("claim", ["exp", "iat", "nbf"])
+@pytest.mark.parametrize("label", BAD_NUMERIC_DATES)
+def test_a_signed_token_with_a_time_claim_out_of_range_is_refused(local, claim, label):
+    claims = {**access_claims(), claim: BAD_NUMERIC_DATES[label]}  # null kept, as JSON null
+    status, body, headers = local.whoami(sign(local.key, claims, kid="k1"))
+    assert status == 401, body
+    assert body["code"] in {"token_not_valid", "token_expired"}
+    assert headers["WWW-Authenticate"] == 'Bearer error="invalid_token"'
+
+
+def test_fractional_time_claims_are_numeric_dates(local):
+    now = local.now()
+    claims = access_claims(iat=now - 0.5, nbf=now - 0.25, exp=now + 299.5)
+    status, body, _ = local.whoami(sign(local.key, claims, kid="k1"))
+    assert status == 200, body
+    assert body["claims"]["exp"] == claims["exp"]
+
+
+# --- The JWKS fetch follows no redirect -------------------------------------------
+
+
+@pytest.fixture
+def redirecting_jwks():
+    """A JWKS URL answering 302 to a server with a good key set; ``hits`` counts requests to the latter."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from threading import Thread
+
+    key = ed25519.Ed25519PrivateKey.generate()
+    body = _body(_okp(key))
+    hits: list[str] = []
+
+    class Target(BaseHTTPRequestHandler):
+        def do_GET(self):
+            hits.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format, *args):
+            return None
+
+    target = ThreadingHTTPServer(("127.0.0.1", 0), Target)
+
+    class Redirect(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(302)
+            self.send_header("Location", f"http://127.0.0.1:{target.server_port}/jwks")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format, *args):
+            return None
+
+    redirect = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+    for server in (target, redirect):
+        Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{redirect.server_port}/jwks", key, hits
+    for server in (target, redirect):
+        server.shutdown()
+        server.server_close()
+
+
+def test_jwks_fetch_refuses_a_redirect(redirecting_jwks):
+    import urllib.error
+
+    from verifier.jwks import jwks_fetch
+
+    url, _, hits = redirecting_jwks
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        jwks_fetch(url=url, timeout=3)
+    assert refused.value.code == 302
+    assert isinstance(refused.value, OSError)  # what KeyCache treats as a failed fetch
+    assert hits == []
+
+
+def test_a_verifier_whose_jwks_redirects_trusts_no_key(redirecting_jwks, verifier_for):
+    url, key, hits = redirecting_jwks
+    verifier = verifier_for(url)
+    status, body, _ = verifier.whoami(sign(key, access_claims(), kid="k1"))
+    assert (status, body["code"]) == (401, "unknown_kid")
+    assert verifier.fetches == [url]
+    assert hits == []
