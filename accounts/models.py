@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 
-from accounts.usernames import username_canonical
+from accounts.usernames import username_canonical, username_lookalike_validate, username_skeleton
 
 
 class UserManager(DjangoUserManager):
@@ -21,6 +21,21 @@ class UserManager(DjangoUserManager):
         # under one counter; no spelling reaches an account under another.
         return self.get(username_key=username_canonical(username))
 
+    def username_lookalike_check(self, username: str, *, exclude_pk=None) -> None:
+        """Raise ValidationError if ``username`` mixes scripts or looks like another user's name."""
+        others = self.all() if exclude_pk is None else self.exclude(pk=exclude_pk)
+        username_lookalike_validate(username, users=others)
+
+    # Every way of creating a user in code (the shell, createsuperuser, which
+    # reports a ValidationError as a CommandError) applies the look-alike rule.
+    def create_user(self, username, email=None, password=None, **extra_fields):
+        self.username_lookalike_check(self.model.normalize_username(username))
+        return super().create_user(username, email, password, **extra_fields)
+
+    def create_superuser(self, username, email=None, password=None, **extra_fields):
+        self.username_lookalike_check(self.model.normalize_username(username))
+        return super().create_superuser(username, email, password, **extra_fields)
+
 
 class User(AbstractUser):
     # A confirmed address, or blank: an address a user gives is attached only
@@ -28,8 +43,12 @@ class User(AbstractUser):
     email = models.EmailField("email address", blank=True)
     # username_canonical(username), kept by save(); unique, so two usernames
     # that differ only by case or compatibility form cannot both exist.
-    # QuerySet.update(username=...) bypasses save(): set both there.
+    # QuerySet.update(username=...) bypasses save(): set all three there.
     username_key = models.TextField("canonical username", unique=True, editable=False)
+    # username_skeleton(username), kept by save() with username_key: indexed
+    # for the look-alike lookup, not unique, so users that already look alike
+    # keep their names (only a new or changed name is checked).
+    username_skeleton = models.TextField("username skeleton", db_index=True, editable=False)
 
     objects = UserManager()
 
@@ -46,14 +65,22 @@ class User(AbstractUser):
     def clean(self):
         super().clean()
         key = username_canonical(self.get_username())
-        if key and type(self)._default_manager.filter(username_key=key).exclude(pk=self.pk).exists():
+        users = type(self)._default_manager
+        if key and users.filter(username_key=key).exclude(pk=self.pk).exists():
             raise ValidationError({"username": self.USERNAME_TAKEN}, code="unique")
+        # Only a new or changed name: an existing user keeps the name it has.
+        if self._state.adding or not users.filter(pk=self.pk, username=self.get_username()).exists():
+            try:
+                users.username_lookalike_check(self.get_username(), exclude_pk=self.pk)
+            except ValidationError as exc:
+                raise ValidationError({"username": exc.error_list}) from None
 
     def save(self, *args, **kwargs):
         self.username_key = username_canonical(self.get_username())
+        self.username_skeleton = username_skeleton(self.get_username())
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "username" in update_fields:
-            kwargs["update_fields"] = {*update_fields, "username_key"}
+            kwargs["update_fields"] = {*update_fields, "username_key", "username_skeleton"}
         super().save(*args, **kwargs)
 
     @classmethod

@@ -1,0 +1,207 @@
+"""Look-alike usernames (Unicode TR39): mixed scripts and equal skeletons refused on every creation path."""
+
+from __future__ import annotations
+
+import pytest
+from django.apps import apps as django_apps
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
+from django.db import connection
+
+from accounts.usernames import USERNAME_LOOKALIKE, username_scripts_mixed, username_skeleton
+
+pytestmark = pytest.mark.django_db
+
+SIGNUP = "/accounts/signup/"
+# Each with one letter swapped for its Cyrillic twin: U+0430, U+0456, U+0435, U+0441.
+ALICE_TWINS = ["\u0430lice", "al\u0456ce", "alic\u0435", "ali\u0441e"]
+# Whole-script look-alikes: one script each, the same skeleton as a Latin name.
+SAME_SKELETON = [
+    ("ace", "\u0430\u0441\u0435"),  # all Cyrillic
+    ("modern", "rnodern"),  # "rn" looks like "m"
+    ("paypal", "paypa1"),
+    ("kevin", "kev\u0131n"),  # dotless i
+]
+# Legitimate names: one script, or one of TR39's highly restrictive sets.
+ACCEPTED = [
+    "\u0438\u0432\u0430\u043d",
+    "\u0395\u03bb\u03ad\u03bd\u03b7",
+    "\u305f\u306a\u304b",
+    "tanaka\u7530\u4e2d",
+]
+
+
+def _signup(client, username: str, password: str):
+    return client.post(
+        SIGNUP,
+        {"username": username, "email": "new@example.com", "password1": password, "password2": password},
+    )
+
+
+def _users() -> list[str]:
+    return sorted(get_user_model().objects.values_list("username", flat=True))
+
+
+def test_the_cyrillic_twins_of_alice_have_her_skeleton_and_mix_scripts():
+    for twin in ALICE_TWINS:
+        assert twin != "alice"
+        assert username_skeleton(twin) == username_skeleton("alice")
+        assert username_scripts_mixed(twin)
+    assert not username_scripts_mixed("alice") and not username_scripts_mixed("bob_1.x@example")
+
+
+@pytest.mark.parametrize("twin", ALICE_TWINS)
+def test_signup_refuses_a_twin_of_alice(client, user, password, twin):
+    response = _signup(client, twin, password)
+    assert response.status_code == 200
+    errors = response.context["form"].errors.as_data()["username"]
+    assert [e.code for e in errors] == ["username_mixed_script"]
+    assert "A username must use the letters of one script; this one mixes Cyrillic and Latin." in (
+        response.content.decode()
+    )
+    assert _users() == ["alice"]
+
+
+@pytest.mark.parametrize("twin", ALICE_TWINS)
+def test_a_mixed_script_name_is_refused_even_with_no_one_to_imitate(client, password, twin):
+    assert _signup(client, twin, password).status_code == 200
+    assert _users() == []
+
+
+@pytest.mark.parametrize(("existing", "lookalike"), SAME_SKELETON)
+def test_signup_refuses_a_single_script_name_with_an_existing_skeleton(
+    client, user_factory, password, existing, lookalike
+):
+    user_factory(username=existing)
+    response = _signup(client, lookalike, password)
+    assert response.status_code == 200
+    assert [e.code for e in response.context["form"].errors.as_data()["username"]] == ["username_lookalike"]
+    assert USERNAME_LOOKALIKE in response.content.decode()
+    assert _users() == [existing]
+
+
+@pytest.mark.parametrize("name", ACCEPTED)
+def test_a_single_script_non_latin_name_is_accepted(client, user, password, name):
+    response = _signup(client, name, password)
+    assert response.status_code == 302, response.context["form"].errors
+    assert _users() == sorted(["alice", name])
+
+
+def test_the_same_name_in_another_case_is_still_taken_not_a_lookalike(client, user, password):
+    response = _signup(client, "ALICE", password)
+    assert [e.code for e in response.context["form"].errors.as_data()["username"]] == ["unique"]
+    assert _users() == ["alice"]
+
+
+# --- The other creation paths: admin forms, the shell, createsuperuser -------------
+
+
+def _admin_add(admin_client, username: str, password: str):
+    return admin_client.post(
+        "/admin/accounts/user/add/",
+        {
+            "username": username,
+            "email": "new@example.com",
+            "password1": password,
+            "password2": password,
+            "usable_password": "true",
+        },
+    )
+
+
+def test_the_admin_add_form_refuses_lookalikes(admin_client, user, password):
+    before = _users()
+    for name in [*ALICE_TWINS, "\u0430li\u0441\u0435"]:  # the last: "alice" with three Cyrillic letters
+        response = _admin_add(admin_client, name, password)
+        assert response.status_code == 200
+        assert response.context["adminform"].form.errors["username"]
+    assert _users() == before
+    assert _admin_add(admin_client, "\u0438\u0432\u0430\u043d", password).status_code == 302
+
+
+def _change_data(admin_client, target) -> dict:
+    form = admin_client.get(f"/admin/accounts/user/{target.pk}/change/").context["adminform"].form
+    data = {
+        k: v
+        for k, v in form.initial.items()
+        if v is not None and k not in ("password", "groups", "user_permissions", "date_joined", "last_login")
+    }
+    data.update({"date_joined_0": "2026-01-01", "date_joined_1": "00:00:00"})
+    return data
+
+
+def test_the_admin_change_form_refuses_a_rename_to_a_lookalike(admin_client, user, user_factory):
+    bob = user_factory(username="bob")
+    data = {**_change_data(admin_client, bob), "username": "alic\u0435"}
+    response = admin_client.post(f"/admin/accounts/user/{bob.pk}/change/", data)
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["username"] == [
+        "A username must use the letters of one script; this one mixes Cyrillic and Latin."
+    ]
+    bob.refresh_from_db()
+    assert bob.username == "bob"
+
+
+def test_create_user_in_the_shell_refuses_lookalikes(django_user_model, user_factory, user):
+    user_factory(username="ace")
+    for name, code in [("\u0430lice", "username_mixed_script"), ("\u0430\u0441\u0435", "username_lookalike")]:
+        with pytest.raises(ValidationError) as refused:
+            django_user_model.objects.create_user(name, email="x@example.com", password="x")
+        assert refused.value.code == code
+    assert _users() == ["ace", "alice"]
+
+
+def test_createsuperuser_refuses_a_lookalike_with_a_clear_error(user, monkeypatch):
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "Root-passw0rd-long")
+    with pytest.raises(CommandError, match="mixes Cyrillic and Latin"):
+        call_command("createsuperuser", interactive=False, username="\u0430lice", email="root@example.com")
+    assert _users() == ["alice"]
+    call_command("createsuperuser", interactive=False, username="root", email="root@example.com")
+    assert get_user_model().objects.get(username="root").is_superuser
+
+
+# --- Migration safety and cost ------------------------------------------------------
+
+
+def test_users_that_already_look_alike_keep_their_names_and_can_be_edited(admin_client, user):
+    """Names stored before the rule (here saved directly, as a migration leaves them) are not renamed."""
+    User = get_user_model()
+    twin = User(username="\u0430lice", email="twin@example.com")
+    twin.set_password("x")
+    twin.save()  # save() keeps the key and skeleton; only forms and create_user check the rule
+    # What the migration starts from: no skeletons yet.
+    User.objects.update(username_skeleton="")
+    fill = __import__("accounts.migrations.0006_username_skeleton", fromlist=["username_skeleton_fill"])
+    fill.username_skeleton_fill(django_apps, None)
+    assert dict(User.objects.values_list("username", "username_skeleton")) == {
+        "alice": "alice",
+        "\u0430lice": "alice",
+        "admin": username_skeleton("admin"),
+    }
+    # Editing either user without touching the name still works.
+    for target in (user, twin):
+        data = {**_change_data(admin_client, target), "first_name": "Edited"}
+        response = admin_client.post(f"/admin/accounts/user/{target.pk}/change/", data)
+        assert response.status_code == 302, response.context["adminform"].form.errors
+        target.refresh_from_db()
+        assert target.first_name == "Edited"
+    assert _users() == ["admin", "alice", "\u0430lice"]
+
+
+def test_the_check_is_one_indexed_lookup(django_user_model, user_factory, django_assert_num_queries):
+    for n in range(20):
+        user_factory(username=f"member{n}")
+    with django_assert_num_queries(1) as captured:
+        django_user_model.objects.username_lookalike_check("newcomer")  # not a look-alike: passes
+    assert "username_skeleton" in captured.captured_queries[0]["sql"]
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, django_user_model._meta.db_table)
+    assert any(c["index"] and c["columns"] == ["username_skeleton"] for c in constraints.values())
+
+
+def test_a_rename_keeps_the_skeleton_in_step(user):
+    user.username = "Rnodern"
+    user.save(update_fields=["username"])
+    user.refresh_from_db()
+    assert user.username_skeleton == username_skeleton("modern")
