@@ -81,10 +81,15 @@ def _prototypes() -> dict[str, str]:
 
 
 def username_skeleton(raw: object) -> str:
-    """Return the TR39 skeleton of the canonical username: equal for names that look alike."""
+    """Return the TR39 skeleton of the canonical username: equal for names that look alike.
+
+    Case-folded again after the mapping, as names are compared without case:
+    the prototype of the digit 0 is the capital O, so "0liver" meets "oliver".
+    """
     prototypes = _prototypes()
     decomposed = unicodedata.normalize("NFD", username_canonical(raw))
-    return unicodedata.normalize("NFD", "".join(prototypes.get(char, char) for char in decomposed))
+    mapped = "".join(prototypes.get(char, char) for char in decomposed).casefold()
+    return unicodedata.normalize("NFD", mapped)
 
 
 def username_scripts(raw: object) -> frozenset[str]:
