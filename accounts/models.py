@@ -45,10 +45,14 @@ class User(AbstractUser):
     # that differ only by case or compatibility form cannot both exist.
     # QuerySet.update(username=...) bypasses save(): set all three there.
     username_key = models.TextField("canonical username", unique=True, editable=False)
-    # username_skeleton(username), kept by save() with username_key: indexed
-    # for the look-alike lookup, not unique, so users that already look alike
-    # keep their names (only a new or changed name is checked).
-    username_skeleton = models.TextField("username skeleton", db_index=True, editable=False)
+    # username_skeleton(username), kept by save() with username_key. Unique
+    # with username_lookalike_rank, which is 0 for every user but those that
+    # already looked like an earlier user when the rule came (1, 2, ...: they
+    # keep their names): so the database refuses a look-alike that two
+    # concurrent signups both saw as free, and the pair's index serves the
+    # look-alike lookup (accounts.usernames).
+    username_skeleton = models.TextField("username skeleton", editable=False)
+    username_lookalike_rank = models.PositiveSmallIntegerField("look-alike rank", default=0, editable=False)
 
     objects = UserManager()
 
@@ -138,6 +142,9 @@ class User(AbstractUser):
                 name="accounts_user_email_ci_unique",
                 violation_error_code="email_taken",
                 violation_error_message="A user with that email address already exists.",
+            ),
+            models.UniqueConstraint(
+                fields=["username_skeleton", "username_lookalike_rank"], name="accounts_user_skeleton_unique"
             ),
         ]
 

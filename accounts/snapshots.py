@@ -8,7 +8,7 @@ SAME round trip as the credential's own entry: a JWT's family verdict and
 ``user:snap:<id>`` (the token names both), a session's data and
 ``<session key>:user`` (the session key names both). The user built from it
 (``user_from_snapshot``) is a model instance whose other fields (the
-password hash, the canonical username and its skeleton) are deferred: reading one loads it
+password hash, the canonical username, its skeleton and rank) are deferred: reading one loads it
 from the database, and ``save()`` writes only the loaded fields.
 
 Invalidation: every save of a user that touches a snapshot field or the

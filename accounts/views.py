@@ -12,6 +12,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
@@ -76,7 +77,16 @@ class SignupView(FormView):
         return super().post(request, *args, **kwargs)
 
     def form_valid(self, form):
-        user = form.save()
+        try:
+            with transaction.atomic():
+                user = form.save()
+        except IntegrityError:
+            # A concurrent signup took this name, or a look-alike of it, after
+            # this form's checks: validated again, the form now says which.
+            form.full_clean()
+            if form.is_valid():
+                raise
+            return self.form_invalid(form)
         # The same page whoever holds the address (accounts.emails).
         email = form.cleaned_data["email"]
         emails.email_change_request(user=user, email=email)

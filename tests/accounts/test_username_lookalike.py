@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from importlib import import_module
+
 import pytest
 from django.apps import apps as django_apps
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 
 from accounts.usernames import USERNAME_LOOKALIKE, username_scripts_mixed, username_skeleton
 
@@ -176,20 +178,23 @@ def test_createsuperuser_refuses_a_lookalike_with_a_clear_error(user, monkeypatc
 
 
 def test_users_that_already_look_alike_keep_their_names_and_can_be_edited(admin_client, user):
-    """Names stored before the rule (here saved directly, as a migration leaves them) are not renamed."""
+    """Names stored before the rule are not renamed: the migration ranks the later look-alikes."""
     User = get_user_model()
-    twin = User(username="\u0430lice", email="twin@example.com")
+    # A look-alike that joined before the rule (saved as the migration leaves it: rank 1).
+    twin = User(username="\u0430lice", email="twin@example.com", username_lookalike_rank=1)
     twin.set_password("x")
-    twin.save()  # save() keeps the key and skeleton; only forms and create_user check the rule
-    # What the migration starts from: no skeletons yet.
-    User.objects.update(username_skeleton="")
-    fill = __import__("accounts.migrations.0006_username_skeleton", fromlist=["username_skeleton_fill"])
-    fill.username_skeleton_fill(django_apps, None)
-    assert dict(User.objects.values_list("username", "username_skeleton")) == {
-        "alice": "alice",
-        "\u0430lice": "alice",
-        "admin": username_skeleton("admin"),
-    }
+    twin.save()
+    # What the migration starts from: no skeletons yet (each a placeholder here, the column being unique).
+    for pk in User.objects.values_list("pk", flat=True):
+        User.objects.filter(pk=pk).update(username_skeleton=f"old-{pk}", username_lookalike_rank=0)
+    migration = import_module("accounts.migrations.0006_username_skeleton")
+    migration.username_skeleton_fill(django_apps, None)
+    rows = User.objects.order_by("pk").values_list("username", "username_skeleton", "username_lookalike_rank")
+    assert list(rows) == [
+        ("admin", username_skeleton("admin"), 0),
+        ("alice", "alice", 0),
+        ("\u0430lice", "alice", 1),
+    ]
     # Editing either user without touching the name still works.
     for target in (user, twin):
         data = {**_change_data(admin_client, target), "first_name": "Edited"}
@@ -208,7 +213,47 @@ def test_the_check_is_one_indexed_lookup(django_user_model, user_factory, django
     assert "username_skeleton" in captured.captured_queries[0]["sql"]
     with connection.cursor() as cursor:
         constraints = connection.introspection.get_constraints(cursor, django_user_model._meta.db_table)
-    assert any(c["index"] and c["columns"] == ["username_skeleton"] for c in constraints.values())
+    # The unique pair's index leads with the skeleton, so it serves the lookup.
+    assert any(
+        c["unique"] and c["columns"] == ["username_skeleton", "username_lookalike_rank"]
+        for c in constraints.values()
+    )
+
+
+# --- Races: two signups that each saw the name free ---------------------------------
+
+
+def test_the_database_refuses_a_second_lookalike_that_passed_the_check(django_user_model):
+    # Both checks pass before either user exists, as in two concurrent signups.
+    django_user_model.objects.username_lookalike_check("ace")
+    django_user_model.objects.username_lookalike_check("\u0430\u0441\u0435")
+    django_user_model(username="ace", email="a@example.com").save()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        django_user_model(username="\u0430\u0441\u0435", email="b@example.com").save()
+    assert _users() == ["ace"]
+
+
+def test_a_signup_that_loses_the_race_gets_the_form_back_not_a_500(client, password, monkeypatch):
+    from accounts.forms import SignupForm
+
+    original_is_valid = SignupForm.is_valid
+    rivals = []
+
+    def valid_then_a_rival(self):
+        valid = original_is_valid(self)
+        # The rival's request commits between this form's checks and its insert.
+        if valid and not rivals:
+            rivals.append(
+                get_user_model().objects.create_user("ace", email="rival@example.com", password="x")
+            )
+        return valid
+
+    monkeypatch.setattr(SignupForm, "is_valid", valid_then_a_rival)
+    response = _signup(client, "\u0430\u0441\u0435", password)
+    assert response.status_code == 200
+    assert [e.code for e in response.context["form"].errors.as_data()["username"]] == ["username_lookalike"]
+    assert _users() == ["ace"]
+    assert "_auth_user_id" not in client.session
 
 
 def test_a_rename_keeps_the_skeleton_in_step(user):

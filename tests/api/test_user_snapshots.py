@@ -128,7 +128,7 @@ def test_a_snapshot_user_is_the_instance_from_db_builds(user, monkeypatch):
         built = snapshots.user_from_snapshot(snapshot, user_id=user.pk)
     assert type(built) is model
     assert _state_of(built) == _state_of(reference)
-    deferred = {"password", "username_key", "username_skeleton"}
+    deferred = {"password", "username_key", "username_skeleton", "username_lookalike_rank"}
     assert built.get_deferred_fields() == reference.get_deferred_fields() == deferred
     assert built._state.adding is False and built._state.db == "default"
     assert built.password_hash_changed() is False
