@@ -279,10 +279,16 @@ def test_many_users_stay_warm_at_once(django_assert_num_queries, settings):
     settings.CACHE_EPOCH_SYNC_SECONDS = 3600
     from django.contrib.auth import get_user_model
 
+    from accounts.usernames import username_skeleton
     from api.services import token_pair_issue
 
     users = get_user_model().objects.bulk_create(
-        get_user_model()(username=f"many{i}", username_key=f"many{i}", email=f"many{i}@example.com")
+        get_user_model()(
+            username=f"many{i}",
+            username_key=f"many{i}",
+            username_skeleton=username_skeleton(f"many{i}"),
+            email=f"many{i}@example.com",
+        )
         for i in range(400)
     )
     clients = [APIClient() for _ in users]
