@@ -16,7 +16,7 @@ Two users must not be told apart only by glyphs that look the same
 The tables are confusable-homoglyphs' copy of Unicode's confusables.txt and
 Scripts.txt (the package django-registration uses). A version of it with
 other tables changes some skeletons: the stored skeletons are then filled
-again by a data migration, as accounts/migrations/0006 does.
+again by a data migration, as accounts/migrations/0007 does.
 """
 
 from __future__ import annotations

@@ -187,7 +187,7 @@ def test_users_that_already_look_alike_keep_their_names_and_can_be_edited(admin_
     # What the migration starts from: no skeletons yet (each a placeholder here, the column being unique).
     for pk in User.objects.values_list("pk", flat=True):
         User.objects.filter(pk=pk).update(username_skeleton=f"old-{pk}", username_lookalike_rank=0)
-    migration = import_module("accounts.migrations.0006_username_skeleton")
+    migration = import_module("accounts.migrations.0007_username_skeleton")
     migration.username_skeleton_fill(django_apps, None)
     rows = User.objects.order_by("pk").values_list("username", "username_skeleton", "username_lookalike_rank")
     assert list(rows) == [

@@ -31,7 +31,7 @@ def username_skeleton_fill(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0005_shared_cache"),
+        ("accounts", "0006_email_blank_not_unique"),
     ]
 
     operations = [
