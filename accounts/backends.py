@@ -6,7 +6,7 @@ the fallback secret keys, the flush on mismatch); only where the user comes
 from changes. AuthenticationMiddleware (accounts.middleware) names the
 request's session while it calls ``auth.get_user``; get_user() then asks that
 session (accounts.sessions.SessionStore.user_get), which read the user's
-snapshot in the same round trip as the session data (accounts.snapshots).
+snapshot in the same round trip as the session data (authcache.snapshots).
 Without a session in scope it is ModelBackend's get_user().
 """
 

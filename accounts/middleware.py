@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from django.conf import settings
 from django.contrib import auth
 from django.contrib.auth.middleware import AuthenticationMiddleware as DjangoAuthenticationMiddleware
@@ -46,4 +48,7 @@ class AuthenticationMiddleware(DjangoAuthenticationMiddleware):
 
     def process_request(self, request):
         super().process_request(request)  # Django's checks (session middleware present)
-        request.user = SimpleLazyObject(lambda: _request_user(request))
+        # ``session_user()`` returns the user itself (loaded once), for code
+        # that would otherwise read every attribute through the lazy proxy.
+        request.session_user = functools.cache(lambda: _request_user(request))
+        request.user = SimpleLazyObject(request.session_user)

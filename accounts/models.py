@@ -111,9 +111,9 @@ class User(AbstractUser):
         return saved is not None and self.__dict__.get("password", saved) != saved
 
     def get_session_auth_hash(self):
-        # A user built from its cached snapshot (accounts.snapshots) carries
+        # A user built from its cached snapshot (authcache.snapshots) carries
         # the hash instead of the password hash, which stays deferred.
-        cached = self.__dict__.get("_session_auth_hash_cached")
+        cached = self.__dict__.get("session_auth_hash_cached")
         if cached is not None and "password" not in self.__dict__:
             return cached
         return super().get_session_auth_hash()
@@ -147,12 +147,6 @@ class User(AbstractUser):
                 fields=["username_skeleton", "username_lookalike_rank"], name="accounts_user_skeleton_unique"
             ),
         ]
-
-
-# User.from_db() as defined above: accounts.snapshots builds the users of
-# cached snapshots directly (the same instance, for less) only while the
-# user model still uses this one.
-USER_FROM_DB = User.__dict__["from_db"]
 
 
 class Session(AbstractBaseSession):
@@ -199,35 +193,3 @@ class Session(AbstractBaseSession):
 
         return SessionStore
 
-
-class RevocationEpoch(models.Model):
-    """One row: bumped by a revocation that could not be published to the cache (accounts.cachesafe)."""
-
-    value = models.BigIntegerField(default=0)
-
-    class Meta:
-        verbose_name = "revocation epoch"
-
-    def __str__(self) -> str:
-        return f"revocation epoch {self.value}"
-
-
-class SharedCacheEntry(models.Model):
-    """A row of the shared cache without Redis (accounts.sharedcache): rate-limit counters, lab records.
-
-    Django's database cache reads and writes this table with its own SQL; the
-    model only owns the table, so ``migrate`` creates it in every mode and the
-    test flushes empty it. Columns as ``manage.py createcachetable`` makes them.
-    """
-
-    cache_key = models.CharField(max_length=255, primary_key=True)
-    value = models.TextField()
-    expires = models.DateTimeField(db_index=True)
-
-    class Meta:
-        db_table = "authdemo_shared_cache"
-        verbose_name = "shared cache entry"
-        verbose_name_plural = "shared cache entries"
-
-    def __str__(self) -> str:
-        return self.cache_key

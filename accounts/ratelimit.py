@@ -1,6 +1,6 @@
 """Rate limits: the login limits every login path shares (form, admin, JSON token, cookie) and action limits.
 
-Fixed-window counters in the shared cache (accounts.sharedcache: Redis in
+Fixed-window counters in the shared cache (authcache.shared: Redis in
 services mode, else the database), so every worker process counts every
 attempt; a count is one atomic ``add`` or ``incr``. Each key's windows start
 at its own offset, so not every counter resets at once.
@@ -29,7 +29,7 @@ since one client holds a whole /64; an IPv4-mapped IPv6 address counts as
 its IPv4 address.
 
 Fail closed: when the cache cannot be reached nothing can be counted, so a
-limit raises accounts.cachesafe.CacheUnavailable (Redis) or the database's
+limit raises authcache.guard.CacheUnavailable (Redis) or the database's
 own error (the shared cache's table), and the request answers 503 with
 Retry-After (authdemo.outage) rather than allowing unlimited guessing. A
 refund lost to an outage only makes the limit stricter.
@@ -49,10 +49,10 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 
-from accounts.cachesafe import cache_guarded
 from accounts.devicecookie import device_token_read
-from accounts.sharedcache import shared_cache
 from accounts.usernames import username_canonical
+from authcache.guard import cache_guarded
+from authcache.shared import shared_cache
 from authdemo.http import client_ip
 
 GROUP_IP = "login-ip"

@@ -4,7 +4,7 @@ SESSION_ENGINE = "accounts.sessions". Reads come from the cache (Redis in
 services mode); every write goes to the database first, which stays the
 source of truth: a flushed cache only costs one query on the next request,
 and an unreachable cache is skipped (every cache call goes through
-accounts.cachesafe; cached data carries the revocation epoch it was written
+authcache.live; cached data carries the revocation epoch it was written
 under, so data cached before a revocation the cache missed is never trusted).
 
 Only documented hooks are overridden: ``get_model_class`` and
@@ -26,6 +26,8 @@ import hashlib
 import re
 from datetime import UTC, datetime, timedelta
 
+from asgiref.sync import sync_to_async
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY, get_user_model
 from django.contrib.sessions.backends.base import VALID_KEY_CHARS
@@ -35,14 +37,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.cachesafe import (
-    CacheRead,
-    cache_epoch_hint,
-    cache_read_many,
-    cache_write_live,
-    revocation_publish,
-)
-from accounts.snapshots import session_snapshot_key, user_from_snapshot, user_snapshot_fill
+from authcache.live import CacheRead, cache_epoch_hint, cache_read_many, cache_write_live, revocation_publish
+from authcache.snapshots import session_snapshot_key, user_from_snapshot, user_snapshot_fill
 
 # Keys inside the session data (underscore-prefixed like Django's own).
 CREATED_KEY = "_session_created"  # epoch seconds of the login (or of the first save)
@@ -168,9 +164,8 @@ class SessionStore(CachedDBStore):
 
     @classmethod
     def get_model_class(cls):
-        from accounts.models import Session
-
-        return Session
+        # From the app registry: the model module names this store in turn.
+        return apps.get_model("accounts", "Session")
 
     def _validate_session_key(self, key) -> bool:
         # Django only checks the length; a cookie with a NUL byte would then
@@ -181,7 +176,7 @@ class SessionStore(CachedDBStore):
     def get_session_cookie_age(self) -> int:
         # The cookie (and the cache entry) last until the absolute deadline;
         # the idle deadline is enforced in load() and by expire_date.
-        data = getattr(self, "_session_cache", None) or {}
+        data = self._session
         deadlines = session_deadline_stamps(data)
         if deadlines is None:
             return super().get_session_cookie_age()
@@ -189,12 +184,12 @@ class SessionStore(CachedDBStore):
 
     def load(self) -> dict:
         # cached_db's load(), with three changes: the cache is read through
-        # accounts.cachesafe (an unreachable cache means the database; data
+        # authcache.live (an unreachable cache means the database; data
         # cached under an older revocation epoch is a miss); it is filled
         # with add(), not set(), so a revocation's tombstone written meanwhile
         # wins the race; and the server-side lifetimes are checked.
         # The session data and its user's snapshot in one round trip
-        # (accounts.snapshots): a warm request then reads no database at all.
+        # (authcache.snapshots): a warm request then reads no database at all.
         reads = cache_read_many(
             keys=[self.cache_key, self.user_snapshot_key], alias=settings.SESSION_CACHE_ALIAS
         )
@@ -282,6 +277,23 @@ class SessionStore(CachedDBStore):
         with transaction.atomic():
             DBStore.delete(self, session_key)
             sessions_cache_tombstone(session_keys=[session_key])
+
+    # The async twins run the sync methods above in a thread: cached_db's own
+    # would read the cache entry without its epoch and write no tombstone.
+    async def aload(self) -> dict:
+        return await sync_to_async(self.load)()
+
+    async def aexists(self, session_key) -> bool:
+        return await sync_to_async(self.exists)(session_key)
+
+    async def asave(self, must_create: bool = False) -> None:
+        await sync_to_async(self.save)(must_create=must_create)
+
+    async def adelete(self, session_key=None) -> None:
+        await sync_to_async(self.delete)(session_key)
+
+    async def acreate_model_instance(self, data: dict):
+        return await sync_to_async(self.create_model_instance)(data)
 
     def create_model_instance(self, data: dict):
         now = _now()

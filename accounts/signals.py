@@ -10,8 +10,9 @@ from django.contrib.auth.signals import user_logged_in
 from django.db.models.signals import post_save, pre_delete
 
 from accounts import services
+from accounts.models import Session
 from accounts.sessions import session_login_stamp
-from accounts.snapshots import user_snapshot_changed, user_snapshot_invalidate
+from authcache.snapshots import user_snapshot_changed, user_snapshot_invalidate
 from authdemo.http import client_ip
 
 
@@ -47,6 +48,11 @@ def session_on_login(sender, request, user, **kwargs) -> None:
     )
 
 
+def _snapshots_invalidate(user) -> None:
+    session_keys = list(Session.objects.filter(user_id=user.pk).values_list("session_key", flat=True))
+    user_snapshot_invalidate(user_id=user.pk, session_keys=session_keys)
+
+
 def user_on_save(sender, instance, created, update_fields=None, **kwargs) -> None:
     saved = set(update_fields) if update_fields is not None else None
     # A new or disabled password from anywhere (password change and reset
@@ -64,10 +70,10 @@ def user_on_save(sender, instance, created, update_fields=None, **kwargs) -> Non
         instance.password_hash_track()
     if created:
         return
-    # Every cached copy of the user goes, in every process (accounts.snapshots):
+    # Every cached copy of the user goes, in every process (authcache.snapshots):
     # names and email shown by /api/me/, flags, the session auth hash.
     if user_snapshot_changed(update_fields=saved):
-        user_snapshot_invalidate(user_id=instance.pk)
+        _snapshots_invalidate(instance)
     # Deactivation from anywhere (admin, shell, API) ends everything at once
     # (OWASP ASVS 5.0 V7.4.2). QuerySet.update() sends no signal: call
     # accounts.services.user_revoke_all yourself there.
@@ -78,7 +84,7 @@ def user_on_save(sender, instance, created, update_fields=None, **kwargs) -> Non
 
 def user_on_delete(sender, instance, **kwargs) -> None:
     # The rows would cascade; the cache entries and tokens would not.
-    user_snapshot_invalidate(user_id=instance.pk)
+    _snapshots_invalidate(instance)
     services.user_revoke_all(user=instance)
 
 

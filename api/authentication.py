@@ -10,8 +10,7 @@ names the mechanism it stands for in ``auth_mechanism``, which ``/api/me/`` repo
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.utils.functional import LazyObject
+from django.utils.functional import SimpleLazyObject
 from rest_framework import authentication, exceptions
 from rest_framework.authentication import CSRFCheck
 from rest_framework.exceptions import AuthenticationFailed
@@ -59,16 +58,6 @@ class JWTBearerAuthentication(JWTAuthentication):
 
     auth_mechanism = "jwt-bearer"
 
-    def __init__(self) -> None:
-        # DRF builds every authentication class on every request. SimpleJWT's
-        # __init__ only resolves the user model for its own get_user, which is
-        # replaced below: skip it (``user_model`` stays available, resolved on use).
-        super(JWTAuthentication, self).__init__()
-
-    @property
-    def user_model(self):
-        return get_user_model()
-
     def get_validated_token(self, raw_token: bytes) -> AccessToken:
         try:
             return AccessToken(raw_token)
@@ -114,13 +103,13 @@ class SessionAuthentication(authentication.SessionAuthentication):
     auth_mechanism = "session"
 
     def authenticate(self, request):
-        # DRF's, except that the user handed on is the model instance itself:
-        # request.user of the underlying request is a SimpleLazyObject, and
-        # DRF would keep that proxy as request.user, so every attribute the
-        # view and the permission checks read would go through it.
+        # DRF's, except that the user handed on is the model instance itself
+        # (accounts.middleware's ``session_user``), not the SimpleLazyObject
+        # of request.user, through which every attribute read would go.
         user = getattr(request._request, "user", None)
-        if isinstance(user, LazyObject):
-            user = user._wrapped if user else None  # bool() loads it once
+        session_user = getattr(request._request, "session_user", None)
+        if session_user is not None and isinstance(user, SimpleLazyObject):
+            user = session_user()  # still the middleware's lazy user: no login or logout since
         if not user or not user.is_active:
             return None
         self.enforce_csrf(request)

@@ -8,20 +8,18 @@ and accepts only the configured algorithm (RFC 8725 §2.1, §3.1, §3.2): never
 ``none``, never HMAC, never a key named by the token itself (``jwk``, ``jku``,
 ``x5u`` and ``x5c`` headers are ignored).
 
-An access token that passed every check is remembered per process
-(``VerifiedTokens``): the same compact token seen again skips the parsing and
+An access token that passed every check is remembered per process (an
+``authcache.values.LruMap``): the same compact token seen again skips the parsing and
 the signature check, never the time checks (docs/jwt.md, "Verified-token cache").
 
 Settings (authdemo/settings.py, "JWT signing keys"): ``SIMPLE_JWT["ALGORITHM"]``
 and ``["SIGNING_KEY"]``, ``JWT_EXTRA_PUBLIC_KEYS``; the cache's bound is
-``JWT_VERIFIED_CACHE_SIZE``. The key maths is in api/jwk.py. See docs/jwt-keys.md.
+``JWT_VERIFIED_CACHE_SIZE`` (authcache.conf). The key maths is in api/jwk.py. See docs/jwt-keys.md.
 """
 
 from __future__ import annotations
 
 import functools
-import threading
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC
@@ -50,6 +48,8 @@ from api.jwk import (
     public_key_kid,
     public_keys_load,
 )
+from authcache.conf import setting
+from authcache.values import LruMap
 
 
 @dataclass(frozen=True)
@@ -107,52 +107,6 @@ class VerifiedToken:
     claims: Mapping[str, Any]  # read-only; every value immutable
     valid_from: int  # the later of ``iat`` and ``nbf``, as PyJWT reads them (int())
     exp: int
-
-
-class VerifiedTokens:
-    """A bounded, thread-safe LRU map from the exact compact JWS to its ``VerifiedToken``.
-
-    Only tokens that passed every check are ever put here: forged or
-    expired tokens are verified in full each time, as without the cache, and
-    evict nothing. Filling it takes genuine tokens, that is logins (which are
-    rate limited); the least recently used entry goes first.
-    """
-
-    def __init__(self, *, maxsize: int) -> None:
-        self.maxsize = maxsize
-        self._entries: OrderedDict[str | bytes, VerifiedToken] = OrderedDict()
-        self._lock = threading.Lock()  # gunicorn's threads share one process and this map
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def get(self, token: str | bytes) -> VerifiedToken | None:
-        """Return the entry of ``token`` (now the most recently used), or None."""
-        with self._lock:
-            entry = self._entries.get(token)
-            if entry is not None:
-                self._entries.move_to_end(token)
-            return entry
-
-    def put(self, token: str | bytes, entry: VerifiedToken) -> None:
-        """Remember ``entry`` for ``token``, evicting the least recently used beyond ``maxsize``."""
-        if self.maxsize <= 0:
-            return
-        with self._lock:
-            self._entries[token] = entry
-            self._entries.move_to_end(token)
-            while len(self._entries) > self.maxsize:
-                self._entries.popitem(last=False)
-
-    def discard(self, token: str | bytes) -> None:
-        """Forget ``token``."""
-        with self._lock:
-            self._entries.pop(token, None)
-
-    def clear(self) -> None:
-        """Forget every token."""
-        with self._lock:
-            self._entries.clear()
 
 
 # The claims that hold a NumericDate (RFC 7519 §2, §4.1.4-4.1.6).
@@ -214,7 +168,7 @@ class KeyRingTokenBackend(TokenBackend):
             json_encoder=json_encoder,
         )
         self.key_ring = key_ring
-        self.verified = VerifiedTokens(maxsize=verified_cache_size)
+        self.verified = LruMap(maxsize=verified_cache_size)
 
     def encode(self, payload: dict[str, Any]) -> str:
         """Return ``payload`` signed with the current key, its ``kid`` in the header."""
@@ -352,7 +306,7 @@ def token_backend() -> KeyRingTokenBackend:
         issuer=api_settings.ISSUER,
         leeway=api_settings.LEEWAY,
         json_encoder=api_settings.JSON_ENCODER,
-        verified_cache_size=settings.JWT_VERIFIED_CACHE_SIZE,
+        verified_cache_size=setting("JWT_VERIFIED_CACHE_SIZE"),
     )
 
 

@@ -6,12 +6,12 @@ every login, or a reused refresh token's login sets ``revoked_at`` on family
 rows in the database (the source of truth) and then mirrors the verdict into
 the cache. Authenticating a request costs one cache read of the family's
 verdict; a miss (cold or flushed cache) reads the family row once and caches
-it. Every cache call goes through accounts.cachesafe: an unreachable cache
+it. Every cache call goes through authcache.live: an unreachable cache
 means the database is read, a revocation it cannot take raises the
 revocation epoch, and a "live" verdict is trusted only under the epoch it was
 written under (docs/operations.md). The user of a request comes from its
 cached snapshot, read in the same round trip as the verdict
-(``token_user``, accounts.snapshots): deactivated and deleted users fail
+(``token_user``, authcache.snapshots): deactivated and deleted users fail
 there, since every change of a user drops its snapshot at once.
 """
 
@@ -34,19 +34,18 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
-from accounts.cachesafe import (
+from api.models import TokenFamily
+from api.tokens import AccessToken, RefreshToken, ReusedTokenError, RevokedTokenError, UntypedToken
+from authcache.guard import CacheUnavailable, cache_call
+from authcache.live import (
     CacheRead,
-    CacheUnavailable,
-    cache_call,
     cache_epoch_hint,
     cache_read,
     cache_read_many,
     cache_write_live,
     revocation_publish,
 )
-from accounts.snapshots import user_from_reads, user_snapshot_keys
-from api.models import TokenFamily
-from api.tokens import AccessToken, RefreshToken, ReusedTokenError, RevokedTokenError, UntypedToken
+from authcache.snapshots import user_from_reads, user_snapshot_keys
 
 security_log = logging.getLogger("authdemo.security")
 
@@ -184,9 +183,9 @@ def token_user(*, token) -> object:
 
     The hot path of every JWT request: the family verdict, the user's
     snapshot and version, and the revocation epoch in ONE cache round trip
-    (accounts.cachesafe.cache_read_many); warm, no database query at all.
+    (authcache.live.cache_read_many); warm, no database query at all.
     Either missing piece is read from the database and cached again
-    (accounts.snapshots for the discipline that keeps a stale snapshot out).
+    (authcache.snapshots for the discipline that keeps a stale snapshot out).
     """
     user_id = token.get(jwt_settings.api_settings.USER_ID_CLAIM)
     if user_id is None or isinstance(user_id, bool | dict | list):
@@ -210,7 +209,7 @@ def token_revocation_check(*, token) -> None:
 
 def _family_cache_warm(token: RefreshToken, *, epoch: object) -> None:
     # add: never overwrite a revocation published meanwhile. ``epoch`` was
-    # taken before the family's row was written (accounts.cachesafe).
+    # taken before the family's row was written (authcache.live).
     cache_write_live(
         key=_family_cache_key(token.family_id),
         payload=_LIVE,

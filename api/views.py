@@ -25,11 +25,11 @@ from accounts import emails
 from accounts import services as account_services
 from accounts.devicecookie import device_cookie_set
 from accounts.ratelimit import login_attempt_register, login_success_register
-from accounts.snapshots import user_cached
 from api import cookies, jwk, keyring, schema, serializers, services
 from api.authentication import csrf_enforce, token_error_to_auth_failed
 from api.models import TokenFamily
 from api.tokens import AccessToken
+from authcache.snapshots import user_cached
 from authdemo.http import client_ip
 
 
@@ -276,7 +276,7 @@ def _db_user(request):
 
     Stateless mode checks no revocation, but ``/api/me/`` answers with the
     user's fields, which the token does not carry: they come from the user's
-    cached snapshot (accounts.snapshots), as on the revocable path, so both
+    cached snapshot (authcache.snapshots), as on the revocable path, so both
     modes pay the same one cache round trip for them and differ only by the
     revocation verdict read in it.
     """

@@ -4,9 +4,9 @@ The Makefile passes --bind, --workers and --threads: SERVE_WORKERS worker
 processes in every mode (default: the CPU count, at least 2). They share
 what a request leaves for later ones (login-limit counters, lab runs)
 through the shared cache: Redis with REDIS_URL, else a table of the database
-(accounts/sharedcache.py). Without Redis each keeps the hot path in its own
+(authcache/shared.py). Without Redis each keeps the hot path in its own
 memory, and the revocation stamp file in var/ makes every process drop what
-it cached before a revocation (accounts/cachesafe.py). Threads give
+it cached before a revocation (authcache/live.py). Threads give
 concurrency inside a worker either way.
 
 Threads, chosen by measurement (wrk, 32 connections, on a 2-core machine;

@@ -9,7 +9,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.cachesafe import cache_available
+from authcache.guard import cache_available
 
 
 class HealthSerializer(serializers.Serializer):

@@ -15,7 +15,7 @@ import logging
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 
-from accounts.cachesafe import CacheUnavailable
+from authcache.guard import CacheUnavailable
 
 logger = logging.getLogger("authdemo.outage")
 

@@ -70,6 +70,7 @@ def _site_url() -> str:
 SITE_URL = _site_url()
 
 INSTALLED_APPS = [
+    "authcache",
     "accounts",
     "api",
     "compare",
@@ -166,16 +167,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # failure the circuit breaker skips Redis for CACHE_BREAKER_SECONDS.
 REDIS_URL = env.str("REDIS_URL", default="")
 CACHE_BREAKER_SECONDS = env.float("CACHE_BREAKER_SECONDS", default=1.5)
-# A process re-reads the revocation epoch from the database at least this
-# often, and at once after any cache failure (accounts/cachesafe.py).
 CACHE_EPOCH_SYNC_SECONDS = env.float("CACHE_EPOCH_SYNC_SECONDS", default=2.0)
-# Embedded default: every revocation appends a byte to this file, so other
-# processes on the host stop trusting their per-process cache at once.
-REVOCATION_STAMP_FILE = VAR_DIR / "revocation_stamp"
-# Services mode: a per-process copy of the hot path's Redis entries, kept
-# exact by Redis's invalidation messages (accounts/nearcache.py). A process
-# that has heard nothing from Redis for NEAR_CACHE_STALE_SECONDS stops
-# trusting its copy. NEAR_CACHE_SECONDS=0 turns it off.
 NEAR_CACHE_SECONDS = env.float("NEAR_CACHE_SECONDS", default=60.0)
 NEAR_CACHE_STALE_SECONDS = env.float("NEAR_CACHE_STALE_SECONDS", default=1.0)
 NEAR_CACHE_MAX_ENTRIES = env.int("NEAR_CACHE_MAX_ENTRIES", default=10_000)
@@ -183,7 +175,7 @@ if REDIS_URL:
     CACHES = {
         "default": {
             # django-redis, keeping each process's near cache exact (accounts/nearcache.py).
-            "BACKEND": "accounts.nearcache.NearRedisCache",
+            "BACKEND": "authcache.near.NearRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="authdemo"),
             "OPTIONS": {
@@ -204,7 +196,7 @@ else:
         # credential's and its snapshot); Django's default of 300 would send
         # the warm requests of more than 150 of them to the database.
         "default": {
-            "BACKEND": "accounts.localcache.ProcessMemoryCache",
+            "BACKEND": "authcache.process.ProcessMemoryCache",
             "LOCATION": "default",
             "OPTIONS": {"MAX_ENTRIES": env.int("LOCAL_CACHE_MAX_ENTRIES", default=10_000)},
         },
@@ -213,7 +205,7 @@ else:
         # atomic across processes and threads. MAX_ENTRIES: above this many
         # rows a write first deletes the expired ones (never live counters).
         "shared": {
-            "BACKEND": "accounts.sharedcache.AtomicDatabaseCache",
+            "BACKEND": "authcache.shared.SharedDatabaseCache",
             "LOCATION": "authdemo_shared_cache",
             "OPTIONS": {"MAX_ENTRIES": 10_000},
         },
@@ -227,8 +219,6 @@ AUTH_USER_MODEL = "accounts.User"
 # ModelBackend whose get_user() takes a session's user from its cached
 # snapshot, read with the session data (accounts.snapshots).
 AUTHENTICATION_BACKENDS = ["accounts.backends.SnapshotModelBackend"]
-# How long a cached user snapshot lives at most; every change of the user
-# drops it at once anyway (accounts.snapshots).
 USER_SNAPSHOT_SECONDS = env.int("USER_SNAPSHOT_SECONDS", default=600)
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"  # the home page, where both columns show the change
@@ -469,12 +459,6 @@ SIMPLE_JWT = {
 # no revocation check per request. Only for the benchmark's comparison: a
 # revoked, deactivated or deleted user's access token then works until it expires.
 JWT_STATELESS = env.bool("JWT_STATELESS", default=False)
-# Access tokens that passed every check, remembered per process by their exact
-# compact form (api/keyring.py): seen again, they skip the parsing and the
-# signature check, never the expiry and revocation checks; 0 turns it off.
-# An entry is about 2 KB: at most about 8 MB per process (docs/jwt.md,
-# "Verified-token cache").
-JWT_VERIFIED_CACHE_SIZE = 4096
 # Refresh reuse grace (seconds): the refresh token the current one replaced,
 # presented again this soon after its rotation, gets the login's current pair
 # instead of counting as reuse, so two tabs or threads refreshing at once do

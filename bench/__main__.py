@@ -238,7 +238,7 @@ def _auth_scenarios(*, user, session_key, access_cookie, auth_header, n, has_sta
 
     if not settings.REDIS_URL:
         # The embedded default's cross-process check: one stat() of the
-        # revocation stamp file per cache read (accounts.cachesafe).
+        # revocation stamp file per cache read (authcache.live).
         scenarios.append(
             Scenario("revocation stamp stat()", cachesafe._stamp_file_epoch, n,
                      note="embedded cross-process check, included above")

@@ -23,7 +23,7 @@ from django.http.request import split_domain_port, validate_host
 from django.urls import reverse
 from django.views.csrf import csrf_failure as django_csrf_failure
 
-from accounts.sharedcache import shared_cache
+from authcache.shared import shared_cache
 from compare.labstore import LabStore
 
 RUN_TTL = 600

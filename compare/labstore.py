@@ -1,6 +1,6 @@
 """Lab records kept for a short time, bound to their user and to the browser that made them.
 
-They live in the shared cache (accounts.sharedcache): the request that reads
+They live in the shared cache (authcache.shared): the request that reads
 a record back may be served by another worker process than the one that
 created it.
 """
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from accounts.sharedcache import shared_cache
+from authcache.shared import shared_cache
 
 LAB_ID_RE = re.compile(r"[0-9a-f]{32}")
 

@@ -27,8 +27,8 @@ from django.core.signals import request_finished
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 
-from accounts.nearcache import near_hits
-from accounts.sharedcache import shared_cache
+from authcache.near import near_hits
+from authcache.shared import shared_cache
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ class Meter:
     other: int = 0
     written: Counter = field(default_factory=Counter)  # statements per table written
     cache_calls: Counter = field(default_factory=Counter)  # calls per cache method
-    # Reads a near cache answered in the process (services mode, accounts.nearcache): no round trip.
+    # Reads a near cache answered in the process (services mode, authcache.near): no round trip.
     near_reads: int = 0
     depth: int = 0  # > 0 while a counted cache call runs
 

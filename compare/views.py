@@ -17,10 +17,10 @@ from rest_framework_simplejwt import settings as jwt_settings
 
 from accounts import services as account_services
 from accounts.forms import LoginForm
-from accounts.nearcache import near_cache
 from accounts.sessions import public_id_for
 from accounts.views import session_end
 from api.cookies import cookies_clear
+from authcache.near import near_cache
 from compare import benchresults, selectors, services
 from compare.costs import request_costs
 from compare.metering import login_costs

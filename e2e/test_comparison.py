@@ -48,7 +48,7 @@ def test_home_shows_both_logins_claims_countdown_rows_and_costs(site, user, new_
     page.wait_for_selector("[data-cost=jwt_cookie][data-measured=true]")
     # A warm request: the session or family verdict and the cached user in one
     # cache call, no query; in services mode the process's near cache answers
-    # that read without a round trip (accounts/nearcache.py).
+    # that read without a round trip (authcache/near.py).
     warm = (
         "0 DB queries, 0 cache calls (1 read from this process's copy, no round trip)"
         if settings.REDIS_URL

@@ -7,12 +7,12 @@ import time
 import pytest
 from django.conf import settings
 from django.core.cache import caches
-from django.core.cache.backends.db import BaseDatabaseCache
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts.cachesafe import cache_state_reset
 from api import keyring
+from authcache.live import cache_state_reset
+from authcache.shared import SharedDatabaseCache
 from tests.helpers import PASSWORD
 
 
@@ -21,7 +21,7 @@ def _caches_clear() -> None:
         # The shared cache without Redis is a table of the test database:
         # pytest-django empties it with the rest (the test's transaction is
         # rolled back, or the tables are flushed after a transactional test).
-        if not isinstance(caches[alias], BaseDatabaseCache):
+        if not isinstance(caches[alias], SharedDatabaseCache):
             caches[alias].clear()
     cache_state_reset()
     keyring.token_backend().verified.clear()

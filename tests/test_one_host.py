@@ -3,9 +3,9 @@
 `make serve` without REDIS_URL starts several gunicorn worker processes over
 one SQLite file: each keeps the hot path in its own cache, and they share
 the database, whose shared-cache table holds the login limits and the lab
-records (accounts.sharedcache), and the var folder, whose revocation stamp
+records (authcache.shared), and the var folder, whose revocation stamp
 file makes every process drop what it cached before a revocation
-(accounts.cachesafe). Here two gunicorn servers of one worker process each
+(authcache.live). Here two gunicorn servers of one worker process each
 stand for two workers of one `make serve`, so the test knows which process
 serves each request. Services mode has the same checks across hosts in
 tests/test_instances.py.

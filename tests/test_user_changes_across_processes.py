@@ -2,7 +2,7 @@
 
 A gunicorn server of two worker processes (embedded: SQLite and a cache in
 each process; services mode: PostgreSQL and Redis) answers ``/api/me/`` by session, bearer and JWT cookie
-from cached user snapshots (accounts.snapshots). A second process
+from cached user snapshots (authcache.snapshots). A second process
 (``manage.py shell``, as an operator or a cron job would) then changes the
 user; the very next request of each credential sees the change: refused
 after a password change, a deactivation, a deletion or a revocation, the new

@@ -175,12 +175,11 @@ def test_counters_live_in_the_configured_cache(rf, limits):
 @pytest.mark.parametrize("method", ["add", "incr"])
 def test_logins_fail_closed_when_the_shared_cache_table_fails(client, user, password, monkeypatch, method):
     """Without Redis the counters are a database table: its error is a 503, never an uncounted attempt."""
-    from django.core.cache.backends.db import BaseDatabaseCache
     from django.db import OperationalError
 
-    from accounts.sharedcache import shared_cache
+    from authcache.shared import SharedDatabaseCache, shared_cache
 
-    if not isinstance(shared_cache(), BaseDatabaseCache):
+    if not isinstance(shared_cache(), SharedDatabaseCache):
         pytest.skip("the shared cache is Redis here (its outage: tests/faults/test_redis_outage.py)")
     login = {"username": "alice", "password": password}
     # The second attempt of a window increments (incr) what the first added.

@@ -9,9 +9,9 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts import services
-from accounts.cachesafe import cache_read
 from accounts.models import Session
 from accounts.sessions import REVOKED_KEY, SessionStore
+from authcache.live import cache_read
 from tests.api.helpers import LOGOUT_ALL_URL, ME_URL
 
 pytestmark = pytest.mark.django_db

@@ -10,9 +10,9 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.cachesafe import cache_read
 from accounts.models import Session
 from accounts.sessions import SessionStore
+from authcache.live import cache_read
 
 pytestmark = pytest.mark.django_db
 

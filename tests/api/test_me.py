@@ -9,7 +9,7 @@ from django.conf import settings
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from accounts.nearcache import near_cache, near_hits
+from authcache.near import near_cache, near_hits
 from tests.api.helpers import ME_URL, assert_error, csrf_header
 
 pytestmark = pytest.mark.django_db
@@ -220,12 +220,12 @@ def test_a_warm_authenticated_request_costs_at_most_one_cache_round_trip(
     with cache_round_trips() as trips:
         assert client.get(ME_URL).status_code == 200
     # One round trip: the credential's entry, the user snapshot and (services
-    # mode) the revocation epoch in one get_many (accounts.cachesafe).
+    # mode) the revocation epoch in one get_many (authcache.live).
     assert trips == ["get_many"]
     if near_cache("default") is None:
         return
     # Services mode: that read filled this process's near cache
-    # (accounts.nearcache); from then on a request makes no round trip at all.
+    # (authcache.near); from then on a request makes no round trip at all.
     for _ in range(3):
         hits = near_hits()
         with cache_round_trips() as trips:
@@ -241,8 +241,10 @@ def test_session_authentication_hands_on_the_user_itself_not_its_lazy_proxy(user
     from api.authentication import SessionAuthentication
 
     def authenticate(lazy_user):
+        # As accounts.middleware.AuthenticationMiddleware sets them up.
         django_request = rf.get(ME_URL)
-        django_request.user = SimpleLazyObject(lambda: lazy_user)
+        django_request.session_user = lambda: lazy_user
+        django_request.user = SimpleLazyObject(django_request.session_user)
         return SessionAuthentication().authenticate(Request(django_request))
 
     # The view and the permission checks then read the model instance

@@ -308,7 +308,7 @@ def test_refresh_tokens_are_never_cached(user, obtain, api_client):
     assert _cached(pair["refresh"]) is None
     response = api_client.post(REFRESH_URL, {"refresh": pair["refresh"]}, format="json")
     assert response.status_code == 200
-    token_types = {entry.claims["token_type"] for entry in keyring.token_backend().verified._entries.values()}
+    token_types = {entry.claims["token_type"] for entry in keyring.token_backend().verified.values()}
     assert token_types <= {"access"}
 
 
@@ -433,7 +433,7 @@ def test_threads_share_the_cache_safely(settings):
     assert errors == []
     backend = keyring.token_backend()
     assert 0 < len(backend.verified) <= 8
-    for raw, entry in list(backend.verified._entries.items()):
+    for raw, entry in list(backend.verified.entries.items()):
         assert entry.claims["jti"] == jtis[raw]
 
 

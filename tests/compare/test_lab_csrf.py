@@ -7,7 +7,7 @@ from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
-from accounts.sharedcache import shared_cache
+from authcache.shared import shared_cache
 from tests.api.helpers import COOKIE_LOGIN_URL, LOGOUT_ALL_URL, ME_URL, assert_error
 from tests.helpers import PASSWORD
 

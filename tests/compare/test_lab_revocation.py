@@ -184,7 +184,7 @@ def test_verifier_down_the_page_still_gets_the_instance_answer(both, no_verifier
 
 
 def test_the_lab_keeps_the_token_no_longer_than_its_lifetime(both, verifier, settings):
-    from accounts.sharedcache import shared_cache
+    from authcache.shared import shared_cache
 
     body = _run(both, action="jwt_revoke").json()
     assert body["ttl"] <= 301

@@ -123,7 +123,7 @@ def test_costs_endpoint_measures_each_credential_through_api_me(both):
     # snapshot, from the cache (the database only when the cache is cold).
     # A warm request: no query, and one read: a cache call (a round trip in
     # services mode), or in services mode the process's near cache instead
-    # (accounts.nearcache; no round trip).
+    # (authcache.near; no round trip).
     for kind in ("session", "jwt_cookie", "jwt_bearer"):
         cost = costs[kind]
         assert (cost["queries"], cost["cache_calls"] + cost["near_reads"]) == (0, 1), cost
@@ -160,13 +160,11 @@ def test_home_queries_are_bounded(both, django_assert_max_num_queries):
 
 
 def test_home_anonymous_queries(client, django_assert_num_queries):
-    from django.core.cache.backends.db import BaseDatabaseCache
-
-    from accounts.sharedcache import shared_cache
+    from authcache.shared import SharedDatabaseCache, shared_cache
 
     # Nothing but the last logins' measured cost, from the shared cache: a
     # Redis round trip in services mode, one SELECT of its table without Redis.
-    with django_assert_num_queries(1 if isinstance(shared_cache(), BaseDatabaseCache) else 0):
+    with django_assert_num_queries(1 if isinstance(shared_cache(), SharedDatabaseCache) else 0):
         assert client.get("/").status_code == 200
 
 

@@ -13,7 +13,7 @@ from django.test import Client
 from django.urls import resolve, reverse
 
 import accounts.urls
-from accounts.sharedcache import shared_cache
+from authcache.shared import shared_cache
 from compare import metering
 from compare.metering import LOGIN_CACHE_KEY, login_costs
 from tests.api.helpers import COOKIE_LOGIN_URL, ME_URL, TOKEN_URL

@@ -66,7 +66,7 @@ def _cache_at(settings, port: int) -> None:
     """Point the app's cache (sessions, verdicts, login limits) at the Redis on ``port``."""
     settings.CACHES = {
         "default": {
-            "BACKEND": "accounts.nearcache.NearRedisCache",
+            "BACKEND": "authcache.near.NearRedisCache",
             "LOCATION": f"redis://127.0.0.1:{port}/0",
             "KEY_PREFIX": "faults",
             "OPTIONS": {

@@ -1,4 +1,4 @@
-"""The near cache (accounts/nearcache.py): a per-process copy of the hot path's Redis entries.
+"""The near cache (authcache/near.py): a per-process copy of the hot path's Redis entries.
 
 It must never serve what Redis no longer holds: a change made by another
 process (a raw Redis client here, on its own connection, as another worker
@@ -22,8 +22,8 @@ import pytest
 import redis
 from django.core.cache import caches
 
-from accounts.cachesafe import EPOCH_KEY, cache_read_many
-from accounts.nearcache import near_cache
+from authcache.live import EPOCH_KEY, cache_read_many
+from authcache.near import near_cache
 from compare.metering import meter
 
 pytestmark = pytest.mark.django_db
@@ -248,7 +248,7 @@ def test_a_forked_process_does_not_use_its_parents_connection(faulty_cache, monk
     assert _warm() == "v"
     near = near_cache("default")
     parent_conn = near.conn
-    monkeypatch.setattr("accounts.nearcache.os.getpid", lambda: near.pid + 1)
+    monkeypatch.setattr("authcache.near.os.getpid", lambda: near.pid + 1)
     assert _read() == ("v", 1, 0)  # the copy went with the parent's pid; a new subscription is made
     assert near.conn is not parent_conn
 

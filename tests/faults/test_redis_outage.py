@@ -14,8 +14,8 @@ from django.conf import settings
 from django.core.cache import caches
 from django.test import Client
 
-from accounts.cachesafe import cache_state_reset
-from accounts.models import RevocationEpoch
+from authcache.live import cache_state_reset
+from authcache.models import RevocationEpoch
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 
-from accounts import cachesafe
+from authcache import live as cachesafe
 from tests.api.helpers import ME_URL
 
 pytestmark = [
@@ -34,7 +34,7 @@ def test_entries_left_by_an_older_database_epoch_are_replaced_once(
 
 
 def test_a_revocation_marker_written_during_the_replacement_stays(monkeypatch):
-    cache.set("t:entry", (cachesafe._LIVE, 1, "valid"), 60)
+    cache.set("t:entry", (cachesafe.LIVE, 1, "valid"), 60)
     real_decode = cache.client.decode
 
     def revoked_meanwhile(raw):
@@ -49,11 +49,11 @@ def test_a_revocation_marker_written_during_the_replacement_stays(monkeypatch):
 
 
 def test_only_a_stale_live_entry_is_replaced():
-    cache.set("t:stale", (cachesafe._LIVE, 1, "old"), 60)
+    cache.set("t:stale", (cachesafe.LIVE, 1, "old"), 60)
     cache.set("t:marker", "revoked", 60)
     for key in ("t:stale", "t:marker", "t:empty"):
         cachesafe.cache_write_live(key=key, payload="new", epoch=2, timeout=60, stale=True)
-    assert cache.get("t:stale") == (cachesafe._LIVE, 2, "new")
+    assert cache.get("t:stale") == (cachesafe.LIVE, 2, "new")
     assert 0 < cache.ttl("t:stale") <= 60
     assert cache.get("t:marker") == "revoked"
-    assert cache.get("t:empty") == (cachesafe._LIVE, 2, "new")
+    assert cache.get("t:empty") == (cachesafe.LIVE, 2, "new")

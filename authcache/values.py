@@ -1,17 +1,11 @@
-"""Decoded cache values handed out as fresh copies, instead of unpickled again on every read.
+"""Cached values handed out as fresh copies, and the bounded map the per-process caches are built on.
 
-Django's local-memory cache (and the near cache, accounts.nearcache) store
-values pickled and unpickle them on every read, so no two readers share a
-mutable object: a view that changes a dict it read must not change what the
-next request reads. Unpickling costs more than anything else in a warm
-cache read. For plain data (what the hot path stores: a session's data, a
-user snapshot, a family verdict, each wrapped as a live entry) a fresh copy
-gives the same guarantee for less: immutable values are shared as they are,
-and every dict and tuple holding them is built anew.
-
-``copier_of`` says whether a value is such plain data; anything else (a
-list, an object, a nested container deeper than one dict) keeps being
-unpickled on every read.
+No two readers of a per-process cache may share a mutable object (as with
+Django's local-memory cache, which pickles): a view that changes a dict it
+read must not change what the next request reads. Plain data (immutable
+values, a dict of them, a tuple of those) is kept as a private copy and
+handed out as a fresh one; anything else is kept pickled and unpickled on
+every read.
 """
 
 from __future__ import annotations
@@ -19,7 +13,9 @@ from __future__ import annotations
 import datetime
 import decimal
 import pickle
+import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 
 # Exact types only: a subclass may carry mutable state.
@@ -82,31 +78,46 @@ def handed_out(copier: Copier | None, stored: object) -> object:
     return pickle.loads(stored) if copier is None else copier(stored)  # noqa: S301 - bytes this process pickled
 
 
-class DecodedEntries:
-    """The decoded value of each key's pickled bytes, valid while the key holds those same bytes.
+class LruMap:
+    """A bounded, thread-safe map whose least recently used entry goes first."""
 
-    A cache that stores pickled bytes asks ``loads(key, raw)`` instead of
-    ``pickle.loads(raw)``. The bytes object itself is the version: any write
-    stores a new one, and the entry kept here holds a reference to the old
-    one, so its identity cannot be reused while the entry exists. Threads
-    may share one instance (single dict operations; a race only costs an
-    extra unpickle).
-    """
+    def __init__(self, *, maxsize: int) -> None:
+        self.maxsize = maxsize
+        self.lock = threading.Lock()
+        self.entries: OrderedDict[object, object] = OrderedDict()
 
-    def __init__(self, max_entries: int) -> None:
-        self.max_entries = max_entries
-        self.entries: dict[str, tuple[bytes, Copier | None, object]] = {}  # key -> (raw, *kept())
+    def __len__(self) -> int:
+        return len(self.entries)
 
-    def loads(self, key: str, raw: bytes) -> object:
-        entry = self.entries.get(key)
-        if entry is not None and entry[0] is raw:
-            return handed_out(entry[1], entry[2])
-        value = pickle.loads(raw)  # noqa: S301 - bytes this process's cache pickled itself
-        if len(self.entries) >= self.max_entries:
-            self.entries.clear()
-        # What is kept is private: the caller gets ``value`` and may change it.
-        self.entries[key] = (raw, *kept(value, raw))
-        return value
+    def get(self, key: object) -> object | None:
+        """Return the value of ``key`` (now the most recently used), or None."""
+        with self.lock:
+            value = self.entries.get(key)
+            if value is not None:
+                self.entries.move_to_end(key)
+            return value
+
+    def put(self, key: object, value: object) -> None:
+        """Remember ``value`` for ``key``, dropping the least recently used beyond ``maxsize``."""
+        if self.maxsize <= 0:
+            return
+        with self.lock:
+            self.entries[key] = value
+            self.entries.move_to_end(key)
+            while len(self.entries) > self.maxsize:
+                self.entries.popitem(last=False)
+
+    def discard(self, key: object) -> None:
+        """Forget ``key``."""
+        with self.lock:
+            self.entries.pop(key, None)
 
     def clear(self) -> None:
-        self.entries.clear()
+        """Forget everything."""
+        with self.lock:
+            self.entries.clear()
+
+    def values(self) -> list[object]:
+        """Return every value, least recently used first."""
+        with self.lock:
+            return list(self.entries.values())

@@ -1,8 +1,8 @@
-"""The embedded default's per-process cache (accounts/localcache.py).
+"""The embedded default's per-process cache (authcache/process.py).
 
 It must answer exactly as Django's local-memory cache does (the same
-operations on both give the same results), while handing out decoded
-values again as fresh copies: a caller that changes what it read never
+operations on both give the same results), while handing out kept values
+as fresh copies: a caller that changes what it read never
 changes what the next caller reads, across threads too.
 """
 
@@ -16,8 +16,8 @@ from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.locmem import LocMemCache
 
-from accounts.cachesafe import _shared
-from accounts.localcache import ProcessMemoryCache
+from authcache.live import cache_shared
+from authcache.process import ProcessMemoryCache
 
 VALUES = [
     None, 0, 7, "text", ("live@", (1, 2), {"id": 1, "name": "a"}), {"a": 1}, {"cart": [1, 2]}, [1, {"b": 2}],
@@ -41,10 +41,10 @@ def pair(request):
 
 
 def test_the_embedded_default_uses_it():
-    if _shared("default"):
+    if cache_shared():
         pytest.skip("services mode: the default cache is Redis")
     assert isinstance(caches["default"], ProcessMemoryCache)
-    assert settings.CACHES["default"]["BACKEND"] == "accounts.localcache.ProcessMemoryCache"
+    assert settings.CACHES["default"]["BACKEND"] == "authcache.process.ProcessMemoryCache"
 
 
 def test_it_answers_as_djangos_local_memory_cache(pair):
@@ -113,14 +113,16 @@ def test_a_write_is_seen_by_the_next_read(pair):
     assert ours.get_many(["k"]) == {}
 
 
-def test_clear_forgets_the_decoded_values_too(pair):
-    ours, _ = pair
-    ours.set("k", {"n": 1}, 60)
-    ours.get("k")
-    assert ours._decoded.entries
-    ours.clear()
-    assert not ours._decoded.entries
-    assert ours.get("k") is None
+def test_instances_of_one_name_share_one_store(request):
+    # Django builds one instance per thread: every thread must see every write.
+    name = f"shared-{request.node.name}"
+    first, second = ProcessMemoryCache(name, {}), ProcessMemoryCache(name, {})
+    other = ProcessMemoryCache(f"{name}-other", {})
+    first.set("k", {"n": 1}, 60)
+    assert second.get("k") == {"n": 1}
+    assert other.get("k") is None
+    second.clear()
+    assert first.get("k") is None
 
 
 def test_threads_never_read_a_torn_or_shared_value(pair):

@@ -1,4 +1,4 @@
-"""Decoded cache values handed out as fresh copies (accounts/decoded.py).
+"""Cached values handed out as fresh copies, and the bounded map (authcache/values.py).
 
 The guarantee is the one pickling gives Django's local-memory cache: no two
 readers share a mutable object. These tests change what one read returned
@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import pytest
 
-from accounts.decoded import DecodedEntries, copier_of, handed_out, kept
+from authcache.values import LruMap, copier_of, handed_out, kept
 
 LIVE_ENTRY = ("live@", (12, 34), {"id": 1, "when": datetime.datetime(2026, 1, 2, tzinfo=datetime.UTC)})
 
@@ -70,45 +70,6 @@ def _raw(value) -> bytes:
     return pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
 
 
-def test_a_read_changed_by_its_caller_does_not_change_the_next_read():
-    entries = DecodedEntries(max_entries=10)
-    raw = _raw(LIVE_ENTRY)
-    first = entries.loads("k", raw)
-    first[2]["id"] = 999  # the caller changes what it got
-    second = entries.loads("k", raw)
-    second[2]["extra"] = True
-    third = entries.loads("k", raw)
-    assert first is not second is not third
-    assert third == LIVE_ENTRY
-
-
-def test_a_value_that_is_not_plain_data_is_unpickled_on_every_read():
-    entries = DecodedEntries(max_entries=10)
-    raw = _raw({"cart": [1, 2]})
-    first = entries.loads("k", raw)
-    first["cart"].append(3)
-    assert entries.loads("k", raw) == {"cart": [1, 2]}
-    assert entries.entries["k"][1] is None  # known to need unpickling; nothing decoded kept
-
-
-def test_new_bytes_are_decoded_again_even_when_equal():
-    # A write stores a new bytes object: the entry is only reused for the same object.
-    entries = DecodedEntries(max_entries=10)
-    old = _raw({"v": 1})
-    assert entries.loads("k", old) == {"v": 1}
-    assert entries.loads("k", _raw({"v": 2})) == {"v": 2}
-    equal = _raw({"v": 2})
-    assert entries.loads("k", equal) == {"v": 2}
-    assert entries.entries["k"][0] is equal
-
-
-def test_the_number_of_entries_is_bounded():
-    entries = DecodedEntries(max_entries=3)
-    for i in range(10):
-        assert entries.loads(f"k{i}", _raw(i)) == i
-        assert len(entries.entries) <= 3
-
-
 @pytest.mark.parametrize("value", [LIVE_ENTRY, {"a": 1}, "s", {"cart": [1, 2]}, [1, {"b": [2]}], Mutable])
 def test_what_is_kept_is_handed_out_fresh_and_never_changed_by_a_reader(value):
     copier, stored = kept(value)
@@ -128,3 +89,19 @@ def test_kept_reuses_the_bytes_a_value_was_read_from():
     raw = _raw({"cart": [1]})
     assert kept({"cart": [1]}, raw) == (None, raw)
     assert kept({"cart": [1]}, raw)[1] is raw
+
+
+def test_the_lru_map_is_bounded_and_drops_the_least_recently_used():
+    lru = LruMap(maxsize=2)
+    lru.put("a", 1)
+    lru.put("b", 2)
+    assert lru.get("a") == 1  # "a" is now the most recently used
+    lru.put("c", 3)
+    assert (lru.get("a"), lru.get("b"), lru.get("c"), len(lru)) == (1, None, 3, 2)
+    lru.discard("a")
+    assert lru.values() == [3]
+    lru.clear()
+    assert len(lru) == 0
+    off = LruMap(maxsize=0)
+    off.put("a", 1)
+    assert off.get("a") is None

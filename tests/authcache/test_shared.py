@@ -1,4 +1,4 @@
-"""The shared cache without Redis (accounts.sharedcache): add and incr atomic across connections.
+"""The shared cache without Redis (authcache.shared): add and incr atomic across connections.
 
 Every test runs on the suite's own database (SQLite embedded, PostgreSQL in
 services mode) through an alias of the database cache, so both databases'
@@ -17,7 +17,7 @@ from django.core.cache import caches
 from django.db import connections
 from django.utils import timezone
 
-from accounts.models import SharedCacheEntry
+from authcache.models import SharedCacheEntry
 
 ALIAS = "atomic-db"
 THREADS = 8
@@ -28,7 +28,7 @@ def db_cache(settings):
     settings.CACHES = {
         **settings.CACHES,
         ALIAS: {
-            "BACKEND": "accounts.sharedcache.AtomicDatabaseCache",
+            "BACKEND": "authcache.shared.SharedDatabaseCache",
             "LOCATION": SharedCacheEntry._meta.db_table,
             "OPTIONS": {"MAX_ENTRIES": 5},
         },
@@ -117,24 +117,31 @@ def test_culling_deletes_expired_rows_only(db_cache):
 
 
 @pytest.mark.django_db
-def test_a_read_keeps_a_row_re_added_after_it_saw_it_expired(db_cache, monkeypatch):
+def test_a_read_of_an_expired_row_misses_and_deletes_nothing(db_cache):
+    # Deleting on read could remove a row another process re-added meanwhile.
     db_cache.set("key", "old", 60)
     _expire("key", db_cache)
-    delete_expired = db_cache._base_delete_many
-
-    def another_process_adds_first(keys):
-        # Between this read and its clean-up, another process adds the key again.
-        later = timezone.now() + timedelta(seconds=60)
-        SharedCacheEntry.objects.filter(cache_key__in=keys).update(expires=later)
-        return delete_expired(keys)
-
-    monkeypatch.setattr(db_cache, "_base_delete_many", another_process_adds_first)
     assert db_cache.get("key") is None
-    monkeypatch.undo()
-    assert db_cache.get("key") == "old"
-    # An explicit delete still deletes a live row.
+    assert db_cache.get_many(["key"]) == {}
+    assert db_cache.has_key("key") is False
+    assert SharedCacheEntry.objects.filter(cache_key=db_cache.make_key("key")).exists()
+    assert db_cache.add("key", "new", 60) is True  # the expired row is replaced
+    assert db_cache.get("key") == "new"
+    assert db_cache.touch("key", 60) is True
+    # An explicit delete deletes a live row.
     assert db_cache.delete("key") is True
     assert db_cache.get("key") is None
+    assert db_cache.delete("key") is False
     db_cache.set_many({"a": 1, "b": 2}, 60)
+    assert db_cache.get_many(["a", "b"]) == {"a": 1, "b": 2}
     db_cache.delete_many(["a", "b"])
     assert db_cache.get_many(["a", "b"]) == {}
+
+
+@pytest.mark.django_db
+def test_it_is_the_shared_cache_without_redis(settings):
+    from authcache.shared import SharedDatabaseCache, shared_cache
+
+    if settings.SHARED_CACHE_ALIAS == "default":
+        pytest.skip("services mode: Redis is the shared cache")
+    assert isinstance(shared_cache(), SharedDatabaseCache)

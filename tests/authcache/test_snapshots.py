@@ -1,10 +1,10 @@
-"""User snapshots (accounts.snapshots): a reader of an old row never caches it; saving one is safe."""
+"""User snapshots (authcache.snapshots): a reader of an old row never caches it; saving one is safe."""
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 
-from accounts import snapshots
+from authcache import snapshots
 
 pytestmark = pytest.mark.django_db
 
@@ -84,7 +84,7 @@ def test_snapshot_of_another_user_or_secret_key_is_not_used(user, settings):
 def test_entries_left_by_an_older_epoch_are_replaced_once(
     user, client, obtain, bearer, django_assert_num_queries, django_capture_on_commit_callbacks
 ):
-    from accounts.cachesafe import cache_epoch_bump
+    from authcache.live import cache_epoch_bump
 
     token_client = bearer(obtain(user)["access"])
     client.force_login(user)
@@ -99,66 +99,7 @@ def test_entries_left_by_an_older_epoch_are_replaced_once(
             assert each.get(ME_URL).status_code == 200
 
 
-def _state_of(user) -> dict:
-    """What a model instance holds, with its ModelState compared by content."""
-    attrs = dict(user.__dict__)
-    state = attrs.pop("_state")
-    return {**attrs, "_state": (state.adding, state.db, dict(state.fields_cache))}
-
-
-def _from_db(snapshot):
-    model, names, _ = snapshots._user_build_plan()
-    user = model.from_db("default", names, [snapshot[name] for name in names])
-    user._session_auth_hash_cached = snapshot["session_hash"]
-    return user
-
-
-def test_a_snapshot_user_is_the_instance_from_db_builds(user, monkeypatch):
-    snapshot = snapshots.user_snapshot_make(user)
-    model, _, direct = snapshots._user_build_plan()
-    assert direct, "the project's user model is built directly"
-    reference = _from_db(snapshot)
-
-    def not_called(*args, **kwargs):
-        raise AssertionError("the direct build must not go through from_db() or __init__")
-
-    with monkeypatch.context() as patch:  # the plan was made above: patching changes no decision
-        patch.setattr(model, "from_db", classmethod(not_called))
-        patch.setattr(model, "__init__", not_called)
-        built = snapshots.user_from_snapshot(snapshot, user_id=user.pk)
-    assert type(built) is model
-    assert _state_of(built) == _state_of(reference)
-    deferred = {"password", "username_key", "username_skeleton", "username_lookalike_rank"}
-    assert built.get_deferred_fields() == reference.get_deferred_fields() == deferred
-    assert built._state.adding is False and built._state.db == "default"
-    assert built.password_hash_changed() is False
-    assert built == reference and built.is_authenticated
-
-
-def test_a_receiver_of_the_init_signals_still_sees_every_snapshot_user(user):
-    from django.db.models.signals import post_init, pre_init
-
-    snapshot = snapshots.user_snapshot_make(user)
-    seen = []
-
-    def pre(sender, **kwargs):
-        seen.append("pre")
-
-    def post(sender, instance, **kwargs):
-        seen.append(("post", instance.username))
-
-    for signal, receiver in ((pre_init, pre), (post_init, post)):
-        signal.connect(receiver, sender=get_user_model())
-        try:
-            seen.clear()
-            built = snapshots.user_from_snapshot(snapshot, user_id=user.pk)
-            assert seen == (["pre"] if signal is pre_init else [("post", "alice")])
-            assert _state_of(built) == _state_of(_from_db(snapshot))
-        finally:
-            signal.disconnect(receiver, sender=get_user_model())
-
-
-def test_a_model_that_builds_itself_differently_is_built_by_from_db(user, monkeypatch):
+def test_a_snapshot_user_is_built_by_from_db_with_the_rest_deferred(user, monkeypatch):
     snapshot = snapshots.user_snapshot_make(user)
     model = get_user_model()
     calls = []
@@ -169,32 +110,11 @@ def test_a_model_that_builds_itself_differently_is_built_by_from_db(user, monkey
         return real(cls, db, field_names, values)
 
     monkeypatch.setattr(model, "from_db", classmethod(own_from_db))
-    snapshots._user_build_plan.cache_clear()
-    try:
-        assert snapshots._user_build_plan()[2] is False
-        built = snapshots.user_from_snapshot(snapshot, user_id=user.pk)
-        assert calls and built.username == user.username
-    finally:
-        monkeypatch.undo()
-        snapshots._user_build_plan.cache_clear()
-    assert snapshots._user_build_plan()[2] is True
-
-
-def test_a_model_with_its_own_init_is_built_by_from_db(user, monkeypatch):
-    snapshot = snapshots.user_snapshot_make(user)
-    model = get_user_model()
-    calls = []
-    real = model.__init__
-
-    def own_init(self, *args, **kwargs):
-        calls.append(len(args))
-        real(self, *args, **kwargs)
-
-    monkeypatch.setattr(model, "__init__", own_init)
-    snapshots._user_build_plan.cache_clear()
-    try:
-        built = snapshots.user_from_snapshot(snapshot, user_id=user.pk)
-        assert calls and built.email == user.email
-    finally:
-        monkeypatch.undo()
-        snapshots._user_build_plan.cache_clear()
+    built = snapshots.user_from_snapshot(snapshot, user_id=user.pk)
+    assert calls and "password" not in calls[0]
+    assert type(built) is model and built == user and built.is_authenticated
+    deferred = {"password", "username_key", "username_skeleton", "username_lookalike_rank"}
+    assert built.get_deferred_fields() == deferred
+    assert built._state.adding is False and built._state.db == "default"
+    assert built.password_hash_changed() is False
+    assert built.get_session_auth_hash() == user.get_session_auth_hash()

@@ -1,37 +1,9 @@
 """Near cache: a per-process copy of the hot path's Redis entries, dropped the moment Redis says they changed.
 
-Services mode keeps what an authenticated request reads (session data, a
-token family's verdict, a user snapshot, the revocation epoch) in Redis, so
-every process of every host sees a revocation at once. Reading them costs a
-round trip per request. This module keeps a copy of those entries in the
-process and asks Redis to tell it of every change: Redis's server-assisted
-client-side caching (CLIENT TRACKING, broadcasting mode) on one connection
-per process, subscribed to its own invalidation messages. Any write under
-the cache's key prefix, by any process or tool (a SET, DEL, expiry, FLUSHDB),
-makes Redis send that connection the changed key names, written out before
-the writer's own reply (tests/faults/test_near_cache.py).
-
-No thread reads that connection. Every lookup first drains it, under a lock,
-without waiting (a poll of the socket): whatever Redis sent before the
-lookup and the kernel received is applied before an entry is trusted. A
-revocation acknowledged to its writer therefore reaches every other process
-before any request that could follow the acknowledgement, as long as each
-process reaches Redis directly (a proxy that relays the two connections on
-their own could hold the message back; docs/operations.md). When the
-connection is lost, or its last PING went unanswered for
-NEAR_CACHE_STALE_SECONDS, the copy is dropped and every read goes to Redis
-again, as without this cache; the cut-off process re-subscribes once Redis
-answers. So a partition that silently swallows
-invalidation messages can keep a revoked credential accepted by one process
-for at most NEAR_CACHE_STALE_SECONDS (docs/operations.md).
-
-A fill must never store what a change already replaced: ``fill_ticket()``
-notes the invalidation count before the Redis read, and ``fill()`` stores a
-key only when no invalidation of it (or of everything) arrived since.
-
-No two requests share a mutable object (as with Django's local-memory
-cache): plain data (accounts.decoded) is handed out as a fresh copy, and
-anything else is stored pickled and unpickled on every hit.
+Its invariant, its bounds and its cost are stated once, in docs/operations.md
+("The near cache (services mode)"). Every write goes through NearRedisCache
+or ``redis_write``, both of which drop the written keys from this process's
+copy: no caller can write a key and forget the copy.
 """
 
 from __future__ import annotations
@@ -44,18 +16,20 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from typing import TypeVar
 
-from django.conf import settings
 from django.core.cache import caches
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django_redis.cache import RedisCache
 from redis.exceptions import ResponseError
 
-from accounts.decoded import Copier, handed_out, kept
+from authcache.conf import setting
+from authcache.values import Copier, handed_out, kept
 
 logger = logging.getLogger("authdemo.cache")
 
+R = TypeVar("R")
 INVALIDATE_CHANNEL = b"__redis__:invalidate"
 # How many recent invalidated keys a fill can check against; an older fill is refused.
 _RECENT = 1024
@@ -127,7 +101,7 @@ class NearCache:
                 self.conn.disconnect()
         self.conn = None
         self._flush()
-        self.retry_at = now + settings.NEAR_CACHE_STALE_SECONDS
+        self.retry_at = now + setting("NEAR_CACHE_STALE_SECONDS")
 
     def _connect_failed(self, now: float, exc: BaseException) -> None:
         # Redis refused a command (older than 6.0, or a proxy without CLIENT
@@ -142,7 +116,7 @@ class NearCache:
             )
         self.failing = True
         self._flush()
-        wait = NEAR_CACHE_REFUSED_RETRY_SECONDS if refused else settings.NEAR_CACHE_STALE_SECONDS
+        wait = NEAR_CACHE_REFUSED_RETRY_SECONDS if refused else setting("NEAR_CACHE_STALE_SECONDS")
         self.retry_at = now + wait
 
     def _flush(self) -> None:
@@ -186,7 +160,7 @@ class NearCache:
                     # Everything Redis sent before it handled the PING has been applied.
                     self.alive_at = self.ping_sent
                     self.ping_sent = 0.0
-            stale = settings.NEAR_CACHE_STALE_SECONDS
+            stale = setting("NEAR_CACHE_STALE_SECONDS")
             if not self.ping_sent and now - self.alive_at >= stale / 4:
                 conn.send_command("PING")
                 self.ping_sent = now
@@ -216,7 +190,7 @@ class NearCache:
                 if entry[2] is not None:
                     found[key] = entry
         _thread.hits = getattr(_thread, "hits", 0) + 1
-        # A fresh copy, or an unpickling of what this process pickled itself (accounts.decoded).
+        # A fresh copy, or an unpickling of what this process pickled itself (authcache.values).
         return {key: handed_out(copier, value) for key, (_, copier, value) in found.items()}
 
     def fill_ticket(self) -> int | None:
@@ -244,9 +218,9 @@ class NearCache:
                 for seq, key in self.recent:
                     if seq > ticket and (key is None or key in wanted):
                         return
-            if len(self.entries) + len(keys) > settings.NEAR_CACHE_MAX_ENTRIES:
+            if len(self.entries) + len(keys) > setting("NEAR_CACHE_MAX_ENTRIES"):
                 self.entries.clear()
-            expires = now + settings.NEAR_CACHE_SECONDS
+            expires = now + setting("NEAR_CACHE_SECONDS")
             for key in keys:
                 self.entries[full[key]] = (expires, *encoded[key])
 
@@ -280,7 +254,7 @@ def near_cache(alias: str) -> NearCache | None:
     """Return the near cache of ``alias`` when its backend keeps one (NearRedisCache), else None."""
     near = _near.get(alias)
     if near is None:
-        if not settings.NEAR_CACHE_SECONDS or not isinstance(caches[alias], NearRedisCache):
+        if not setting("NEAR_CACHE_SECONDS") or not isinstance(caches[alias], NearRedisCache):
             return None
         with _near_lock:
             near = _near.get(alias) or _near.setdefault(alias, NearCache(alias))
@@ -288,13 +262,23 @@ def near_cache(alias: str) -> NearCache | None:
 
 
 def near_forget(*, alias: str | None, keys: list[str] | None = None) -> None:
-    """Drop ``keys`` (None: everything) from this process's near cache of ``alias`` (None: of every alias).
-
-    Call after a write that bypasses the cache API (raw Redis commands).
-    """
+    """Drop ``keys`` (None: everything) from this process's near cache of ``alias`` (None: of every alias)."""
     for name, near in list(_near.items()):
         if alias is None or name == alias:
             near.forget(keys)
+
+
+def redis_write(*, alias: str, keys: list[str] | None, write: Callable[[object, Callable], R]) -> R:
+    """Return ``write(client, make_key)`` run on the Redis of ``alias``; ``keys`` (None: all) leave the copy.
+
+    The only way to send Redis a raw command that writes: the keys it names
+    are dropped from this process's near cache whatever happens.
+    """
+    cache = caches[alias]
+    try:
+        return write(cache.client.get_client(write=True), cache.make_key)
+    finally:
+        near_forget(alias=alias, keys=keys)
 
 
 def near_cache_reset() -> None:

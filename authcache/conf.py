@@ -1,0 +1,33 @@
+"""The cache layer's tunables: each read from settings when set there, else its default here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+
+DEFAULTS: dict[str, object] = {
+    # After a cache failure, each process skips the cache this long (the circuit breaker).
+    "CACHE_BREAKER_SECONDS": 1.5,
+    # Services mode: a process re-reads the revocation epoch from the database at least this often.
+    "CACHE_EPOCH_SYNC_SECONDS": 2.0,
+    # Services mode: the near cache's entry lifetime (0: off), trust bound and size.
+    "NEAR_CACHE_SECONDS": 60.0,
+    "NEAR_CACHE_STALE_SECONDS": 1.0,
+    "NEAR_CACHE_MAX_ENTRIES": 10_000,
+    # How long a cached user snapshot lives at most (every change drops it at once anyway).
+    "USER_SNAPSHOT_SECONDS": 600,
+    # Verified access tokens each process remembers (0: off).
+    "JWT_VERIFIED_CACHE_SIZE": 4096,
+}
+
+
+def setting(name: str):
+    """Return the tunable ``name``: the project's setting when it defines one, else the default."""
+    return getattr(settings, name, DEFAULTS[name])
+
+
+def stamp_file() -> Path:
+    """Return the embedded mode's revocation log, shared by every process of the host."""
+    path = getattr(settings, "REVOCATION_STAMP_FILE", None)
+    return Path(path) if path else Path(settings.VAR_DIR) / "revocation_stamp"
