@@ -131,6 +131,7 @@ class SharedStrategy:
                     alias=self.alias,
                     keys=[EPOCH_KEY],
                     write=lambda client, key: client.eval(_EPOCH_MAX_LUA, 1, key(EPOCH_KEY), database_epoch),
+                    changed=lambda found: int(found) != self.epoch_seen,
                 )
             )
         # The start time: a failure seen by another thread meanwhile forces a new sync.
@@ -366,7 +367,13 @@ def cache_epoch_hint(*, alias: str = DEFAULT) -> object:
 
 
 def cache_write_live(
-    *, key: str, payload: object, epoch: object, timeout: int, add: bool = True, stale: bool = False,
+    *,
+    key: str,
+    payload: object,
+    epoch: object,
+    timeout: int,
+    add: bool = True,
+    stale: bool = False,
     alias: str = DEFAULT,
 ) -> None:
     """Cache ``payload`` as valid under ``epoch`` (add: never over a revocation marker); skip on failure.

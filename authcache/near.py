@@ -268,17 +268,27 @@ def near_forget(*, alias: str | None, keys: list[str] | None = None) -> None:
             near.forget(keys)
 
 
-def redis_write(*, alias: str, keys: list[str] | None, write: Callable[[object, Callable], R]) -> R:
+def redis_write(
+    *,
+    alias: str,
+    keys: list[str] | None,
+    write: Callable[[object, Callable], R],
+    changed: Callable[[R], bool] | None = None,
+) -> R:
     """Return ``write(client, make_key)`` run on the Redis of ``alias``; ``keys`` (None: all) leave the copy.
 
     The only way to send Redis a raw command that writes: the keys it names
-    are dropped from this process's near cache whatever happens.
+    are dropped from this process's near cache, unless ``changed(result)``
+    says the command wrote nothing.
     """
     cache = caches[alias]
+    result = None
     try:
-        return write(cache.client.get_client(write=True), cache.make_key)
+        result = write(cache.client.get_client(write=True), cache.make_key)
+        return result
     finally:
-        near_forget(alias=alias, keys=keys)
+        if result is None or changed is None or changed(result):
+            near_forget(alias=alias, keys=keys)
 
 
 def near_cache_reset() -> None:

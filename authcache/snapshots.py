@@ -80,8 +80,15 @@ def user_from_snapshot(snapshot: object, *, user_id: object):
     return user
 
 
-def user_snapshot_fill(*, key: str, user_id: object, read: CacheRead, version: object = None,
-                       version_known: bool = False, alias: str = DEFAULT):
+def user_snapshot_fill(
+    *,
+    key: str,
+    user_id: object,
+    read: CacheRead,
+    version: object = None,
+    version_known: bool = False,
+    alias: str = DEFAULT,
+):
     """Return the user ``user_id`` from the database (None if absent) and cache its snapshot at ``key``.
 
     ``read`` is the cache read of ``key`` made before this call (its epoch
