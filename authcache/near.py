@@ -25,6 +25,7 @@ from django_redis.cache import RedisCache
 from redis.exceptions import ResponseError
 
 from authcache.conf import setting
+from authcache.guard import failure_listeners
 from authcache.values import Copier, handed_out, kept
 
 logger = logging.getLogger("authdemo.cache")
@@ -299,6 +300,10 @@ def near_cache_reset() -> None:
                 if near.conn is not None:
                     near.conn.disconnect()
         _near.clear()
+
+
+# A cache failure: this process's copies may have missed invalidations.
+failure_listeners.append(lambda: near_forget(alias=None))
 
 
 @receiver(setting_changed)

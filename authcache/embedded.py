@@ -1,0 +1,120 @@
+"""Embedded mode's live entries: the host's revocation log, which every process appends to."""
+
+from __future__ import annotations
+
+import functools
+import os
+import threading
+
+from django.db import transaction
+
+from authcache.conf import stamp_file
+from authcache.entries import CacheRead, entry_read
+from authcache.guard import cache_call
+
+# The revocation log's line for "every key".
+ALL = b"*"
+
+
+class EmbeddedStrategy:
+    """Live entries in a per-process cache, kept honest by the host's revocation log (module docstring)."""
+
+    shared = False
+    # Keys remembered as invalidated; past this, everything older is distrusted at once.
+    MAX_REMEMBERED = 100_000
+
+    def __init__(self, alias: str) -> None:
+        self.alias = alias
+        self.lock = threading.Lock()
+        self.inode: int | None = None
+        self.applied = 0  # offset of the first log byte not applied yet
+        self.floor = 0  # entries stamped below this offset are distrusted
+        self.dropped: dict[str, int] = {}  # key -> end offset of the last line naming it
+
+    def position(self) -> tuple[int, int]:
+        """Return the log's (inode, size) after applying every complete line this process has not seen."""
+        try:
+            st = os.stat(stamp_file())
+            inode, size = st.st_ino, st.st_size
+        except FileNotFoundError:
+            inode, size = 0, 0
+        if inode != self.inode or size < self.applied:
+            with self.lock:  # a new log (first look, deleted, replaced): nothing older is trusted
+                self.inode, self.applied, self.floor = inode, size, size
+                self.dropped.clear()
+        elif size > self.applied:
+            self._apply(size)
+        return inode, size
+
+    def _apply(self, size: int) -> None:
+        with self.lock:
+            if size <= self.applied:
+                return
+            try:
+                with open(stamp_file(), "rb") as log:
+                    log.seek(self.applied)
+                    chunk = log.read(size - self.applied)
+            except FileNotFoundError:
+                return
+            offset = self.applied
+            for line in chunk.splitlines(keepends=True):
+                if not line.endswith(b"\n"):
+                    break  # a line still being written: applied with the next read
+                offset += len(line)
+                names = line.split()
+                if ALL in names or len(self.dropped) + len(names) > self.MAX_REMEMBERED:
+                    self.floor = offset
+                    self.dropped.clear()
+                    continue
+                for name in names:
+                    self.dropped[name.decode()] = offset
+            self.applied = offset
+
+    def _trusted(self, key: str, stamp: object) -> bool:
+        if not (isinstance(stamp, tuple) and len(stamp) == 2 and stamp[0] == self.inode):
+            return False
+        return stamp[1] >= max(self.floor, self.dropped.get(key, 0))
+
+    def read_many(self, keys: list[str]) -> dict[str, CacheRead]:
+        epoch = self.position()
+        values = cache_call("get_many", keys, alias=self.alias)
+        return {
+            key: entry_read(values.get(key), epoch, functools.partial(self._trusted, key)) for key in keys
+        }
+
+    def epoch_hint(self) -> object:
+        return self.position()
+
+    def write_live(self, *, key: str, entry: tuple, timeout: int, add: bool, stale: bool) -> None:
+        if add and stale:
+            # The stale entry blocks add() for good otherwise. A marker deleted
+            # by this race belongs to a revocation whose log line already
+            # makes this entry untrusted.
+            cache_call("delete", key, alias=self.alias)
+        cache_call("add" if add else "set", key, entry, timeout, alias=self.alias)
+
+    def _log(self, names: list[bytes]) -> None:
+        path = stamp_file()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # One write() on an O_APPEND file: lines of parallel writers never interleave.
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, b" ".join(names) + b"\n")
+        finally:
+            os.close(fd)
+
+    def _log_after_commit(self, keys: list[str]) -> None:
+        # After the commit: a process that reacts at once reads the committed change.
+        names = [key.encode() for key in keys]
+        transaction.on_commit(lambda: self._log(names))
+
+    def publish(self, entries: dict[str, object], timeout: int) -> None:
+        cache_call("set_many", entries, timeout, alias=self.alias)
+        self._log_after_commit(list(entries))
+
+    def invalidate(self, keys: list[str], *, counter: str | None = None) -> None:
+        cache_call("delete_many", keys, alias=self.alias)
+        self._log_after_commit(keys)
+
+    def epoch_bump(self) -> None:
+        transaction.on_commit(lambda: self._log([ALL]))
