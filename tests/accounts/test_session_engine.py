@@ -262,3 +262,33 @@ def test_a_session_with_a_broken_activity_stamp_is_still_checked_and_served(clie
     # The stamp is rewritten as now: the idle timeout counts again.
     assert isinstance(client.session["_session_activity"], float)
     assert client.session["_session_activity"] < 1e12
+
+
+def test_the_async_twins_keep_the_engines_rules(client, user):
+    from asgiref.sync import async_to_sync
+
+    from accounts.sessions import REVOKED_KEY
+
+    client.force_login(user)
+    key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    store = SessionStore(key)
+    # The session's data, never the cached ("live@", stamp, data) entry itself.
+    assert async_to_sync(store.aload)()[SESSION_KEY] == str(user.pk)
+    assert async_to_sync(store.aexists)(key) is True
+    assert async_to_sync(store.aexists)("x" * 32) is False
+    # A new session: its row and its live cache entry, with the engine's columns.
+    fresh = SessionStore()
+    fresh["cart"] = 1
+    async_to_sync(fresh.asave)()
+    row = Session.objects.get(session_key=fresh.session_key)
+    assert row.public_id and row.created_at and row.get_decoded()["cart"] == 1
+    assert cache_read(key=fresh.cache_key).live
+    # A key cycle and a delete leave tombstones, which a racing reader cannot overwrite.
+    async_to_sync(store.acycle_key)()
+    assert store.session_key != key and not Session.objects.filter(session_key=key).exists()
+    assert cache_read(key=SessionStore.cache_key_prefix + key).value == {REVOKED_KEY: True}
+    assert async_to_sync(SessionStore(key).aload)() == {}
+    new_key = store.session_key
+    async_to_sync(store.adelete)()
+    assert not Session.objects.filter(session_key=new_key).exists()
+    assert cache_read(key=SessionStore.cache_key_prefix + new_key).value == {REVOKED_KEY: True}

@@ -118,3 +118,30 @@ def test_a_snapshot_user_is_built_by_from_db_with_the_rest_deferred(user, monkey
     assert built._state.adding is False and built._state.db == "default"
     assert built.password_hash_changed() is False
     assert built.get_session_auth_hash() == user.get_session_auth_hash()
+
+
+def test_a_deleted_user_is_refused_at_once_even_by_the_stateless_mode(
+    user, obtain, bearer, settings, django_capture_on_commit_callbacks
+):
+    settings.JWT_STATELESS = True
+    client = bearer(obtain(user)["access"])
+    for _ in range(2):  # the snapshot is cached, then read warm
+        assert client.get(ME_URL).status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        get_user_model().objects.get(pk=user.pk).delete()
+    response = client.get(ME_URL)
+    assert (response.status_code, response.json()["code"]) == (401, "user_inactive")
+
+
+def test_the_version_key_outlives_every_snapshot_it_guards(user):
+    # A reader compares the version before and after its database read; if
+    # the key expired in between, a stale snapshot would look current.
+    from authcache.conf import setting
+    from authcache.live import cache_shared
+
+    if not cache_shared():
+        pytest.skip("services mode: the embedded default has no version key")
+    user.first_name = "Alicia"
+    user.save()
+    seconds = setting("USER_SNAPSHOT_SECONDS")
+    assert seconds < cache.ttl(snapshots.user_version_key(user.pk)) <= 2 * seconds

@@ -208,6 +208,21 @@ def test_a_cut_connection_drops_the_copy_and_the_cache_comes_back(faulty_cache, 
     assert _warm() == "changed during the cut"  # re-subscribed, and nothing old was kept
 
 
+def test_a_killed_tracking_connection_is_not_trusted_while_redis_still_answers(direct_cache, settings, other):
+    # A long stale bound: the copy must be distrusted from the moment the
+    # connection is lost, not once a reconnect is due.
+    settings.NEAR_CACHE_STALE_SECONDS = 30
+    caches["default"].set(KEY, "before", 60)
+    assert _warm() == "before"
+    # Only the tracking connection (a RESP2 subscriber) goes; reads still work.
+    assert other.client_kill_filter(_type="pubsub") == 1
+    assert _read()[0] == "before"
+    other.set(_full(), pickle.dumps("changed by another process"))  # no invalidation can reach us now
+    for _ in range(3):
+        value, _trips, near = _read()
+        assert (value, near) == ("changed by another process", 0)
+
+
 def test_a_stalled_connection_is_distrusted_within_the_stale_bound(faulty_cache, settings, other):
     settings.NEAR_CACHE_STALE_SECONDS = 0.3
     caches["default"].set(KEY, "before", 60)

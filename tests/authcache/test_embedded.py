@@ -1,0 +1,86 @@
+"""The embedded mode's revocation log (authcache/embedded.py): a change drops the keys it names, no others.
+
+Another process is simulated by appending to the log file directly, as
+every process does after its commit.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from authcache.conf import stamp_file
+from authcache.embedded import EmbeddedStrategy
+from authcache.live import cache_read, cache_shared, cache_write_live
+from tests.api.helpers import ME_URL
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _embedded_only():
+    if cache_shared():
+        pytest.skip("embedded default only: services mode has its Redis epoch")
+    stamp_file().parent.mkdir(parents=True, exist_ok=True)
+    stamp_file().touch()  # an earlier test may have deleted it
+
+
+def _live(key: str, payload: str) -> None:
+    cache_write_live(key=key, payload=payload, epoch=cache_read(key=key).epoch, timeout=60, add=False)
+
+
+def _another_process_logs(line: bytes) -> None:
+    with open(stamp_file(), "ab") as log:
+        log.write(line)
+
+
+def test_a_line_drops_exactly_the_keys_it_names():
+    for key in ("t:a", "t:b"):
+        _live(key, "valid")
+    _another_process_logs(b"t:a t:other\n")
+    assert cache_read(key="t:a").stale and cache_read(key="t:a").value is None
+    assert cache_read(key="t:b").live and cache_read(key="t:b").value == "valid"
+    _live("t:a", "again")  # written after the line: trusted
+    assert cache_read(key="t:a").value == "again"
+
+
+def test_a_star_line_a_half_written_line_and_a_new_file():
+    _live("t:a", "valid")
+    _another_process_logs(b"t:a")  # still being written: not applied yet
+    assert cache_read(key="t:a").live
+    _another_process_logs(b"\n")
+    assert cache_read(key="t:a").stale
+    _live("t:b", "valid")
+    _another_process_logs(b"*\n")  # everything
+    assert cache_read(key="t:b").stale
+    _live("t:c", "valid")
+    stamp_file().unlink()  # a deleted (or replaced) log: nothing older is trusted
+    assert cache_read(key="t:c").stale
+
+
+def test_too_many_remembered_keys_distrust_everything_older(monkeypatch):
+    monkeypatch.setattr(EmbeddedStrategy, "MAX_REMEMBERED", 3)
+    _live("t:kept", "valid")
+    _another_process_logs(b"k1 k2\n")
+    assert cache_read(key="t:kept").live
+    _another_process_logs(b"k3 k4\n")
+    assert cache_read(key="t:kept").stale
+
+
+def test_a_login_keeps_every_other_users_cached_entries(
+    user_factory, obtain, bearer, password, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    bob = user_factory(username="bob")
+    session_client = Client()
+    session_client.force_login(bob)
+    token_client = bearer(obtain(bob)["access"])
+    for client in (session_client, token_client):
+        assert client.get(ME_URL).status_code == 200
+    user_factory(username="alice")
+    with django_capture_on_commit_callbacks(execute=True):  # the login's writes commit, the log is written
+        response = Client().post(reverse("accounts:login"), {"username": "alice", "password": password})
+    assert response.status_code == 302
+    for client in (session_client, token_client):
+        with django_assert_num_queries(0):  # still warm: the login named only alice's entries
+            assert client.get(ME_URL).status_code == 200
