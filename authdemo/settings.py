@@ -157,12 +157,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ------------------------------------------------------------------
-# Two roles. The "default" cache only ever mirrors the database (sessions'
-# data, token verdicts, user snapshots; docs/operations.md): when Redis is
-# unreachable, accounts.cachesafe skips it and reads the database instead.
-# The shared cache (SHARED_CACHE_ALIAS, accounts.sharedcache) holds what a
-# request leaves for later requests that any worker process may serve:
-# rate-limit counters, lab records, the last login's measured cost.
 # Short timeouts make a dead Redis cost milliseconds, not seconds; after a
 # failure the circuit breaker skips Redis for CACHE_BREAKER_SECONDS.
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -174,7 +168,6 @@ NEAR_CACHE_MAX_ENTRIES = env.int("NEAR_CACHE_MAX_ENTRIES", default=10_000)
 if REDIS_URL:
     CACHES = {
         "default": {
-            # django-redis, keeping each process's near cache exact (accounts/nearcache.py).
             "BACKEND": "authcache.near.NearRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="authdemo"),
@@ -191,19 +184,11 @@ else:
     CACHES = {
         # Per process: the hot path reads it without a query; the revocation
         # stamp file tells every process of the host when to stop trusting it.
-        # Django's local-memory cache, with reads that reuse decoded values
-        # (accounts.localcache). Every logged-in user takes two entries (its
-        # credential's and its snapshot); Django's default of 300 would send
-        # the warm requests of more than 150 of them to the database.
         "default": {
             "BACKEND": "authcache.process.ProcessMemoryCache",
             "LOCATION": "default",
             "OPTIONS": {"MAX_ENTRIES": env.int("LOCAL_CACHE_MAX_ENTRIES", default=10_000)},
         },
-        # Shared by every process of the host through the database (table
-        # accounts.SharedCacheEntry, created by migrate), with add and incr
-        # atomic across processes and threads. MAX_ENTRIES: above this many
-        # rows a write first deletes the expired ones (never live counters).
         "shared": {
             "BACKEND": "authcache.shared.SharedDatabaseCache",
             "LOCATION": "authdemo_shared_cache",
@@ -216,8 +201,6 @@ else:
 
 # --- Users and passwords -----------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
-# ModelBackend whose get_user() takes a session's user from its cached
-# snapshot, read with the session data (accounts.snapshots).
 AUTHENTICATION_BACKENDS = ["accounts.backends.SnapshotModelBackend"]
 USER_SNAPSHOT_SECONDS = env.int("USER_SNAPSHOT_SECONDS", default=600)
 LOGIN_URL = "/accounts/login/"

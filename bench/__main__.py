@@ -221,7 +221,7 @@ def _auth_scenarios(*, user, session_key, access_cookie, auth_header, n, has_sta
                 context=lambda: override_settings(JWT_STATELESS=True),
             )
         )
-    if has_stateless and hasattr(settings, "JWT_VERIFIED_CACHE_SIZE"):
+    if has_stateless:
         # Every row above presents one token again and again, so its signature
         # is checked once (the verified-token cache, api/keyring.py); this row
         # pays the full check every time, as a token's first request does.
@@ -234,13 +234,13 @@ def _auth_scenarios(*, user, session_key, access_cookie, auth_header, n, has_sta
                 context=lambda: override_settings(JWT_STATELESS=True, JWT_VERIFIED_CACHE_SIZE=0),
             )
         )
-    from accounts import cachesafe
+    from authcache.live import cache_shared, strategy
 
-    if not settings.REDIS_URL:
+    if not cache_shared():
         # The embedded default's cross-process check: one stat() of the
-        # revocation stamp file per cache read (authcache.live).
+        # revocation log per cache read (authcache.embedded).
         scenarios.append(
-            Scenario("revocation stamp stat()", cachesafe._stamp_file_epoch, n,
+            Scenario("revocation log stat()", strategy().position, n,
                      note="embedded cross-process check, included above")
         )  # fmt: skip
     return scenarios
