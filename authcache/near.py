@@ -226,12 +226,8 @@ class NearCache:
                 self.entries[full[key]] = (expires, *encoded[key])
 
     def forget(self, keys: list[str] | None = None) -> None:
-        """Drop ``keys`` (None: the whole copy) now: this process wrote them, or a cache failure was seen.
-
-        Redis announces this process's own writes too, but its message may
-        trail the write's reply by a moment; a read that follows its own
-        write must not find the old value.
-        """
+        """Drop ``keys`` (None: the whole copy) now: this process wrote them, or a cache failure was seen."""
+        # Redis's message about our own write may trail the write's reply.
         with self.lock:
             if keys is None:
                 self._flush()
@@ -343,11 +339,7 @@ def _many(args: tuple, kwargs: dict) -> list[str] | None:
 
 
 class NearRedisCache(RedisCache):
-    """django-redis's cache whose writes also drop the written keys from this process's near cache.
-
-    Other processes learn of them from Redis's invalidation messages; this
-    one must not wait for its own.
-    """
+    """django-redis's cache whose writes also drop the written keys from this process's near cache at once."""
 
     set = _written("set", _first)
     add = _written("add", _first)

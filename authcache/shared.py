@@ -1,18 +1,10 @@
 """The cache every process of the site shares: Redis with REDIS_URL, else a table of the database.
 
-Without Redis it is this module's backend over the SharedCacheEntry table
-(authcache.models), built for counting by several processes and threads at
-once (accounts.ratelimit counts with ``add``, then ``incr``; OWASP ASVS 5.0
-V6.3.1: no parallel burst gets more attempts than the limit):
-
-- ``incr`` reads and writes the row in one transaction that holds it
-  (SELECT ... FOR UPDATE; SQLite's IMMEDIATE transactions take the write
-  lock at BEGIN), so no two increments write the same count.
-- ``add`` succeeds for exactly one of several parallel callers: one INSERT
-  on the primary key; an expired row is first deleted, only while still
-  expired.
-- Reads never delete; culling deletes expired rows only, never a live
-  counter (a culled counter would give its key a fresh count).
+Without Redis it is this module's backend over authcache.SharedCacheEntry;
+its rules are in docs/operations.md ("The shared cache without Redis").
+accounts.ratelimit counts with ``add``, then ``incr``: both are atomic across
+processes and threads, so no parallel burst gets more attempts than the
+limit (OWASP ASVS 5.0 V6.3.1).
 """
 
 from __future__ import annotations
