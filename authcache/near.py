@@ -236,15 +236,13 @@ class NearCache:
 
 
 _near: dict[str, NearCache] = {}
+_near_lock = threading.Lock()
 _thread = threading.local()
 
 
 def near_hits() -> int:
     """Return how many reads this thread has served from a near cache so far (the comparison page's meter)."""
     return getattr(_thread, "hits", 0)
-
-
-_near_lock = threading.Lock()
 
 
 def near_cache(alias: str) -> NearCache | None:
