@@ -88,7 +88,7 @@ run: $(VENV)/.runtime-installed
 # Production mode: DEBUG off, the environment decides database and cache.
 # SERVE_WORKERS processes in every mode: what one request leaves for another
 # (login limits, lab runs) is in the shared cache, Redis or else the database;
-# without Redis, the revocation stamp file in var/ tells every process of the
+# without Redis, the revocation log in var/ tells every process of the
 # host to stop trusting its own cache (docs/operations.md).
 # GUNICORN_ACCESS_LOG=1: one access-log line per request on stdout (off by default: hot path).
 serve: $(VENV)/.runtime-installed

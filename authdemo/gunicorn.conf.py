@@ -5,7 +5,7 @@ processes in every mode (default: the CPU count, at least 2). They share
 what a request leaves for later ones (login-limit counters, lab runs)
 through the shared cache: Redis with REDIS_URL, else a table of the database
 (authcache/shared.py). Without Redis each keeps the hot path in its own
-memory, and the revocation stamp file in var/ makes every process drop what
+memory, and the revocation log in var/ makes every process drop what
 it cached before a revocation (authcache/live.py). Threads give
 concurrency inside a worker either way.
 

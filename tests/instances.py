@@ -5,7 +5,7 @@ they share only what docs/several-hosts.md says hosts must share:
 DATABASE_URL, REDIS_URL, DJANGO_SECRET_KEY and the JWT signing key (here the
 test process's own, so the test can read the tokens it is handed). On one
 host (the embedded default), they share one var folder as the worker
-processes of one `make serve` do: the revocation stamp file is in it.
+processes of one `make serve` do: the revocation log is in it.
 """
 
 from __future__ import annotations

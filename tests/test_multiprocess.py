@@ -2,7 +2,7 @@
 
 `make serve` runs several worker processes behind one socket, with Redis
 (services mode) or without (the embedded default: SQLite, the shared cache's
-table and the revocation stamp file). The test starts gunicorn with two
+table and the revocation log). The test starts gunicorn with two
 worker processes on the test database (and the test Redis, if any), and
 checks over real HTTP that
 

@@ -3,7 +3,7 @@
 A gunicorn server runs on the test database without REDIS_URL; a second
 process (``manage.py shell``, as an operator or a cron job would) changes the
 user's password. The server refuses the old access token and session on the
-very next request (the revocation stamp file, authcache.live), and the
+very next request (the revocation log, authcache.live), and the
 browser holding the dead session cookie gets no 400 anywhere, logging in again
 included (accounts.middleware).
 """
