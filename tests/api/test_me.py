@@ -224,8 +224,15 @@ def test_a_warm_authenticated_request_costs_at_most_one_cache_round_trip(
     assert trips == ["get_many"]
     if near_cache("default") is None:
         return
-    # Services mode: that read filled this process's near cache
-    # (authcache.near); from then on a request makes no round trip at all.
+    # Services mode: reads fill this process's near cache (authcache.near);
+    # Redis's messages about the login's own writes may arrive after a fill
+    # and refuse it, however late the machine lets them. Once a request is
+    # answered in the process, every following one makes no round trip at all.
+    for _ in range(10):
+        hits = near_hits()
+        assert client.get(ME_URL).status_code == 200
+        if near_hits() > hits:
+            break
     for _ in range(3):
         hits = near_hits()
         with cache_round_trips() as trips:
