@@ -57,17 +57,16 @@ class EmbeddedStrategy:
             except FileNotFoundError:
                 return
             offset = self.applied
-            for line in chunk.splitlines(keepends=True):
-                if not line.endswith(b"\n"):
-                    break  # a line still being written: applied with the next read
-                offset += len(line)
+            *lines, _still_written = chunk.split(b"\n")  # the unfinished rest: applied with a later read
+            for line in lines:
+                offset += len(line) + 1
                 names = line.split()
                 if ALL in names or len(self.dropped) + len(names) > self.MAX_REMEMBERED:
                     self.floor = offset
                     self.dropped.clear()
                     continue
                 for name in names:
-                    self.dropped[name.decode()] = offset
+                    self.dropped[name.decode(errors="replace")] = offset
             self.applied = offset
 
     def _trusted(self, key: str, stamp: object) -> bool:

@@ -84,3 +84,11 @@ def test_a_login_keeps_every_other_users_cached_entries(
     for client in (session_client, token_client):
         with django_assert_num_queries(0):  # still warm: the login named only alice's entries
             assert client.get(ME_URL).status_code == 200
+
+
+def test_a_garbled_line_costs_a_cold_read_never_an_error():
+    _live("t:a", "valid")
+    _another_process_logs(b"\xff\xfe t:a\r\n\n")
+    assert cache_read(key="t:a").stale
+    _live("t:a", "again")
+    assert cache_read(key="t:a").value == "again"
