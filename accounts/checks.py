@@ -12,7 +12,8 @@ from django.core.exceptions import ImproperlyConfigured
 
 from accounts.devicecookie import device_cookie_name, device_cookie_secure
 from accounts.ratelimit import device_rate, ipv6_prefix, rate_parse
-from accounts.sharedcache import AtomicDatabaseCache, shared_cache
+from authcache.process import ProcessMemoryCache
+from authcache.shared import shared_cache
 from authdemo.cookienames import HOST_PREFIX, SECURE_PREFIX
 
 RATE_SETTINGS = (
@@ -49,13 +50,13 @@ def limits_check(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     # A per-process cache would let each worker count on its own, a get-then-set
     # incr would let parallel attempts share one count (OWASP ASVS 5.0 V6.3.1).
     backend = type(shared_cache())
-    unsafe = (LocMemCache, DummyCache, FileBasedCache, DatabaseCache)
-    if issubclass(backend, unsafe) and not issubclass(backend, AtomicDatabaseCache):
+    unsafe = (LocMemCache, ProcessMemoryCache, DummyCache, FileBasedCache, DatabaseCache)
+    if issubclass(backend, unsafe):
         errors.append(
             checks.Error(
                 f"The shared cache ({backend.__name__}) is per process or has no atomic incr: "
                 "the rate limits cannot count there.",
-                hint="Use Redis (REDIS_URL) or accounts.sharedcache.AtomicDatabaseCache.",
+                hint="Use Redis (REDIS_URL) or authcache.shared.SharedDatabaseCache.",
                 id="accounts.E022",
             )
         )

@@ -3,7 +3,7 @@
 `make serve` without REDIS_URL starts several gunicorn worker processes over
 one SQLite file: each keeps the hot path in its own cache, and they share
 the database, whose shared-cache table holds the login limits and the lab
-records (authcache.shared), and the var folder, whose revocation stamp
+records (authcache.shared), and the var folder, whose revocation log
 file makes every process drop what it cached before a revocation
 (authcache.live). Here two gunicorn servers of one worker process each
 stand for two workers of one `make serve`, so the test knows which process

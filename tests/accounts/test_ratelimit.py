@@ -16,7 +16,7 @@ from accounts.ratelimit import (
     rate_parse,
     username_normalize,
 )
-from accounts.sharedcache import shared_cache
+from authcache.shared import shared_cache
 
 # The counters live in the shared cache: a table of the database without Redis.
 pytestmark = pytest.mark.django_db
@@ -201,7 +201,7 @@ def test_signup_and_reset_fail_closed_when_the_counters_cannot_be_reached(client
     from django.contrib.auth import get_user_model
     from django.core import mail
 
-    from accounts.sharedcache import shared_cache
+    from authcache.shared import shared_cache
 
     def unreachable(*args, **kwargs):
         raise ConnectionError("connection refused")
@@ -292,8 +292,9 @@ class TestLimitsCheck:
         settings.CACHES = {
             **settings.CACHES,
             "perprocess": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+            "ownperprocess": {"BACKEND": "authcache.process.ProcessMemoryCache"},
             "plaindb": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "t"},
         }
-        for alias in ("perprocess", "plaindb"):
+        for alias in ("perprocess", "ownperprocess", "plaindb"):
             settings.SHARED_CACHE_ALIAS = alias
             assert [message.id for message in limits_check()] == ["accounts.E022"]
