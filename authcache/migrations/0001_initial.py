@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ("accounts", "0007_cache_models_moved"),
+        ("accounts", "0008_cache_models_moved"),
     ]
 
     operations = [

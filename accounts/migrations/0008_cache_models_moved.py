@@ -6,7 +6,7 @@ from django.db import migrations
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0006_email_blank_not_unique"),
+        ("accounts", "0007_username_skeleton"),
     ]
 
     operations = [
