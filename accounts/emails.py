@@ -32,6 +32,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare, salted_hmac
 
+from accounts.ratelimit import address_mail_register
+
 security_log = logging.getLogger("authdemo.security")
 
 TOKEN_SALT = "accounts.emails.confirmation"
@@ -73,6 +75,11 @@ def _site() -> dict[str, str]:
 
 
 def _mail(*, template: str, to: str, context: dict) -> None:
+    # Past the per-inbox limit nothing is sent, and the caller answers as
+    # usual: the same whether the address is free or taken (no enumeration).
+    if address_mail_register(email=to).limited:
+        security_log.info("mail to one address over its limit: not sent (%s)", template)
+        return
     context = {**_site(), **context}
     subject = render_to_string(f"accounts/{template}_subject.txt", context).strip()
     body = render_to_string(f"accounts/{template}_email.txt", context)

@@ -291,6 +291,15 @@ def password_reset_ip_register(request: HttpRequest) -> LoginThrottle:
 
 def password_reset_email_register(request: HttpRequest, *, email: str) -> LoginThrottle:
     """Count one reset mail to ``email``, whether or not an account has it (no enumeration)."""
+    return address_mail_register(email=email)
+
+
+def address_mail_register(*, email: str) -> LoginThrottle:
+    """Count one mail to ``email`` (a reset link, an address confirmation, an "address taken" notice).
+
+    One budget per inbox (PASSWORD_RESET_RATELIMIT_EMAIL), whatever sends
+    the mail, so no form of the site can be used to flood an address.
+    """
     return action_attempt_register(
         group="reset-email",
         rate=settings.PASSWORD_RESET_RATELIMIT_EMAIL,

@@ -210,7 +210,8 @@ def _token(path: str) -> str:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_race_many_accounts_confirm_one_address_at_once(user_factory, mailoutbox):
+def test_race_many_accounts_confirm_one_address_at_once(user_factory, mailoutbox, settings):
+    settings.PASSWORD_RESET_RATELIMIT_EMAIL = "100/h"  # six links to one inbox, past its usual budget
     users = [user_factory(username=f"racer{n}") for n in range(6)]
     for racer in users:
         emails.email_change_request(user=racer, email="prize@example.com")
@@ -231,3 +232,31 @@ def test_race_one_link_followed_many_times_at_once(user_factory, mailoutbox):
     assert _email(racer) == "prize@example.com"
     # One "your address changed" notice, to the previous address.
     assert [m.to for m in mailoutbox[1:]] == [["racer@example.com"]]
+
+
+@pytest.mark.parametrize("taken", [False, True])
+def test_no_inbox_gets_more_mail_than_its_limit_and_the_answer_never_changes(
+    user, django_user_model, mailoutbox, settings, taken
+):
+    # Confirmation links and "address taken" notices share the per-inbox budget
+    # of reset mails: no endpoint can be used to flood an address.
+    settings.PASSWORD_RESET_RATELIMIT_EMAIL = "3/h"
+    target = "victim@example.com"
+    if taken:
+        django_user_model.objects.create_user(username="victim", email=target, password="x-long-pass-1")
+    answers = [emails.email_change_request(user=user, email=target) for _ in range(6)]
+    assert answers == [True] * 6
+    assert [m.to for m in mailoutbox] == [[target]] * 3
+    assert _email(user) != target
+
+
+def test_the_api_answers_alike_past_the_mail_limit(user, password, settings, mailoutbox):
+    from rest_framework.test import APIClient
+
+    settings.PASSWORD_RESET_RATELIMIT_EMAIL = "1/h"
+    client = APIClient()
+    client.force_authenticate(user)
+    bodies = [client.patch("/api/me/", {"email": "new@example.com"}, format="json") for _ in range(3)]
+    assert [b.status_code for b in bodies] == [202] * 3
+    assert bodies[0].json() == bodies[1].json() == bodies[2].json()
+    assert len(mailoutbox) == 1
