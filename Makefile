@@ -18,6 +18,12 @@ VERIFIER := env JWKS_URL='$(JWKS_URL)' VERIFIER_ALLOWED_ORIGINS='$(VERIFIER_ALLO
 SERVE_THREADS ?=
 SERVE_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ "$$n" -ge 2 ] 2>/dev/null || n=2; echo $$n)
 MANAGE := $(BIN)/python manage.py
+# The embedded default's secrets (var/secret_key, var/jwt/signing_key.pem):
+# created once, never overwritten; nothing is written for what the
+# environment provides (DJANGO_SECRET_KEY, JWT_PRIVATE_KEY(_FILE)).
+INIT_SECRETS := $(MANAGE) init_secrets --verbosity 0
+# The test suites' settings take the embedded secret key whatever DJANGO_DEBUG says.
+TEST_INIT_SECRETS := DJANGO_SETTINGS_MODULE=authdemo.test_settings $(INIT_SECRETS)
 # Installs stay quiet and never prompt (CI has no stdin).
 PIP := $(BIN)/python -m pip --disable-pip-version-check --no-input
 
@@ -74,9 +80,10 @@ run: $(VENV)/.runtime-installed
 			echo "make run: DJANGO_DEBUG=0 is production mode and needs DJANGO_SECRET_KEY (or leave DJANGO_DEBUG unset)." >&2; \
 			exit 1; \
 		fi; \
-		$(MANAGE) collectstatic --noinput --verbosity 0 || exit 1; \
+		$(INIT_SECRETS) && $(MANAGE) collectstatic --noinput --verbosity 0 || exit 1; \
 		echo "Production settings: plain HTTP is redirected to HTTPS unless DJANGO_SECURE_SSL_REDIRECT=0."; \
 	fi; \
+	$(INIT_SECRETS) && \
 	$(MANAGE) migrate --noinput && \
 	{ if [ -z "$${DATABASE_URL:-}" ]; then $(MANAGE) demo_user; fi; } || exit $$?; \
 	$(VERIFIER) & verifier=$$!; \
@@ -99,6 +106,7 @@ serve: $(VENV)/.runtime-installed
 	fi
 	@export DJANGO_DEBUG=0; workers=$(SERVE_WORKERS); \
 	if [ -n "$${REDIS_URL:-}" ]; then threads=$(or $(SERVE_THREADS),2); else threads=$(or $(SERVE_THREADS),4); fi; \
+	$(INIT_SECRETS) && \
 	$(MANAGE) migrate --noinput && \
 	$(MANAGE) demo_user --check && \
 	$(MANAGE) collectstatic --noinput --verbosity 0 && \
@@ -115,6 +123,7 @@ verifier: $(VENV)/.runtime-installed
 	@exec $(VERIFIER)
 
 test: $(VENV)/.dev-installed
+	@$(TEST_INIT_SECRETS)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev-installed
@@ -130,6 +139,7 @@ lint: $(VENV)/.dev-installed
 BENCH_PEERS_DIR ?= bench/peers
 BENCH_OUT ?=
 bench: $(VENV)/.runtime-installed
+	@DJANGO_SETTINGS_MODULE=bench.settings $(INIT_SECRETS)
 	$(BIN)/python -m bench --peers-dir "$(BENCH_PEERS_DIR)" $(if $(BENCH_OUT),--out "$(BENCH_OUT)") $(BENCH_ARGS)
 
 bench-passwords: $(VENV)/.runtime-installed
@@ -137,11 +147,13 @@ bench-passwords: $(VENV)/.runtime-installed
 
 # Browser tests against a live server; drives the system chromium, downloads no browser.
 e2e: $(VENV)/.e2e-installed
+	@$(TEST_INIT_SECRETS)
 	$(BIN)/python -m pytest e2e -p no:cacheprovider $(PYTEST_ARGS)
 
 # Requests generated from /api/schema/ (schemathesis, a fixed number per
 # operation): no 5xx, every answer as documented. Not part of `make test`.
 fuzz: $(VENV)/.fuzz-installed
+	@$(TEST_INIT_SECRETS)
 	$(BIN)/python -m pytest fuzz -p no:cacheprovider $(PYTEST_ARGS)
 
 clean:

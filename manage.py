@@ -10,7 +10,8 @@ def main() -> None:
     # The commands the README and the project print (createsuperuser,
     # changepassword, jwt_rotate_key) work as printed in a checkout: with no
     # production secret key and no explicit DJANGO_DEBUG, manage.py runs the
-    # embedded development configuration (its secret key generated in var/).
+    # embedded development configuration (its secrets in var/, written once by
+    # `manage.py init_secrets`; every other command names it while they are missing).
     # Production stays strict: `make serve` exports DJANGO_DEBUG=0, gunicorn
     # imports authdemo.wsgi (not this file), and `check --deploy` fails on DEBUG.
     if "DJANGO_SECRET_KEY" not in os.environ:

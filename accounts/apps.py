@@ -7,6 +7,6 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts and sessions"
 
     def ready(self) -> None:
-        from accounts import checks, signals  # noqa: F401 - checks registers the rate-limit checks
+        from accounts import checks, conf, signals  # noqa: F401 (conf sets the defaults, checks registers)
 
         signals.connect()

@@ -1,6 +1,8 @@
-"""System checks of the rate limits: rates that parse, a cache all processes share, a device cookie kept."""
+"""System checks of the accounts app: rates, a shared cache, a device cookie kept, one SITE_URL origin."""
 
 from __future__ import annotations
+
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core import checks
@@ -61,3 +63,22 @@ def limits_check(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
             )
         )
     return errors
+
+
+@checks.register()
+def site_url_check(app_configs, **kwargs) -> list[checks.CheckMessage]:
+    """Report a SITE_URL that is not one origin, http(s)://host[:port].
+
+    Password-reset links are built from it, never from the request's Host
+    header (OWASP ASVS 5.0 V3.5; Host header poisoning).
+    """
+    url = settings.SITE_URL
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.scheme in ("http", "https") and host and not host.startswith((".", "*")) and not parts.path:
+        return []
+    if not url or host.startswith((".", "*")):
+        message = "SITE_URL is unset and the first of DJANGO_ALLOWED_HOSTS is not one host to derive it from."
+    else:
+        message = f"SITE_URL must be http(s)://host[:port], not {url!r}."
+    return [checks.Error(message, hint="Set SITE_URL, e.g. https://auth.example.com.", id="accounts.E001")]

@@ -1,4 +1,4 @@
-"""App config of the JWT side: connects it to the accounts app's revocation hook."""
+"""App config of the JWT side: its settings and checks, and its link to the accounts app's revocation hook."""
 
 from django.apps import AppConfig
 
@@ -10,7 +10,7 @@ class ApiConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts.services import credentials_revoked
-        from api import checks, services  # noqa: F401 - checks registers the cookie-name checks
+        from api import checks, conf, services  # noqa: F401 (conf sets the defaults, checks registers)
 
         # "End everything of this user" (accounts.services.user_revoke_all)
         # reaches the tokens through this hook: accounts imports nothing of api.

@@ -5,9 +5,14 @@ runs embedded and in services mode.
 """
 
 from authdemo.settings import *  # noqa: F403
-from authdemo.settings import _embedded_secret_key
+from authdemo.varfiles import var_secret_read
 
-SECRET_KEY = SECRET_KEY or _embedded_secret_key()  # noqa: F405
+# Without DJANGO_SECRET_KEY, the embedded default's key whatever DJANGO_DEBUG
+# says: `make test` runs init_secrets first; tests/conftest.py stops the run
+# with that command's name when it has not run.
+if not SECRET_KEY:  # noqa: F405
+    SECRET_KEY_FILE = VAR_DIR / "secret_key"  # noqa: F405
+    SECRET_KEY = var_secret_read(SECRET_KEY_FILE)
 
 # Fast hashing: tests create many users; Argon2 is tested on its own.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]  # noqa: F405

@@ -8,10 +8,12 @@ one IP), plain-HTTP serving for the test client, and log noise.
 """
 
 from authdemo.settings import *  # noqa: F403
-from authdemo.settings import _embedded_secret_key
+from authdemo.varfiles import var_secret_read
 
 DEBUG = False
-SECRET_KEY = SECRET_KEY or _embedded_secret_key()  # noqa: F405
+if not SECRET_KEY:  # noqa: F405 (the embedded default's key, written by `manage.py init_secrets`)
+    SECRET_KEY_FILE = VAR_DIR / "secret_key"  # noqa: F405
+    SECRET_KEY = var_secret_read(SECRET_KEY_FILE)
 ALLOWED_HOSTS = [*ALLOWED_HOSTS, "testserver"]  # noqa: F405
 SECURE_SSL_REDIRECT = False
 LOGIN_RATELIMIT_USERNAME = "1000000/m"

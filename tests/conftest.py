@@ -16,6 +16,15 @@ from authcache.shared import SharedDatabaseCache
 from tests.helpers import PASSWORD
 
 
+def pytest_sessionstart(session) -> None:
+    """Stop at once, naming the command, when the embedded default's secrets were never made."""
+    from api.checks import secrets_check
+
+    missing = secrets_check(None)
+    if missing:
+        pytest.exit(f"{missing[0].msg} (`make test` runs it first)", returncode=2)
+
+
 def _caches_clear() -> None:
     for alias in settings.CACHES:
         # The shared cache without Redis is a table of the test database:

@@ -1,0 +1,56 @@
+"""Tunables of the accounts app with their defaults (imported once by AccountsConfig.ready()).
+
+As django-axes' conf.py does, a setting the project does not declare gets its
+default on ``settings`` here, so ``settings.NAME`` reads the same everywhere
+and ``override_settings`` still works in tests. A deployment sets them through
+the environment (authdemo/settings.py, "App tunables").
+"""
+
+from __future__ import annotations
+
+import os
+
+from django.conf import settings
+
+# Argon2 hashes running at once per process; each holds memory_cost (19 MiB),
+# so a burst of logins takes at most this many times 19 MiB of hashing memory.
+# Hashing is CPU-bound: more at once than there are cores adds memory and
+# latency, no throughput. Default: the CPU count, at most 8.
+settings.PASSWORD_HASH_CONCURRENCY = getattr(
+    settings, "PASSWORD_HASH_CONCURRENCY", min(os.cpu_count() or 1, 8)
+)
+
+# Login rate limits (accounts/ratelimit.py, counted in the shared cache):
+# failed attempts per username (case-folded, NFKC, stripped) from clients
+# without a device cookie, and attempts per client address (IPv6: per /64),
+# shared by every login path. LOGIN_RATELIMIT_DEVICE, RATELIMIT_IPV6_PREFIX
+# and the DEVICE_COOKIE_* settings have their defaults in accounts/ratelimit.py
+# and accounts/devicecookie.py.
+settings.LOGIN_RATELIMIT_USERNAME = getattr(settings, "LOGIN_RATELIMIT_USERNAME", "5/15m")
+settings.LOGIN_RATELIMIT_IP = getattr(settings, "LOGIN_RATELIMIT_IP", "30/m")
+# Signups per client IP (each costs a password hash and creates an account),
+# password-reset requests per client IP, and reset mails per target address
+# (counted whether or not an account has it, so limits reveal nothing).
+settings.SIGNUP_RATELIMIT_IP = getattr(settings, "SIGNUP_RATELIMIT_IP", "10/h")
+settings.PASSWORD_RESET_RATELIMIT_IP = getattr(settings, "PASSWORD_RESET_RATELIMIT_IP", "10/h")
+settings.PASSWORD_RESET_RATELIMIT_EMAIL = getattr(settings, "PASSWORD_RESET_RATELIMIT_EMAIL", "3/h")
+# Lab actions per client IP: a run revokes and replays this browser's
+# credentials and asks the verifier, a replay asks both again.
+settings.LAB_RATELIMIT_IP = getattr(settings, "LAB_RATELIMIT_IP", "60/m")
+
+# Server-side session lifetimes in seconds (OWASP ASVS 5.0 V7.3.1 idle, V7.3.2
+# absolute), enforced on every read of the session, not only by the cookie
+# (docs/sessions.md). Plain login: the cookie ends with the browser; the
+# session ends after 1 h without activity and at the latest 12 h after login.
+settings.SESSION_IDLE_TIMEOUT = getattr(settings, "SESSION_IDLE_TIMEOUT", 60 * 60)
+settings.SESSION_ABSOLUTE_LIFETIME = getattr(settings, "SESSION_ABSOLUTE_LIFETIME", 12 * 60 * 60)
+# "Remember me": a persistent cookie; 7 days idle, 14 days at the latest.
+settings.SESSION_REMEMBER_IDLE_TIMEOUT = getattr(settings, "SESSION_REMEMBER_IDLE_TIMEOUT", 7 * 24 * 60 * 60)
+settings.SESSION_REMEMBER_ABSOLUTE_LIFETIME = getattr(
+    settings, "SESSION_REMEMBER_ABSOLUTE_LIFETIME", 14 * 24 * 60 * 60
+)
+# Last activity is written at most once per this many seconds per session, so
+# an authenticated request normally writes nothing to the database.
+settings.SESSION_ACTIVITY_UPDATE_INTERVAL = getattr(settings, "SESSION_ACTIVITY_UPDATE_INTERVAL", 60)
+# Seconds an email confirmation link stays valid (accounts/emails.py).
+settings.EMAIL_CONFIRMATION_TIMEOUT = getattr(settings, "EMAIL_CONFIRMATION_TIMEOUT", 3 * 24 * 60 * 60)
