@@ -80,7 +80,7 @@ run: $(VENV)/.runtime-installed
 			echo "make run: DJANGO_DEBUG=0 is production mode and needs DJANGO_SECRET_KEY (or leave DJANGO_DEBUG unset)." >&2; \
 			exit 1; \
 		fi; \
-		$(INIT_SECRETS) && $(MANAGE) collectstatic --noinput --verbosity 0 || exit 1; \
+		$(MANAGE) collectstatic --noinput --verbosity 0 || exit 1; \
 		echo "Production settings: plain HTTP is redirected to HTTPS unless DJANGO_SECURE_SSL_REDIRECT=0."; \
 	fi; \
 	$(INIT_SECRETS) && \

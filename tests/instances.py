@@ -47,7 +47,7 @@ def instances_running(
         "DJANGO_SETTINGS_MODULE": "authdemo.test_settings",
         "DJANGO_DEBUG": "0",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-        "JWT_PRIVATE_KEY": settings.JWT_PRIVATE_KEY,
+        "JWT_PRIVATE_KEY": settings.SIMPLE_JWT["SIGNING_KEY"],
         "JWT_EXTRA_PUBLIC_KEYS": settings.JWT_EXTRA_PUBLIC_KEYS,
         "DATABASE_URL": database_url(),
         **(env or {}),

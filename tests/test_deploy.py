@@ -26,9 +26,7 @@ _CONFIG_NAMES = {"TRUSTED_PROXY_COUNT", "CACHE_KEY_PREFIX"}
 
 def _base_env(var_dir: Path, *, services: bool = False, **extra: str) -> dict[str, str]:
     env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(_CONFIG_PREFIXES) and k not in _CONFIG_NAMES
+        k: v for k, v in os.environ.items() if not k.startswith(_CONFIG_PREFIXES) and k not in _CONFIG_NAMES
     }
     env["DJANGO_SETTINGS_MODULE"] = "authdemo.settings"
     env["AUTHDEMO_VAR_DIR"] = str(var_dir)
@@ -68,16 +66,30 @@ services_mode = pytest.mark.skipif(
 
 
 def test_check_deploy_passes_embedded(tmp_path):
-    result = _manage("check", "--deploy", "--fail-level", "WARNING", env=_production_env(tmp_path))
+    env = _production_env(tmp_path)
+    # `make serve` makes the embedded default's JWT key first (the secret key is the environment's).
+    made = _manage("init_secrets", env=env)
+    assert made.returncode == 0, made.stderr
+    assert not (tmp_path / "secret_key").exists()
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
 
+def test_check_deploy_without_the_jwt_key_names_init_secrets(tmp_path):
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", env=_production_env(tmp_path))
+    assert result.returncode != 0
+    assert "(api.E002)" in result.stderr and "run python manage.py init_secrets" in result.stderr
+    assert "Traceback" not in result.stderr
+    # The check only reports: nothing was written.
+    assert list(tmp_path.iterdir()) == []
+
+
 @services_mode
 def test_check_deploy_passes_in_services_mode(tmp_path):
-    result = _manage(
-        "check", "--deploy", "--fail-level", "WARNING", env=_production_env(tmp_path, services=True)
-    )
+    env = _production_env(tmp_path, services=True)
+    assert _manage("init_secrets", env=env).returncode == 0
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
@@ -118,6 +130,8 @@ def test_wsgi_application_without_secret_key_refuses_to_load(tmp_path):
 
 
 def _print_secret_key(var_dir: Path) -> str:
+    made = _manage("init_secrets", env=_base_env(var_dir, DJANGO_DEBUG="1"))
+    assert made.returncode == 0, made.stderr
     result = _manage(
         "shell",
         "--no-imports",
@@ -129,7 +143,7 @@ def _print_secret_key(var_dir: Path) -> str:
     return result.stdout.strip()
 
 
-def test_embedded_secret_key_is_generated_once_and_stable(tmp_path):
+def test_embedded_secret_key_is_made_once_by_init_secrets_and_stable(tmp_path):
     key_file = tmp_path / "secret_key"
     assert not key_file.exists()
 

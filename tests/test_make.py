@@ -113,13 +113,15 @@ def test_run_on_a_fresh_machine(sandbox):
     assert _matching(calls, "-m venv .venv")
     assert _matching(calls, "pip", "install", "-r requirements.txt")
     assert not _matching(calls, "requirements-dev.txt")
+    secrets = _matching(calls, "manage.py init_secrets")
     migrate = _matching(calls, "manage.py migrate")
     demo = _matching(calls, "manage.py demo_user")
     serve = _matching(calls, "manage.py runserver 127.0.0.1:8123")
-    assert migrate and demo and serve
+    assert secrets and migrate and demo and serve
     # DEBUG defaults to on under `make run` only.
-    assert all(c.endswith("DJANGO_DEBUG=1") for c in migrate + demo + serve)
-    assert calls.index(migrate[0]) < calls.index(demo[0]) < calls.index(serve[0])
+    assert all(c.endswith("DJANGO_DEBUG=1") for c in secrets + migrate + demo + serve)
+    # The embedded default's secrets are made (once) before anything reads them.
+    assert calls.index(secrets[0]) < calls.index(migrate[0]) < calls.index(demo[0]) < calls.index(serve[0])
 
 
 def test_run_starts_the_stateless_verifier_beside_the_site(sandbox):
@@ -161,8 +163,11 @@ def test_run_default_port_and_explicit_debug(sandbox):
     serve = _matching(calls, "manage.py runserver")
     assert serve == ["python manage.py runserver 127.0.0.1:8000 | DJANGO_DEBUG=0"]
     # Production settings render pages from the collected manifest: collected first.
+    # The embedded default's JWT key is made too (the secret key is the environment's).
+    (secrets,) = _matching(calls, "manage.py init_secrets")
     (static,) = _matching(calls, "manage.py collectstatic")
     assert calls.index(static) < calls.index(serve[0])
+    assert calls.index(secrets) < calls.index(serve[0])
 
 
 def test_run_in_production_mode_without_secret_key_explains_and_starts_nothing(sandbox):
@@ -200,6 +205,14 @@ def test_run_with_database_url_creates_no_demo_user(sandbox):
     assert _matching(calls, "runserver")
 
 
+def test_run_stops_when_init_secrets_fails(sandbox):
+    result = sandbox.make("run", FAKE_FAIL_ON="init_secrets")
+    assert result.returncode != 0
+    assert not _matching(sandbox.calls(), "migrate")
+    assert not _matching(sandbox.calls(), "runserver")
+    assert not _matching(sandbox.calls(), "gunicorn")
+
+
 def test_run_stops_when_migrate_fails(sandbox):
     result = sandbox.make("run", FAKE_FAIL_ON="migrate")
     assert result.returncode != 0
@@ -212,7 +225,9 @@ def test_test_installs_dev_requirements_and_runs_pytest(sandbox):
     assert result.returncode == 0, result.stderr
     calls = sandbox.calls()
     assert _matching(calls, "pip", "install", "-r requirements-dev.txt")
-    assert _matching(calls, "-m pytest")
+    (secrets,) = _matching(calls, "manage.py init_secrets")
+    (pytest_call,) = _matching(calls, "-m pytest")
+    assert calls.index(secrets) < calls.index(pytest_call)
 
     # Dev pins include the runtime pins: a later `make run` installs nothing.
     assert sandbox.make("run").returncode == 0
@@ -229,6 +244,11 @@ def test_test_fails_when_pytest_fails_or_collects_nothing(sandbox, code):
     assert result.returncode != 0
 
 
+def test_test_stops_when_init_secrets_fails(sandbox):
+    assert sandbox.make("test", FAKE_FAIL_ON="init_secrets").returncode != 0
+    assert not _matching(sandbox.calls(), "-m pytest")
+
+
 def test_serve_without_secret_key_explains_and_starts_nothing(sandbox):
     result = sandbox.make("serve")
     assert result.returncode != 0
@@ -242,11 +262,14 @@ def test_serve_without_redis_runs_several_workers(sandbox):
     result = sandbox.make("serve", DJANGO_SECRET_KEY="x" * 50)
     assert result.returncode == 0, result.stderr
     calls = sandbox.calls()
+    (secrets,) = _matching(calls, "manage.py init_secrets")
     migrate = _matching(calls, "manage.py migrate")
     static = _matching(calls, "manage.py collectstatic")
     (gunicorn,) = _matching(calls, "gunicorn ")
     assert migrate and static
-    assert all(c.endswith("DJANGO_DEBUG=0") for c in [*migrate, *static, gunicorn])
+    assert all(c.endswith("DJANGO_DEBUG=0") for c in [secrets, *migrate, *static, gunicorn])
+    # The embedded JWT key is made before anything starts (the secret key comes from the environment).
+    assert calls.index(secrets) < calls.index(migrate[0])
     assert "--config authdemo/gunicorn.conf.py" in gunicorn
     assert "--bind 127.0.0.1:8000" in gunicorn
     # Several processes: they share login limits and revocations through the
@@ -454,6 +477,9 @@ def test_make_serve_really_serves_in_production_mode(tmp_path):
         assert workers and int(workers.group(1)) >= 2, log.read_text()
         # Static files come from whitenoise, collected by `make serve`.
         assert (tmp_path / "var" / "staticfiles" / "staticfiles.json").exists()
+        # The JWT key of the embedded default was made; the secret key came from the environment.
+        assert (tmp_path / "var" / "jwt" / "signing_key.pem").exists()
+        assert not (tmp_path / "var" / "secret_key").exists()
         # Plain HTTP (no proxy header) is sent to HTTPS.
         status, headers, _ = _get(base + "/accounts/login/")
         assert status == 301

@@ -17,7 +17,14 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 _CONFIG_PREFIXES = (
-    "DJANGO_", "DATABASE_", "REDIS_", "JWT_", "SESSION_", "LOGIN_RATELIMIT_", "AUTHDEMO_", "SITE_",
+    "DJANGO_",
+    "DATABASE_",
+    "REDIS_",
+    "JWT_",
+    "SESSION_",
+    "LOGIN_RATELIMIT_",
+    "AUTHDEMO_",
+    "SITE_",
 )
 NEW_PASSWORD = "Another-long-passw0rd"
 
@@ -25,9 +32,11 @@ NEW_PASSWORD = "Another-long-passw0rd"
 @pytest.fixture
 def clone(tmp_path) -> Path:
     """A fresh checkout: the tracked files only (no var/, no .venv)."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True
-    ).stdout.decode().split("\0")
+    listed = (
+        subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True)
+        .stdout.decode()
+        .split("\0")
+    )
     target = tmp_path / "authdemo"
     for name in filter(None, listed):
         if (ROOT / name).is_file():
@@ -53,8 +62,20 @@ def _manage(clone: Path, *args: str, stdin: str = "", **extra: str) -> subproces
     )
 
 
+def test_a_fresh_checkout_names_init_secrets_and_writes_nothing(clone):
+    for command in (["migrate", "--noinput"], ["check"], ["createsuperuser", "--noinput"]):
+        refused = _manage(clone, *command)
+        assert refused.returncode != 0
+        # One clear line naming the step, not a traceback.
+        assert "run python manage.py init_secrets" in refused.stderr
+        assert "Traceback" not in refused.stderr
+    # Importing the settings wrote nothing: no var/ folder at all.
+    assert not (clone / "var").exists()
+
+
 def test_printed_commands_work_in_a_fresh_checkout_without_any_setting(clone):
     steps = [
+        _manage(clone, "init_secrets"),
         _manage(clone, "migrate", "--noinput"),
         _manage(
             clone,
@@ -71,9 +92,11 @@ def test_printed_commands_work_in_a_fresh_checkout_without_any_setting(clone):
     ]
     for result in steps:
         assert result.returncode == 0, result.args[2:] and (result.stdout + result.stderr)[-2000:]
-    assert "Password changed successfully" in steps[2].stdout
-    assert "Now signing with" in steps[3].stdout
-    # The embedded default: its state in the checkout's var/, the secret key generated there.
+    assert "Wrote a new secret key" in steps[0].stdout
+    assert "Wrote a new JWT signing key" in steps[0].stdout
+    assert "Password changed successfully" in steps[3].stdout
+    assert "Now signing with" in steps[4].stdout
+    # The embedded default: its state in the checkout's var/, the secret key made there by init_secrets.
     assert (clone / "var" / "db.sqlite3").exists()
     assert (clone / "var" / "secret_key").stat().st_mode & 0o077 == 0
     check = _manage(

@@ -62,6 +62,7 @@ def test_sqlite_database_url_gets_the_embedded_concurrency_options(tmp_path):
 @pytest.mark.live
 def test_parallel_refreshes_on_a_sqlite_database_url_never_answer_5xx(tmp_path):
     env = _env(tmp_path)
+    _manage("init_secrets", env=env)
     _manage("migrate", "--noinput", env=env)
     _manage(
         "shell",

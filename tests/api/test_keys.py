@@ -234,25 +234,72 @@ def test_public_keys_load_reads_a_bundle_and_ignores_text_around_blocks():
     assert jwk.public_keys_load(pem_bundle="") == []
 
 
-# --- Settings: keys from the environment -------------------------------------
+# --- Keys from the environment (api/conf.py) ----------------------------------
 
 
-def test_pem_from_env_accepts_escaped_newlines_and_files(monkeypatch, tmp_path):
-    from authdemo import settings as project_settings
+def test_keys_come_from_the_declared_text_or_file(settings, tmp_path):
+    from api.conf import signing_keys_read
 
     pem = _private_pem(ed25519.Ed25519PrivateKey.generate())
-    monkeypatch.setenv("JWT_PRIVATE_KEY", pem.replace("\n", "\\n"))
-    assert project_settings._jwt_pem_from_env("JWT_PRIVATE_KEY") == pem
+    extra = jwk.public_key_pem(ed25519.Ed25519PrivateKey.generate().public_key())
+    settings.JWT_KEYS_SOURCE = "environment"
+    settings.JWT_PRIVATE_KEY, settings.JWT_PRIVATE_KEY_FILE = pem, ""
+    settings.JWT_EXTRA_PUBLIC_KEYS, settings.JWT_EXTRA_PUBLIC_KEYS_FILE = extra, ""
+    assert signing_keys_read() == (pem, extra)
 
-    monkeypatch.delenv("JWT_PRIVATE_KEY")
-    path = tmp_path / "key.pem"
-    path.write_text(pem)
-    monkeypatch.setenv("JWT_PRIVATE_KEY_FILE", str(path))
-    assert project_settings._jwt_pem_from_env("JWT_PRIVATE_KEY") == pem
+    (tmp_path / "key.pem").write_text(pem)
+    (tmp_path / "extra.pem").write_text(extra)
+    settings.JWT_PRIVATE_KEY, settings.JWT_PRIVATE_KEY_FILE = "", str(tmp_path / "key.pem")
+    settings.JWT_EXTRA_PUBLIC_KEYS, settings.JWT_EXTRA_PUBLIC_KEYS_FILE = "", str(tmp_path / "extra.pem")
+    assert signing_keys_read() == (pem, extra)
 
-    monkeypatch.setenv("JWT_PRIVATE_KEY", pem)
-    with pytest.raises(ImproperlyConfigured, match="not both"):
-        project_settings._jwt_pem_from_env("JWT_PRIVATE_KEY")
+    settings.JWT_PRIVATE_KEY_FILE = str(tmp_path / "absent.pem")
+    with pytest.raises(OSError):
+        signing_keys_read()
+
+
+def test_keys_of_the_embedded_default_come_from_the_key_files(settings, tmp_path):
+    from api.conf import signing_keys_read
+
+    settings.JWT_KEYS_SOURCE, settings.JWT_KEYS_DIR = "var", tmp_path / "jwt"
+    assert signing_keys_read() == ("", "")  # init_secrets has not run: nothing, and nothing written
+    assert not (tmp_path / "jwt").exists()
+    jwk.signing_key_rotate(keys_dir=tmp_path / "jwt", algorithm="EdDSA", retire_after=timedelta(days=1))
+    jwk.signing_key_stage(keys_dir=tmp_path / "jwt", algorithm="EdDSA")
+    private, extra = signing_keys_read()
+    assert private == (tmp_path / "jwt" / "signing_key.pem").read_text()
+    # The staged next key is published (its public half) before it signs.
+    staged = jwk.private_key_load((tmp_path / "jwt" / "next_signing_key.pem").read_bytes())
+    assert extra == jwk.public_key_pem(staged.public_key())
+
+
+def test_escaped_newlines_of_a_one_line_env_file_are_accepted(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    pem = _private_pem(ed25519.Ed25519PrivateKey.generate())
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "JWT_", "AUTHDEMO_"))}
+    env.update(
+        DJANGO_SETTINGS_MODULE="authdemo.settings",
+        AUTHDEMO_VAR_DIR=str(tmp_path),
+        DJANGO_SECRET_KEY="k" * 60,
+        JWT_PRIVATE_KEY=pem.replace("\n", "\\n"),
+    )
+    script = "from api import keyring; print(keyring.key_ring().signing_kid)"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", script],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == jwk.public_key_kid(jwk.private_key_load(pem).public_key())
+    assert list(tmp_path.iterdir()) == []  # keys from the environment: nothing written
 
 
 # --- jwt_rotate_key ------------------------------------------------------------
@@ -265,7 +312,7 @@ def _run(*args) -> str:
 
 
 def _ring_from_dir(keys_dir):
-    """Return the ring that settings.py builds from ``keys_dir`` at the next start."""
+    """Return the ring that the api app builds from ``keys_dir`` at the next start (api/conf.py)."""
     return keyring.KeyRing.from_pem(
         algorithm="EdDSA",
         private_pem=jwk.key_files(keys_dir).signing.read_text(),
@@ -357,9 +404,7 @@ def test_rotate_command_with_environment_keys_writes_private_key_file_only_when_
 def test_rotation_logs_nobody_out_through_the_endpoints(api_client, user, password, settings):
     old, new = ed25519.Ed25519PrivateKey.generate(), ed25519.Ed25519PrivateKey.generate()
     _ring_settings(settings, old)
-    pair = api_client.post(
-        TOKEN_URL, {"username": user.username, "password": password}, format="json"
-    ).json()
+    pair = api_client.post(TOKEN_URL, {"username": user.username, "password": password}, format="json").json()
 
     _ring_settings(settings, new, extra=[old])  # rotated: new key signs, old one verifies
     bearer = {"HTTP_AUTHORIZATION": f"Bearer {pair['access']}"}
