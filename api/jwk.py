@@ -1,10 +1,10 @@
 """JWT key material without Django: JWK members, ``kid`` thumbprints, key generation, PEM, the key files.
 
-Used by authdemo/settings.py (before Django is set up), the key ring
-(api/keyring.py) and the jwt_rotate_key command. Each key is named by its
-RFC 7638 thumbprint. Only asymmetric algorithms exist here (RFC 8725 §3.1,
-§3.2). Errors are ``JwkError`` (a ValueError); Django-side callers turn them
-into ImproperlyConfigured.
+Used by the api app's key loading and checks (api/conf.py, api/checks.py),
+the key ring (api/keyring.py) and the init_secrets and jwt_rotate_key
+commands. Each key is named by its RFC 7638 thumbprint. Only asymmetric
+algorithms exist here (RFC 8725 §3.1, §3.2). Errors are ``JwkError`` (a
+ValueError): a system check reports them, the key ring raises ImproperlyConfigured.
 
 The embedded default keeps its keys in one folder (``var/jwt/``):
 ``signing_key.pem`` (the key that signs), ``next_signing_key.pem`` (staged:
