@@ -53,15 +53,16 @@ def signing_keys_install() -> None:
     """Set SIMPLE_JWT's SIGNING_KEY and VERIFYING_KEY, and JWT_EXTRA_PUBLIC_KEYS, to the configured keys.
 
     Keys the settings already hold (a settings module of its own) are kept.
-    An unreadable key installs nothing: api/checks.py reports it, and the key
-    ring refuses to sign or verify rather than fall back on another key.
+    A missing or unreadable key installs an empty one: api/checks.py reports
+    it, and the key ring refuses to sign or verify rather than use another key.
     """
     try:
         private, extra = signing_keys_read()
         public = jwk.public_key_pem(jwk.private_key_load(private).public_key()) if private else ""
     except (OSError, jwk.JwkError):
-        return
+        private, public, extra = "", "", ""
     # SimpleJWT reads this very dict (its api_settings keep a reference to it).
+    # Never left unset: SimpleJWT's default would be SECRET_KEY.
     simple_jwt = settings.SIMPLE_JWT
     if not simple_jwt.get("SIGNING_KEY"):
         simple_jwt["SIGNING_KEY"], simple_jwt["VERIFYING_KEY"] = private, public

@@ -419,3 +419,18 @@ def test_rotation_logs_nobody_out_through_the_endpoints(api_client, user, passwo
     response = api_client.get(ME_URL, **bearer)
     assert response.status_code == 401
     assert response.json()["code"] == "token_not_valid"
+
+
+def test_without_a_readable_key_the_ring_refuses_instead_of_using_another(settings, tmp_path):
+    """A missing key file installs an empty key: no token is signed with SimpleJWT's default (SECRET_KEY)."""
+    from api.conf import signing_keys_install
+
+    settings.SIMPLE_JWT = {key: value for key, value in settings.SIMPLE_JWT.items() if key != "SIGNING_KEY"}
+    settings.JWT_KEYS_SOURCE, settings.JWT_KEYS_DIR = "var", tmp_path / "jwt"
+    signing_keys_install()
+    assert settings.SIMPLE_JWT["SIGNING_KEY"] == "" and settings.JWT_EXTRA_PUBLIC_KEYS == ""
+    keyring.key_ring.cache_clear()
+    keyring.token_backend.cache_clear()
+    with pytest.raises(ImproperlyConfigured):
+        keyring.token_backend()
+    assert not (tmp_path / "jwt").exists()
