@@ -23,9 +23,8 @@ VAR_DIR = Path(env.str("AUTHDEMO_VAR_DIR", default=str(BASE_DIR / "var")))
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 
-# Production: DJANGO_SECRET_KEY, required with DJANGO_DEBUG=0 (empty, Django
-# refuses to start). The embedded default (DJANGO_DEBUG=1 without it) reads
-# the key that `manage.py init_secrets` wrote to SECRET_KEY_FILE.
+# Required with DJANGO_DEBUG=0 (empty, Django refuses to start); the embedded
+# default reads the key `manage.py init_secrets` wrote to SECRET_KEY_FILE.
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
 SECRET_KEY_FILE = None if SECRET_KEY or not DEBUG else VAR_DIR / "secret_key"
 if SECRET_KEY_FILE:
@@ -34,11 +33,8 @@ if SECRET_KEY_FILE:
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
-# The site's own absolute URL: links in mails (password reset) are built from
-# it, never from the request's Host header, which the client chooses (OWASP
-# ASVS 5.0 V3.5; Host header poisoning). `make run` sets it to its own address;
-# unset, it is derived from the first of ALLOWED_HOSTS (accounts/checks.py
-# refuses a value that is not http(s)://host[:port]).
+# Links in mails are built from it, never from the client's Host header (OWASP
+# ASVS 5.0 V3.5); unset, derived from ALLOWED_HOSTS; checked in accounts/checks.py.
 SITE_URL = env.str("SITE_URL", default="").rstrip("/") or (
     "http://127.0.0.1:8000" if DEBUG else f"https://{ALLOWED_HOSTS[0]}" if ALLOWED_HOSTS else ""
 )
@@ -268,12 +264,9 @@ if env.bool("DJANGO_BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # --- JWT signing keys (api/jwk.py, api/keyring.py, docs/jwt-keys.md) ------
-# Asymmetric only, the algorithm fixed here, never taken from a token (RFC
-# 8725 §2.1, §3.1, §3.2): EdDSA/Ed25519 (RFC 8037), or RS256 for verifiers
-# that lack it. Production: the signing key as PEM text ("\n" escapes
-# accepted) or its file, and the extra public keys (next, previous) likewise.
-# Without one, the key files in JWT_KEYS_DIR that `manage.py init_secrets`
-# makes. The api app reads the keys (api/conf.py) and checks them (api/checks.py).
+# Asymmetric only, fixed here, never taken from a token (RFC 8725 §2.1, §3.1,
+# §3.2). Keys as PEM text ("\n" escapes accepted) or files; without them, the
+# files in JWT_KEYS_DIR made by `manage.py init_secrets`. Read by api/conf.py.
 JWT_ALGORITHM = env.str("JWT_ALGORITHM", default="EdDSA")
 JWT_PRIVATE_KEY = env.str("JWT_PRIVATE_KEY", default="").replace("\\n", "\n")
 JWT_PRIVATE_KEY_FILE = env.str("JWT_PRIVATE_KEY_FILE", default="")
@@ -317,17 +310,13 @@ SIMPLE_JWT = {
     "ALGORITHM": JWT_ALGORITHM,
 }
 
-# --- JWT cookie transport (docs/jwt.md) ----------------------------------------
-# Both HttpOnly and SameSite=Lax; the refresh cookie only travels to the cookie
-# endpoints; Secure outside DEBUG (OWASP ASVS 5.0 V3.3.1, V3.3.2, V3.3.4).
+# --- JWT cookies (docs/jwt.md): HttpOnly, SameSite=Lax, Secure outside DEBUG (ASVS 5.0 V3.3)
 JWT_REFRESH_COOKIE_PATH = "/api/auth/cookie/"
 JWT_COOKIE_SECURE = env.bool("JWT_COOKIE_SECURE", default=not DEBUG)
 
 # --- Cookie names (authdemo/cookienames.py, docs/contract.md) ---------------
-# Each follows the switch that makes that cookie Secure (OWASP ASVS 5.0
-# V3.3.1): Secure, the session, CSRF and access cookies are __Host- (Path=/,
-# no Domain: a sibling subdomain cannot toss a cookie at them); the refresh
-# cookie, scoped to a narrower path, is __Secure-. Plain HTTP keeps the plain names.
+# Secure cookies get the __Host- prefix (Path=/, no Domain: no sibling subdomain
+# can toss one), the path-scoped refresh cookie __Secure- (OWASP ASVS 5.0 V3.3.1).
 SESSION_COOKIE_NAME = cookie_name("sessionid", secure=SESSION_COOKIE_SECURE)
 CSRF_COOKIE_NAME = cookie_name("csrftoken", secure=CSRF_COOKIE_SECURE)
 JWT_ACCESS_COOKIE = cookie_name("access_token", secure=JWT_COOKIE_SECURE)
