@@ -1,8 +1,7 @@
-"""Settings of authdemo: the one module that reads the environment (README.md, "Configuration").
+"""Settings of authdemo: the one reader of the environment (docs/configuration.md).
 
-They only declare: no app import, no file written, no validation (each
-app's checks.py does that). App tunables get their defaults in the app's conf.py.
-"""
+They only declare: no app import, no file written, no validation (each app's
+checks.py); app tunables have their defaults in each app's conf.py."""
 
 from __future__ import annotations
 
@@ -97,9 +96,8 @@ TEMPLATES = [
 ]
 
 # --- Database ---------------------------------------------------------------
-# Every SQLite database (embedded, or DATABASE_URL=sqlite:///path): writers
-# take the lock when the transaction starts, so concurrent writers queue (up to
-# `timeout` s) instead of failing halfway; WAL lets readers go on meanwhile.
+# Every SQLite database: writers take the lock when the transaction starts, so
+# they queue (up to `timeout` s) instead of failing halfway; WAL lets readers on.
 SQLITE_OPTIONS = {
     "transaction_mode": "IMMEDIATE",
     "timeout": 20,
@@ -121,11 +119,6 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Short timeouts make a dead Redis cost milliseconds, not seconds; after a
 # failure the circuit breaker skips Redis for CACHE_BREAKER_SECONDS.
 REDIS_URL = env.str("REDIS_URL", default="")
-CACHE_BREAKER_SECONDS = env.float("CACHE_BREAKER_SECONDS", default=1.5)
-CACHE_EPOCH_SYNC_SECONDS = env.float("CACHE_EPOCH_SYNC_SECONDS", default=2.0)
-NEAR_CACHE_SECONDS = env.float("NEAR_CACHE_SECONDS", default=60.0)
-NEAR_CACHE_STALE_SECONDS = env.float("NEAR_CACHE_STALE_SECONDS", default=1.0)
-NEAR_CACHE_MAX_ENTRIES = env.int("NEAR_CACHE_MAX_ENTRIES", default=10_000)
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -157,8 +150,6 @@ else:
         },
     }
     SHARED_CACHE_ALIAS = "shared"
-# Login and action limits count in the shared cache, so every process sees
-# every attempt (accounts.ratelimit: add, then an atomic incr).
 
 # --- Users and passwords -----------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -167,9 +158,8 @@ LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"  # the home page, where both columns show the change
 LOGOUT_REDIRECT_URL = "/"
 
-# Argon2id first, at OWASP's m=19 MiB, t=2, p=1 (docs/passwords.md); older
-# hashes verify and are re-hashed at the next login. Django's own
-# Argon2PasswordHasher is not listed: same algorithm name as the bounded one.
+# Argon2id at OWASP's m=19 MiB, t=2, p=1 (docs/passwords.md); older hashes are
+# re-hashed at the next login. Not Django's Argon2 hasher: the same algorithm name.
 PASSWORD_HASHERS = [
     "accounts.hashers.BoundedArgon2idHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -184,19 +174,16 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 # --- Client IP (authdemo/http.py) ----------------------------------------------
-# Reverse proxies in front of the app that append to X-Forwarded-For; 0: the
-# client IP is REMOTE_ADDR, the client-controlled header is ignored.
+# Proxies that append to X-Forwarded-For; 0: the client IP is REMOTE_ADDR.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 # --- Sessions (docs/sessions.md) --------------------------------------------
-# Rows in accounts.Session, read through the cache; the database is the
-# source of truth, so flushing the cache loses no session.
+# Rows in accounts.Session, read through the cache (the database is the truth).
 SESSION_ENGINE = "accounts.sessions"
 SESSION_CACHE_ALIAS = "default"
 SESSION_COOKIE_HTTPONLY = True  # OWASP ASVS 5.0 V3.3.4: not readable by scripts
 SESSION_COOKIE_SAMESITE = "Lax"  # ASVS V3.3.2
-# Fallback cookie age for sessions without login stamps; logged-in sessions
-# follow the lifetimes of accounts/conf.py.
+# Fallback only: logged-in sessions follow the lifetimes of accounts/conf.py.
 SESSION_COOKIE_AGE = int(timedelta(days=14).total_seconds())
 CSRF_COOKIE_SAMESITE = "Lax"
 # Django's page, which also records a refusal the CSRF lab caused (compare.csrf_lab).
@@ -237,10 +224,8 @@ SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-# Content Security Policy (django-csp) on every response (OWASP ASVS 5.0
-# V3.4.3): scripts and styles only from this origin's files, never inline; no
-# plugins, no <base> rewriting, forms post only here, no framing. data: images:
-# Swagger UI's icons.
+# CSP on every response (OWASP ASVS 5.0 V3.4.3): scripts and styles only from
+# this origin's files, never inline; data: images are Swagger UI's icons.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
@@ -258,8 +243,7 @@ CONTENT_SECURITY_POLICY = {
 # HTTPS only in production (OWASP ASVS 5.0 V12.2.1; HSTS: V3.4.1), except the
 # load balancer's health check, which probes the backend directly.
 SECURE_REDIRECT_EXEMPT = [r"^api/health/$"]
-# Behind a TLS-terminating proxy that sets X-Forwarded-Proto (and strips it
-# from client requests): trust it, so request.is_secure() is right.
+# Behind a TLS proxy that sets X-Forwarded-Proto (and strips the client's).
 if env.bool("DJANGO_BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
@@ -277,8 +261,7 @@ JWT_KEYS_DIR = VAR_DIR / "jwt"
 
 # --- REST framework, SimpleJWT, OpenAPI -------------------------------------
 REST_FRAMEWORK = {
-    # JWT: bearer header first (no CSRF), then the access_token cookie and the
-    # session (both CSRF-checked on unsafe methods); see docs/jwt.md.
+    # Bearer first (no CSRF), then the access cookie and the session (CSRF-checked; docs/jwt.md).
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "api.authentication.JWTBearerAuthentication",
         "api.authentication.JWTCookieAuthentication",
@@ -304,8 +287,7 @@ SIMPLE_JWT = {
     "AUTH_HEADER_TYPES": ("Bearer",),
     "USER_ID_FIELD": "id",
     "USER_ID_CLAIM": "user_id",
-    # JWT: the project's token classes (family claim, key ring backend).
-    "AUTH_TOKEN_CLASSES": ("api.tokens.AccessToken",),
+    "AUTH_TOKEN_CLASSES": ("api.tokens.AccessToken",),  # family claim, key ring backend
     # SIGNING_KEY, VERIFYING_KEY: set by the api app from the keys above (api/conf.py).
     "ALGORITHM": JWT_ALGORITHM,
 }
@@ -333,10 +315,11 @@ _APP_TUNABLES = {
     env.int: (
         "PASSWORD_HASH_CONCURRENCY SESSION_IDLE_TIMEOUT SESSION_ABSOLUTE_LIFETIME USER_SNAPSHOT_SECONDS"
         " SESSION_REMEMBER_IDLE_TIMEOUT SESSION_REMEMBER_ABSOLUTE_LIFETIME SESSION_ACTIVITY_UPDATE_INTERVAL"
-        " EMAIL_CONFIRMATION_TIMEOUT JWT_REFRESH_REUSE_GRACE"
+        " EMAIL_CONFIRMATION_TIMEOUT JWT_REFRESH_REUSE_GRACE NEAR_CACHE_MAX_ENTRIES"
     ),
     env.bool: "JWT_STATELESS",
-    env.float: "VERIFIER_TIMEOUT",
+    env.float: "VERIFIER_TIMEOUT CACHE_BREAKER_SECONDS CACHE_EPOCH_SYNC_SECONDS NEAR_CACHE_SECONDS"
+    " NEAR_CACHE_STALE_SECONDS",
 }
 globals().update(
     {name: read(name) for read, names in _APP_TUNABLES.items() for name in names.split() if name in env}
@@ -346,9 +329,8 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "authdemo API",
     "DESCRIPTION": "Session and JWT authentication side by side.",
     "VERSION": "1.0.0",
-    # The contract lists /api/schema/ and /api/docs/ as endpoints: document them too.
+    # The contract lists /api/schema/ and /api/docs/ (public) as endpoints: document them too.
     "SERVE_INCLUDE_SCHEMA": True,
-    # Docs and schema are public, like the endpoints they describe.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
     "COMPONENT_SPLIT_REQUEST": True,
@@ -364,8 +346,5 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
-    "loggers": {
-        # Security events: lockouts, token reuse, revocations.
-        "authdemo.security": {"level": "INFO"},
-    },
+    "loggers": {"authdemo.security": {"level": "INFO"}},  # lockouts, token reuse, revocations
 }

@@ -89,3 +89,7 @@ def test_app_tunables_default_in_their_app_and_follow_the_environment(tmp_path):
     configured = _settings_in_subprocess(tmp_path, code, LOGIN_RATELIMIT_IP="7/m", **common)
     assert configured.returncode == 0, configured.stderr
     assert json.loads(configured.stdout.splitlines()[-1]) == [True, "7/m"]
+
+
+def test_settings_stay_short():
+    assert len(SETTINGS.read_text().splitlines()) <= 350

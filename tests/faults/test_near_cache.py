@@ -22,6 +22,7 @@ import pytest
 import redis
 from django.core.cache import caches
 
+from authcache.conf import setting as cache_setting
 from authcache.live import EPOCH_KEY, cache_read_many
 from authcache.near import near_cache
 from compare.metering import meter
@@ -204,7 +205,7 @@ def test_a_cut_connection_drops_the_copy_and_the_cache_comes_back(faulty_cache, 
     # unreachable, so the read misses (the caller then reads the database).
     assert _read()[0] is None
     faulty_cache.heal()
-    time.sleep(max(settings.CACHE_BREAKER_SECONDS, settings.NEAR_CACHE_STALE_SECONDS) + 0.1)
+    time.sleep(max(cache_setting("CACHE_BREAKER_SECONDS"), cache_setting("NEAR_CACHE_STALE_SECONDS")) + 0.1)
     assert _warm() == "changed during the cut"  # re-subscribed, and nothing old was kept
 
 
@@ -229,13 +230,13 @@ def test_a_stalled_connection_is_distrusted_within_the_stale_bound(faulty_cache,
     assert _warm() == "before"
     faulty_cache.stall()  # no error anywhere: the invalidation is held on the way
     other.set(_full(), pickle.dumps("changed during the stall"))
-    time.sleep(settings.NEAR_CACHE_STALE_SECONDS + 0.1)
+    time.sleep(cache_setting("NEAR_CACHE_STALE_SECONDS") + 0.1)
     # No PONG since: the copy is not trusted; Redis cannot be read either (a
     # timeout), so the read misses and the caller reads the database.
     value, _trips, near = _read()
     assert (value, near) == (None, 0)
     faulty_cache.heal()
-    time.sleep(max(settings.CACHE_BREAKER_SECONDS, settings.NEAR_CACHE_STALE_SECONDS) + 0.1)
+    time.sleep(max(cache_setting("CACHE_BREAKER_SECONDS"), cache_setting("NEAR_CACHE_STALE_SECONDS")) + 0.1)
     assert _warm() == "changed during the stall"
 
 

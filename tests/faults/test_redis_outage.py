@@ -10,10 +10,10 @@ from __future__ import annotations
 import time
 
 import pytest
-from django.conf import settings
 from django.core.cache import caches
 from django.test import Client
 
+from authcache.conf import setting as cache_setting
 from authcache.live import cache_state_reset
 from authcache.models import RevocationEpoch
 
@@ -51,7 +51,7 @@ class Credentials:
 
 def _heal(proxy) -> None:
     proxy.heal()
-    time.sleep(settings.CACHE_BREAKER_SECONDS + 0.1)  # the breaker lets the next call through
+    time.sleep(cache_setting("CACHE_BREAKER_SECONDS") + 0.1)  # the breaker lets the next call through
 
 
 def _live_entries() -> int:
