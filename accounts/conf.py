@@ -54,3 +54,27 @@ settings.SESSION_REMEMBER_ABSOLUTE_LIFETIME = getattr(
 settings.SESSION_ACTIVITY_UPDATE_INTERVAL = getattr(settings, "SESSION_ACTIVITY_UPDATE_INTERVAL", 60)
 # Seconds an email confirmation link stays valid (accounts/emails.py).
 settings.EMAIL_CONFIRMATION_TIMEOUT = getattr(settings, "EMAIL_CONFIRMATION_TIMEOUT", 3 * 24 * 60 * 60)
+
+# Step-up (accounts/assurance.py): how old an authentication may be for a
+# sensitive action (OWASP ASVS 5.0 V7.5.1: re-authentication before changing
+# credentials or factors), and how long a login waits for its second factor
+# (ASVS 5.0 V6.6.3: short-lived, single-use). Checked in accounts/checks.py.
+settings.REAUTH_SECONDS = getattr(settings, "REAUTH_SECONDS", 300)
+settings.MFA_PENDING_SECONDS = getattr(settings, "MFA_PENDING_SECONDS", 300)
+# django-otp (accounts/mfa.py): wrong codes count under the login limits
+# above, so its own per-device delay is off: one limiter, one lock (V6.3.1).
+settings.OTP_TOTP_ISSUER = getattr(settings, "OTP_TOTP_ISSUER", "authdemo")
+settings.OTP_TOTP_THROTTLE_FACTOR = getattr(settings, "OTP_TOTP_THROTTLE_FACTOR", 0)
+settings.OTP_STATIC_THROTTLE_FACTOR = getattr(settings, "OTP_STATIC_THROTTLE_FACTOR", 0)
+# How many single-use recovery codes an enrolment gives.
+RECOVERY_CODE_COUNT = 10
+
+
+def reauth_seconds() -> int:
+    """Return how old an authentication may be for a sensitive action (REAUTH_SECONDS)."""
+    return settings.REAUTH_SECONDS
+
+
+def mfa_pending_seconds() -> int:
+    """Return how long a login may wait for its second factor (MFA_PENDING_SECONDS)."""
+    return settings.MFA_PENDING_SECONDS

@@ -22,7 +22,7 @@ from accounts.sessions import sessions_cache_tombstone
 
 security_log = logging.getLogger("authdemo.security")
 
-# Sent by user_revoke_all with ``user``: every credential of that user other
+# Sent by user_revoke_all with ``user`` (and ``keep_family_id``): every credential of that user other
 # than sessions (the JWT side's tokens) must die now. Apps that issue such
 # credentials connect to it in their AppConfig.ready(), so this app needs to
 # know none of them (api connects api.services.tokens_on_credentials_revoked).
@@ -63,18 +63,20 @@ def sessions_revoke_all(*, user, keep_session_key: str | None = None) -> int:
     return count
 
 
-def user_revoke_all(*, user, keep_session_key: str | None = None) -> None:
-    """Revoke every session (except ``keep_session_key``) and every JWT of ``user``.
+def user_revoke_all(*, user, keep_session_key: str | None = None, keep_family_id: str | None = None) -> None:
+    """Revoke every session and JWT of ``user``, except ``keep_session_key`` and login ``keep_family_id``.
 
     The one entry point to "end everything of this user". Sessions end here;
     then ``credentials_revoked`` is sent with ``user``, and its receiver
     ``api.services.tokens_on_credentials_revoked`` (connected in
     ``ApiConfig.ready()``) revokes every token through
     ``api.services.tokens_revoke_all``. Receivers' errors propagate: a
-    revocation that failed is never reported as done.
+    revocation that failed is never reported as done. ``keep_family_id``
+    (a JWT login's id, opaque here) is passed on, for a JWT client that
+    ends every login but its own.
     """
     sessions_revoke_all(user=user, keep_session_key=keep_session_key)
-    credentials_revoked.send(sender=type(user), user=user)
+    credentials_revoked.send(sender=type(user), user=user, keep_family_id=keep_family_id)
 
 
 def sessions_active_list(*, user) -> list[Session]:

@@ -94,8 +94,18 @@ class KeyRing:
 # --- Verified access tokens, per process -------------------------------------
 
 # Claim values a shallow copy cannot share with the cache: a token with any
-# other value (a list ``aud``, a nested object) is simply never cached.
+# other value (a list ``aud``, a nested object) is simply never cached, except
+# a list of such values (``amr``), kept as a tuple and given back as a new list.
 _IMMUTABLE_CLAIM_TYPES = frozenset({str, int, float, bool, type(None)})
+
+
+def _claim_frozen(value: Any) -> Any:
+    """Return ``value`` as the cache may hold it (a list of scalars as a tuple); raise TypeError otherwise."""
+    if type(value) in _IMMUTABLE_CLAIM_TYPES:
+        return value
+    if type(value) is list and all(type(item) in _IMMUTABLE_CLAIM_TYPES for item in value):
+        return tuple(value)
+    raise TypeError(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +117,7 @@ class VerifiedToken:
     claims: Mapping[str, Any]  # read-only; every value immutable
     valid_from: int  # the later of ``iat`` and ``nbf``, as PyJWT reads them (int())
     exp: int
+    list_claims: tuple[str, ...] = ()  # claims that were lists, held as tuples
 
 
 # The claims that hold a NumericDate (RFC 7519 §2, §4.1.4-4.1.6).
@@ -255,7 +266,10 @@ class KeyRingTokenBackend(TokenBackend):
             and entry.valid_from <= now + leeway
             and now - leeway < entry.exp
         ):
-            return dict(entry.claims)
+            claims = dict(entry.claims)
+            for name in entry.list_claims:
+                claims[name] = list(claims[name])
+            return claims
         # Expired, not yet valid (a clock set back) or its key retired: the
         # full verification decides, with exactly today's error.
         self.verified.discard(token)
@@ -266,7 +280,9 @@ class KeyRingTokenBackend(TokenBackend):
             return
         if payload.get(jwt_settings.api_settings.TOKEN_TYPE_CLAIM) != self.cached_token_type:
             return
-        if any(type(value) not in _IMMUTABLE_CLAIM_TYPES for value in payload.values()):
+        try:
+            frozen = {name: _claim_frozen(value) for name, value in payload.items()}
+        except TypeError:
             return
         try:
             # As PyJWT reads them; it has just accepted them, so this never fails for a genuine token.
@@ -274,8 +290,11 @@ class KeyRingTokenBackend(TokenBackend):
             valid_from = max(iat, int(payload["nbf"])) if "nbf" in payload else iat
         except (KeyError, ValueError, TypeError, OverflowError):
             return
-        claims = MappingProxyType(dict(payload))  # a copy: the caller's dict may change
-        entry = VerifiedToken(kid=kid, key=key, claims=claims, valid_from=valid_from, exp=exp)
+        claims = MappingProxyType(frozen)  # a copy: the caller's dict may change
+        lists = tuple(name for name, value in payload.items() if type(value) is list)
+        entry = VerifiedToken(
+            kid=kid, key=key, claims=claims, valid_from=valid_from, exp=exp, list_claims=lists
+        )
         self.verified.put(token, entry)
 
 

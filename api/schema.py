@@ -87,7 +87,7 @@ ERROR = serializers.ErrorSerializer
 _TOKEN_EXAMPLE = "eyJhbGciOi...<header>.<payload>.<signature>"
 
 
-def _error(detail: str, code: str, description: str = "") -> OpenApiResponse:
+def error_response(detail: str, code: str, description: str = "") -> OpenApiResponse:
     return OpenApiResponse(
         ERROR,
         description=description or detail,
@@ -95,12 +95,43 @@ def _error(detail: str, code: str, description: str = "") -> OpenApiResponse:
     )
 
 
-BAD_INPUT = _error("Invalid input.", "invalid", "Malformed JSON (code parse_error) or missing fields")
-BAD_TOKEN = _error("Token is invalid or expired", "token_not_valid", "Invalid, expired or revoked token")
-UNAUTHENTICATED = _error("Authentication credentials were not provided.", "not_authenticated")
-CSRF_FAILED = _error("CSRF Failed: CSRF token missing.", "csrf_failed")
-BAD_CREDENTIALS = _error("No active account found with the given credentials", "invalid_credentials")
-THROTTLED = _error(
+BAD_INPUT = error_response("Invalid input.", "invalid", "Malformed JSON (code parse_error) or missing fields")
+BAD_TOKEN = error_response(
+    "Token is invalid or expired", "token_not_valid", "Invalid, expired or revoked token"
+)
+UNAUTHENTICATED = error_response("Authentication credentials were not provided.", "not_authenticated")
+CSRF_FAILED = error_response("CSRF Failed: CSRF token missing.", "csrf_failed")
+BAD_CREDENTIALS = error_response("No active account found with the given credentials", "invalid_credentials")
+LOGIN_REFUSED = OpenApiResponse(
+    serializers.MfaRequiredSerializer,
+    description=(
+        "Bad credentials (`invalid_credentials`, the same for an unknown user), or the right password of "
+        "a user with a second factor: `mfa_required` with a single-use `mfa_token` and no credential; "
+        "POST it with a code to the login's `mfa/` path"
+    ),
+    examples=[
+        OpenApiExample(
+            "invalid_credentials",
+            value={
+                "detail": "No active account found with the given credentials",
+                "code": "invalid_credentials",
+            },
+            response_only=True,
+            status_codes=["401"],
+        ),
+        OpenApiExample(
+            "mfa_required",
+            value={
+                "detail": "A second factor is required.",
+                "code": "mfa_required",
+                "mfa_token": "eyJ1Ijo...",
+            },
+            response_only=True,
+            status_codes=["401"],
+        ),
+    ],
+)
+THROTTLED = error_response(
     "Too many login attempts. Try again in about 12 minutes.", "throttled", "Rate limited; see Retry-After"
 )
 
@@ -170,7 +201,7 @@ TOKEN_OBTAIN = {
     "responses": {
         200: serializers.TokenPairSerializer,
         400: BAD_INPUT,
-        401: BAD_CREDENTIALS,
+        401: LOGIN_REFUSED,
         429: THROTTLED,
     },
     "examples": [CREDENTIALS_EXAMPLE, TOKEN_PAIR_EXAMPLE],
@@ -190,7 +221,7 @@ TOKEN_REFRESH = {
     "responses": {
         200: serializers.TokenPairSerializer,
         400: BAD_INPUT,
-        401: _error(
+        401: error_response(
             "Token was already used; every token of this login is revoked",
             "token_reused",
             "Invalid (token_not_valid), revoked (token_revoked), reused (token_reused) "
@@ -227,7 +258,7 @@ COOKIE_LOGIN = {
     "responses": {
         200: serializers.CookieSessionSerializer,
         400: BAD_INPUT,
-        401: BAD_CREDENTIALS,
+        401: LOGIN_REFUSED,
         429: THROTTLED,
     },
     "examples": [CREDENTIALS_EXAMPLE, COOKIE_SESSION_EXAMPLE],
@@ -305,7 +336,12 @@ ME_PATCH = {
             ],
         ),
         400: BAD_INPUT,
-        401: UNAUTHENTICATED,
+        401: error_response(
+            "Authentication credentials were not provided.",
+            "not_authenticated",
+            "Not authenticated, or a new `email` with an authentication older than `REAUTH_SECONDS` "
+            "(`reauthentication_required`)",
+        ),
         403: CSRF_FAILED,
     },
     "examples": [

@@ -30,6 +30,41 @@ class EmptySerializer(serializers.Serializer):
     pass
 
 
+class CodeSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=64, help_text="A 6-digit TOTP code or a recovery code")
+
+
+class MfaLoginSerializer(CodeSerializer):
+    mfa_token = serializers.CharField(max_length=1024, trim_whitespace=False)
+
+
+class MfaRequiredSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.CharField(help_text='"mfa_required"')
+    mfa_token = serializers.CharField(help_text="Single-use; POST it with a code to the login's mfa/ path")
+
+
+class TotpEnrolmentSerializer(serializers.Serializer):
+    secret = serializers.CharField(help_text="Base32 secret for the authenticator app (shown once)")
+    otpauth_uri = serializers.CharField()
+
+
+class RecoveryCodesSerializer(serializers.Serializer):
+    recovery_codes = serializers.ListField(child=serializers.CharField(), min_length=10, max_length=10)
+
+
+class ReauthenticateSerializer(serializers.Serializer):
+    password = serializers.CharField(
+        max_length=4096, trim_whitespace=False, required=False, style={"input_type": "password"}
+    )
+    code = serializers.CharField(max_length=64, required=False)
+
+    def validate(self, attrs):
+        if ("password" in attrs) == ("code" in attrs):
+            raise serializers.ValidationError("Send either a password or a code.", code="invalid")
+        return attrs
+
+
 ME_FIELDS = ("id", "username", "email", "first_name", "last_name")
 
 

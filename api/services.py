@@ -34,6 +34,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
+from accounts.assurance import Assurance, assurance_from_claims
 from api.models import TokenFamily
 from api.tokens import AccessToken, RefreshToken, ReusedTokenError, RevokedTokenError, UntypedToken
 from authcache.guard import CacheUnavailable, cache_call
@@ -146,11 +147,15 @@ def family_revoke(*, family_id: uuid.UUID, reason: str = TokenFamily.Reason.LOGO
     return revoked
 
 
-def tokens_revoke_all(*, user) -> int:
-    """Revoke every refresh and access token of ``user`` at once; return how many logins were live."""
-    revoked = _families_revoke(TokenFamily.objects.filter(user=user), reason=TokenFamily.Reason.REVOKE_ALL)
-    # Refresh tokens outside any family (issued by plain SimpleJWT code) die too.
+def tokens_revoke_all(*, user, keep_family_id: uuid.UUID | str | None = None) -> int:
+    """Revoke every token of ``user`` (but those of login ``keep_family_id``); return how many logins."""
+    families = TokenFamily.objects.filter(user=user)
     outstanding = OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True)
+    if keep_family_id:
+        families = families.exclude(pk=keep_family_id)
+        outstanding = outstanding.exclude(family_link__family_id=keep_family_id)
+    revoked = _families_revoke(families, reason=TokenFamily.Reason.REVOKE_ALL)
+    # Refresh tokens outside any family (issued by plain SimpleJWT code) die too.
     BlacklistedToken.objects.bulk_create(
         [BlacklistedToken(token=token) for token in outstanding], ignore_conflicts=True
     )
@@ -159,9 +164,9 @@ def tokens_revoke_all(*, user) -> int:
     return revoked
 
 
-def tokens_on_credentials_revoked(sender, *, user, **kwargs) -> None:
-    """Receive ``accounts.services.credentials_revoked``: revoke every token of ``user``."""
-    tokens_revoke_all(user=user)
+def tokens_on_credentials_revoked(sender, *, user, keep_family_id=None, **kwargs) -> None:
+    """Receive ``accounts.services.credentials_revoked``: revoke the tokens of ``user`` as it says."""
+    tokens_revoke_all(user=user, keep_family_id=keep_family_id)
 
 
 def _user_active(token) -> object:
@@ -221,11 +226,19 @@ def _family_cache_warm(token: RefreshToken, *, epoch: object) -> None:
 USER_AGENT_MAX_LENGTH = 512
 
 
-def token_pair_issue(*, user, ip: str | None = None, user_agent: str = "", transport: str = "") -> TokenPair:
+def token_pair_issue(
+    *,
+    user,
+    ip: str | None = None,
+    user_agent: str = "",
+    transport: str = "",
+    assurance: Assurance | None = None,
+) -> TokenPair:
     """Return a new access and refresh token of ``user``: a new login, so a new family.
 
     ``ip``, ``user_agent`` and ``transport`` (``TokenFamily.Transport``) are
-    recorded on the family, so the user can recognise the login later.
+    recorded on the family, so the user can recognise the login later;
+    ``assurance`` (how and when the user authenticated) goes into both tokens.
     """
     client = {
         "ip": ip or None,
@@ -233,7 +246,7 @@ def token_pair_issue(*, user, ip: str | None = None, user_agent: str = "", trans
         "transport": transport,
     }
     epoch = cache_epoch_hint()
-    refresh = RefreshToken.for_user(user, client=client)
+    refresh = RefreshToken.for_user(user, client=client, assurance=assurance)
     _family_cache_warm(refresh, epoch=epoch)
     return TokenPair(access=refresh.access_token, refresh=refresh, user=user)
 
@@ -287,7 +300,9 @@ def token_refresh(*, raw: str, ip: str = "", user_agent: str = "") -> TokenPair:
             raise TokenError("Token is not known")
         if _family_current_is(family=family, jti=jti):
             BlacklistedToken.objects.get_or_create(token=outstanding)
-            new_refresh = RefreshToken.for_user(user, family=family)
+            # A refresh proves nothing new: the login's amr and auth_time carry over.
+            kept = assurance_from_claims(refresh.payload)
+            new_refresh = RefreshToken.for_user(user, family=family, assurance=kept)
             _family_cache_warm(new_refresh, epoch=epoch)
             return TokenPair(access=new_refresh.access_token, refresh=new_refresh, user=user)
         if _grace_applies(family=family, jti=jti, outstanding=outstanding):
@@ -318,6 +333,31 @@ def token_refresh(*, raw: str, ip: str = "", user_agent: str = "") -> TokenPair:
         user_agent[:USER_AGENT_MAX_LENGTH],
     )
     raise ReusedTokenError("Token was already used; every token of this login is revoked")
+
+
+def token_reauthenticate(*, access: AccessToken, user, assurance: Assurance) -> TokenPair:
+    """Return a new pair of the login of ``access`` carrying ``assurance``; its refresh token rotates out.
+
+    Step-up of a JWT login: the old tokens keep their old claims until they
+    expire (claims are frozen at issue); the login (family) stays the same.
+    """
+    token_revocation_check(token=access)
+    epoch = cache_epoch_hint()
+    with transaction.atomic():
+        family = (
+            TokenFamily.objects.select_for_update()
+            .filter(pk=access.family_id, user=user, revoked_at__isnull=True)
+            .first()
+        )
+        if family is None:
+            raise RevokedTokenError("Token has been revoked")
+        current = OutstandingToken.objects.filter(jti=family.current_jti or None).first()
+        if current is not None:
+            BlacklistedToken.objects.get_or_create(token=current)
+        new_refresh = RefreshToken.for_user(user, family=family, assurance=assurance)
+        _family_cache_warm(new_refresh, epoch=epoch)
+    security_log.info("login re-authenticated user_id=%s family=%s amr=%s", user.pk, family.pk, assurance.amr)
+    return TokenPair(access=new_refresh.access_token, refresh=new_refresh, user=user)
 
 
 def token_verify(*, raw: str) -> None:

@@ -2,7 +2,9 @@
 
 Every token carries ``jti`` and ``token_type`` (SimpleJWT enforces the type
 both ways: RFC 8725 section 3.11, explicit typing) and ``fam``, the id of the
-login's token family, so one cache lookup answers "is this token revoked".
+login's token family, so one cache lookup answers "is this token revoked";
+and, for a login that recorded them, ``amr`` and ``auth_time`` (RFC 8176,
+OpenID Connect Core 1.0 section 2): how and when the user authenticated.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from rest_framework_simplejwt.tokens import Token
 from rest_framework_simplejwt.tokens import UntypedToken as SimpleUntypedToken
 from rest_framework_simplejwt.utils import datetime_from_epoch, get_md5_hash_password
 
+from accounts.assurance import Assurance
 from api import keyring
 
 FAMILY_CLAIM = "fam"
@@ -109,10 +112,14 @@ class RefreshToken(FamilyMixin, BackendMixin, SimpleRefreshToken):
         return None
 
     @classmethod
-    def for_user(cls, user, *, family=None, client: dict | None = None) -> RefreshToken:
+    def for_user(
+        cls, user, *, family=None, client: dict | None = None, assurance: Assurance | None = None
+    ) -> RefreshToken:
         """Return a new refresh token of ``user``, recorded as outstanding, in ``family`` (new if None).
 
-        ``client`` holds the new family's ``ip``, ``user_agent`` and ``transport``.
+        ``client`` holds the new family's ``ip``, ``user_agent`` and ``transport``;
+        ``assurance`` becomes the ``amr`` and ``auth_time`` claims, which the
+        access tokens made from this token copy (accounts.assurance).
         """
         from api.models import FamilyToken, TokenFamily
 
@@ -123,6 +130,9 @@ class RefreshToken(FamilyMixin, BackendMixin, SimpleRefreshToken):
         token[api_settings.USER_ID_CLAIM] = str(getattr(user, api_settings.USER_ID_FIELD))
         if api_settings.CHECK_REVOKE_TOKEN:
             token[api_settings.REVOKE_TOKEN_CLAIM] = get_md5_hash_password(user.password)
+        if assurance is not None:
+            for claim, value in assurance.claims().items():
+                token[claim] = value
         expires_at = datetime_from_epoch(token["exp"])
         with transaction.atomic():
             jti = token[api_settings.JTI_CLAIM]

@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from api import exceptions, schema, views
+from api import exceptions, mfaviews, schema, views
 
 app_name = "api"
 
@@ -15,6 +15,11 @@ urlpatterns = [
     path("api/auth/cookie/refresh/", views.CookieRefreshView.as_view(), name="cookie-refresh"),
     path("api/auth/cookie/logout/", views.CookieLogoutView.as_view(), name="cookie-logout"),
     path("api/auth/logout-all/", views.LogoutAllView.as_view(), name="logout-all"),
+    path("api/auth/token/mfa/", mfaviews.TokenMfaView.as_view(), name="token-mfa"),
+    path("api/auth/cookie/login/mfa/", mfaviews.CookieLoginMfaView.as_view(), name="cookie-login-mfa"),
+    path("api/auth/mfa/totp/", mfaviews.TotpView.as_view(), name="mfa-totp"),
+    path("api/auth/mfa/totp/confirm/", mfaviews.TotpConfirmView.as_view(), name="mfa-totp-confirm"),
+    path("api/auth/reauthenticate/", mfaviews.ReauthenticateView.as_view(), name="reauthenticate"),
     path("api/me/", views.MeView.as_view(), name="me"),
     # Keys and OpenAPI
     path(".well-known/jwks.json", views.JwksView.as_view(), name="jwks"),

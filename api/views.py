@@ -21,11 +21,12 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.models import TokenUser
 
-from accounts import emails
+from accounts import emails, mfa
 from accounts import services as account_services
+from accounts.assurance import PWD, Assurance, assurance_new
 from accounts.devicecookie import device_cookie_set
 from accounts.ratelimit import login_attempt_register, login_success_register
-from api import cookies, jwk, keyring, schema, serializers, services
+from api import cookies, jwk, keyring, schema, serializers, services, stepup
 from api.authentication import csrf_enforce, token_error_to_auth_failed
 from api.models import TokenFamily
 from api.tokens import AccessToken
@@ -69,7 +70,7 @@ class LoginThrottled(Refused):
         super().__init__(throttle.message, retry_after=throttle.retry_after)
 
 
-def _credentials_user(request, data) -> object:
+def credentials_user(request, data) -> object:
     """Return the user of valid credentials after the rate limit; raise 429 or 401."""
     username, password = data["username"], data["password"]
     throttle = login_attempt_register(request._request, username=username)
@@ -90,7 +91,7 @@ def _credentials_user(request, data) -> object:
     return user
 
 
-def _token_call(func, **kwargs):
+def token_call(func, **kwargs):
     """Call a token service; turn its TokenError into the 401 with the error's stable code."""
     try:
         return func(**kwargs)
@@ -147,12 +148,20 @@ class LoginViewBase(PublicAuthMixin, NoStoreMixin, APIView):
     def post(self, request):
         data = serializers.CredentialsSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = _credentials_user(request, data.validated_data)
+        user = credentials_user(request, data.validated_data)
+        if mfa.mfa_enabled(user=user):
+            # No credential yet: the second step (api.mfaviews) completes the login.
+            return stepup.mfa_required_response(user)
+        return self.login_response(request, user, assurance_new(methods=[PWD]))
+
+    def login_response(self, request, user, proven: Assurance) -> Response:
+        """Return the response of a completed login of ``user`` that proved ``proven``."""
         pair = services.token_pair_issue(
             user=user,
             ip=client_ip(request._request),
             user_agent=request.META.get("HTTP_USER_AGENT", ""),
             transport=self.transport,
+            assurance=proven,
         )
         response = self.pair_response(request, pair, user=user)
         # Either transport: this client is now a trusted device of the user (accounts.ratelimit).
@@ -165,7 +174,7 @@ class RefreshViewBase(PublicAuthMixin, NoStoreMixin, APIView):
 
     def post(self, request):
         raw = self.refresh_raw(request)
-        pair = _token_call(
+        pair = token_call(
             services.token_refresh,
             raw=raw,
             ip=client_ip(request._request),
@@ -215,7 +224,7 @@ class TokenVerifyView(PublicAuthMixin, NoStoreMixin, APIView):
     def post(self, request):
         data = serializers.VerifySerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        _token_call(services.token_verify, raw=data.validated_data["token"])
+        token_call(services.token_verify, raw=data.validated_data["token"])
         return Response({})
 
 
@@ -234,7 +243,7 @@ class TokenRevokeView(NoStoreMixin, APIView):
             raise exceptions.AuthenticationFailed(
                 "A bearer access token is required", code="not_authenticated"
             )
-        _token_call(services.token_revoke, access=access, raw_refresh=data.validated_data["refresh"])
+        token_call(services.token_revoke, access=access, raw_refresh=data.validated_data["refresh"])
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -262,7 +271,7 @@ class LogoutAllView(APIView):
     @extend_schema(**schema.LOGOUT_ALL)
     def post(self, request):
         _no_body(request)
-        user = _db_user(request)
+        user = db_user(request)
         account_services.user_revoke_all(user=user)
         if getattr(request.successful_authenticator, "auth_mechanism", "") == "session":
             session_logout(request._request)
@@ -271,7 +280,7 @@ class LogoutAllView(APIView):
         return response
 
 
-def _db_user(request):
+def db_user(request):
     """Return the request's user model instance (stateless mode authenticates a TokenUser).
 
     Stateless mode checks no revocation, but ``/api/me/`` answers with the
@@ -310,12 +319,14 @@ class MeView(APIView):
 
     @extend_schema(**schema.ME_GET)
     def get(self, request):
-        return Response(self._body(request, _db_user(request)))
+        return Response(self._body(request, db_user(request)))
 
     @extend_schema(**schema.ME_PATCH)
     def patch(self, request):
+        if isinstance(request.data, dict) and "email" in request.data:
+            stepup.stepup_require(request)  # changing the email is sensitive (ASVS 5.0 V7.5.1)
         # The row as it is now, not the cached snapshot the request authenticated with.
-        user = get_user_model()._default_manager.filter(pk=_db_user(request).pk, is_active=True).first()
+        user = get_user_model()._default_manager.filter(pk=db_user(request).pk, is_active=True).first()
         if user is None:
             raise exceptions.AuthenticationFailed("User is inactive or does not exist", code="user_inactive")
         data = serializers.MeSerializer(user, data=request.data, partial=True)

@@ -55,7 +55,7 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "csp",
+    "csp", "django_otp", "django_otp.plugins.otp_totp", "django_otp.plugins.otp_static",  # accounts.mfa
 ]
 
 MIDDLEWARE = [
@@ -315,7 +315,7 @@ _APP_TUNABLES = {
     env.int: (
         "PASSWORD_HASH_CONCURRENCY SESSION_IDLE_TIMEOUT SESSION_ABSOLUTE_LIFETIME USER_SNAPSHOT_SECONDS"
         " SESSION_REMEMBER_IDLE_TIMEOUT SESSION_REMEMBER_ABSOLUTE_LIFETIME SESSION_ACTIVITY_UPDATE_INTERVAL"
-        " EMAIL_CONFIRMATION_TIMEOUT JWT_REFRESH_REUSE_GRACE NEAR_CACHE_MAX_ENTRIES"
+        " EMAIL_CONFIRMATION_TIMEOUT JWT_REFRESH_REUSE_GRACE NEAR_CACHE_MAX_ENTRIES REAUTH_SECONDS"
     ),
     env.bool: "JWT_STATELESS",
     env.float: "VERIFIER_TIMEOUT CACHE_BREAKER_SECONDS CACHE_EPOCH_SYNC_SECONDS NEAR_CACHE_SECONDS"

@@ -71,7 +71,7 @@ def test_user_revoke_all_ends_sessions_and_tokens(user, monkeypatch):
     calls = []
     import api.services
 
-    monkeypatch.setattr(api.services, "tokens_revoke_all", lambda *, user: calls.append(user) or 0)
+    monkeypatch.setattr(api.services, "tokens_revoke_all", lambda *, user, **kw: calls.append(user) or 0)
     a, b = _logged_in_clients(user, 2)
     services.user_revoke_all(user=user)
     assert calls == [user]

@@ -344,10 +344,18 @@ def test_mutating_the_claims_of_a_token_does_not_change_the_cache():
         _cached(raw).claims["user_id"] = "999"  # read-only
 
 
-def test_a_token_with_a_mutable_claim_is_verified_every_time(full_verifications):
-    raw = _access(roles=["reader"])
-    AccessToken(raw)["roles"].append("admin")
-    assert AccessToken(raw)["roles"] == ["reader"]
+def test_a_list_of_scalars_is_cached_and_given_back_as_a_new_list(full_verifications):
+    raw = _access(amr=["pwd", "otp", "mfa"])
+    AccessToken(raw)["amr"].append("hwk")
+    assert AccessToken(raw)["amr"] == ["pwd", "otp", "mfa"]
+    assert type(AccessToken(raw)["amr"]) is list
+    assert len(full_verifications) == 1
+
+
+def test_a_token_with_a_nested_claim_is_verified_every_time(full_verifications):
+    raw = _access(roles=[{"name": "reader"}])
+    AccessToken(raw)["roles"][0]["name"] = "admin"
+    assert AccessToken(raw)["roles"] == [{"name": "reader"}]
     assert len(full_verifications) == 2
     assert _cached(raw) is None
 

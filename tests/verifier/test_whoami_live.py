@@ -87,6 +87,9 @@ def test_an_access_token_of_the_site_verifies_with_its_claims(site, verifier_for
     assert status == 200, body
     assert str(body["claims"]["user_id"]) == str(user.pk)
     assert body["claims"]["token_type"] == "access"
+    # How and when the user authenticated travel with the token (RFC 8176, OIDC auth_time).
+    assert body["claims"]["amr"] == ["pwd"]
+    assert abs(body["claims"]["auth_time"] - body["claims"]["iat"]) <= 1
     assert (body["claims"]["iss"], body["claims"]["aud"]) == ("authdemo", "authdemo-api")
     assert body["header"]["alg"] == "EdDSA"
     assert body["header"]["kid"] == site.kids()[0]
