@@ -22,7 +22,7 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from django.contrib.auth import get_user_model
+from django.contrib.auth import authenticate, get_user_model
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -226,6 +226,17 @@ def mfa_reauthenticate_code(
         # A recovery code signals a lost device (ASVS 5.0 V6.5.2): only this login survives.
         services.user_revoke_all(user=user, keep_session_key=keep_session_key, keep_family_id=keep_family_id)
     return verified
+
+
+def password_reverify(*, request: HttpRequest, user, password: object) -> None:
+    """Check the password of the logged-in ``user`` under the login limits; raise if refused."""
+    throttle = _attempt(request, user)
+    # authenticate(), never check_password by hand: the backends decide (inactive users fail).
+    found = authenticate(request, username=user.get_username(), password=password)
+    if found is None or found.pk != user.pk:
+        message = "That password is not right."
+        raise ValidationError(f"{message} {throttle.warning}".strip(), code="invalid_password")
+    login_success_register(request, username=user.get_username())
 
 
 # --- Pending logins --------------------------------------------------------------

@@ -10,6 +10,7 @@ from django.contrib.auth.signals import user_logged_in
 from django.db.models.signals import post_save, pre_delete
 
 from accounts import services
+from accounts.assurance import PWD, assurance_new, session_assurance_set
 from accounts.models import Session
 from accounts.sessions import session_login_stamp
 from authcache.snapshots import user_snapshot_changed, user_snapshot_invalidate
@@ -46,6 +47,9 @@ def session_on_login(sender, request, user, **kwargs) -> None:
         ip=_request_ip(request),
         user_agent=request.META.get("HTTP_USER_AGENT", ""),
     )
+    # How and when: a password, unless the login's second step records more
+    # right after (accounts.mfaviews); step-up reads it (accounts.stepup).
+    session_assurance_set(request.session, assurance_new(methods=[PWD]))
 
 
 def _snapshots_invalidate(user) -> None:

@@ -2,13 +2,18 @@
 
 from django.urls import path, re_path
 
-from accounts import views
+from accounts import mfaviews, views
 
 app_name = "accounts"
 
 urlpatterns = [
     path("signup/", views.SignupView.as_view(), name="signup"),
     path("login/", views.LoginView.as_view(), name="login"),
+    path("login/mfa/", mfaviews.LoginMfaView.as_view(), name="login_mfa"),
+    path("reauthenticate/", mfaviews.ReauthenticateView.as_view(), name="reauthenticate"),
+    path("mfa/", mfaviews.mfa_home, name="mfa"),
+    path("mfa/totp/", mfaviews.TotpSetupView.as_view(), name="mfa_totp"),
+    path("mfa/remove/", mfaviews.mfa_remove, name="mfa_remove"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("profile/", views.ProfileView.as_view(), name="profile"),
     path("email/confirm/<str:token>/", views.EmailConfirmView.as_view(), name="email_confirm"),

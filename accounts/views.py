@@ -23,9 +23,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django.views.generic import FormView, UpdateView
 
-from accounts import emails, services
+from accounts import emails, mfa, services
 from accounts.devicecookie import device_cookie_set
 from accounts.forms import LoginForm, ProfileForm, RateLimitedPasswordChangeForm, SignupForm
+from accounts.mfaforms import MfaLoginForm
 from accounts.ratelimit import (
     LoginThrottle,
     password_reset_email_register,
@@ -33,15 +34,22 @@ from accounts.ratelimit import (
     signup_attempt_register,
 )
 from accounts.sessions import public_id_for, session_remember_set
+from accounts.stepup import ReauthenticationRequiredMixin, reauthenticate_redirect, session_is_fresh
 
 
-def _safe_next(request: HttpRequest) -> str:
+def safe_next(request: HttpRequest) -> str:
     candidate = request.POST.get("next") or request.GET.get("next") or ""
     if candidate and url_has_allowed_host_and_scheme(
         candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return candidate
     return ""
+
+
+def mfa_login_step_render(request: HttpRequest, *, form: MfaLoginForm, status: int = 200) -> HttpResponse:
+    """Render the login's second step: the pending token (hidden) and a field for the code."""
+    context = {"form": form, "next": safe_next(request)}
+    return render(request, "accounts/login_mfa.html", context, status=status)
 
 
 def login_ratelimited_response(request: HttpRequest, *, retry_after: int) -> HttpResponse:
@@ -96,12 +104,12 @@ class SignupView(FormView):
             f"Welcome, {user.get_username()}. Your account is ready. We sent a link to {email}: "
             "the address is attached to your account once you follow it.",
         )
-        response = HttpResponseRedirect(_safe_next(self.request) or reverse("accounts:profile"))
+        response = HttpResponseRedirect(safe_next(self.request) or reverse("accounts:profile"))
         device_cookie_set(response, user=user)
         return response
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(next=_safe_next(self.request), **kwargs)
+        return super().get_context_data(next=safe_next(self.request), **kwargs)
 
 
 class LoginView(auth_views.LoginView):
@@ -115,8 +123,14 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = False
 
     def form_valid(self, form):
+        remember = form.cleaned_data.get("remember_me", False)
+        if mfa.mfa_enabled(user=form.get_user()):
+            # Not logged in yet: the page carries a signed, single-use pending
+            # token to the second step (accounts.mfa), the session stays anonymous.
+            token = mfa.mfa_pending_issue(user=form.get_user(), remember=remember)
+            return mfa_login_step_render(self.request, form=MfaLoginForm(initial={"mfa_token": token}))
         response = super().form_valid(form)
-        session_remember_set(self.request.session, remember=form.cleaned_data.get("remember_me", False))
+        session_remember_set(self.request.session, remember=remember)
         # This browser is now a trusted device of the user (accounts.ratelimit).
         device_cookie_set(response, user=form.get_user())
         return response
@@ -134,6 +148,8 @@ class LogoutView(auth_views.LogoutView):
 
 
 class ProfileView(LoginRequiredMixin, UpdateView):
+    """The names at once; a new email only after a recent authentication (step-up), then by link."""
+
     template_name = "accounts/profile.html"
     form_class = ProfileForm
     success_url = reverse_lazy("accounts:profile")
@@ -142,8 +158,10 @@ class ProfileView(LoginRequiredMixin, UpdateView):
         return self.request.user
 
     def form_valid(self, form):
-        response = super().form_valid(form)
         email = form.cleaned_data["email"]
+        if email and email != self.request.user.email and not session_is_fresh(self.request):
+            return reauthenticate_redirect(self.request)
+        response = super().form_valid(form)
         # The same message whoever holds the address (accounts.emails).
         if email and emails.email_change_request(user=self.request.user, email=email):
             messages.success(
@@ -179,8 +197,11 @@ class EmailConfirmView(View):
         return render(request, "accounts/email_confirm_failed.html", {"message": exc.message}, status=status)
 
 
-class PasswordChangeView(auth_views.PasswordChangeView):
-    """Keep this session (its key cycled), end every other session and every JWT (ASVS V7.4.3)."""
+class PasswordChangeView(ReauthenticationRequiredMixin, auth_views.PasswordChangeView):
+    """Keep this session (its key cycled), end every other session and every JWT (ASVS V7.4.3).
+
+    Only after a recent authentication (step-up, accounts.stepup).
+    """
 
     template_name = "accounts/password_change.html"
     success_url = reverse_lazy("accounts:password_change_done")

@@ -17,3 +17,14 @@ def login(client, password):
         return (c or client).post(reverse("accounts:login"), data, **extra)
 
     return do
+
+
+@pytest.fixture
+def obtain_pair():
+    """obtain_pair(user) -> the id of a new JWT login (token family) of ``user``."""
+    from api.services import token_pair_issue
+
+    def do(user):
+        return token_pair_issue(user=user).refresh.family_id
+
+    return do

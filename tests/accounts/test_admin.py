@@ -83,7 +83,7 @@ def test_user_admin_revoke_all_action(admin_client, alice_clients, user, user_fa
     import api.services
 
     revoked = []
-    monkeypatch.setattr(api.services, "tokens_revoke_all", lambda *, user: revoked.append(user) or 0)
+    monkeypatch.setattr(api.services, "tokens_revoke_all", lambda *, user, **kw: revoked.append(user) or 0)
     bob = user_factory(username="bob")
     bob_client = Client()
     bob_client.force_login(bob)

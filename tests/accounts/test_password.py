@@ -31,7 +31,7 @@ def test_password_change_keeps_current_session_and_ends_others(user, password, m
     revoked = []
     real = api.services.tokens_revoke_all
     monkeypatch.setattr(
-        api.services, "tokens_revoke_all", lambda *, user: revoked.append(user) or real(user=user)
+        api.services, "tokens_revoke_all", lambda *, user, **kw: revoked.append(user) or real(user=user, **kw)
     )
     me, other1, other2 = _client(user), _client(user), _client(user)
     old_key = me.cookies[settings.SESSION_COOKIE_NAME].value

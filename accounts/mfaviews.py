@@ -1,0 +1,160 @@
+"""Views of second factors and step-up on the session side: parse, call one service, render.
+
+The login's second step runs before the session is logged in: the password
+step leaves only a signed, single-use pending token in the page
+(accounts.mfa), never a half-logged-in session.
+"""
+
+from __future__ import annotations
+
+import segno
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login as auth_login
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.decorators import method_decorator
+from django.utils.safestring import mark_safe
+from django.views import View
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from accounts import mfa
+from accounts.assurance import OTP, PWD, assurance_stepped_up, session_assurance, session_assurance_set
+from accounts.devicecookie import device_cookie_set
+from accounts.mfaforms import MfaLoginForm, ReauthenticateForm, TotpConfirmForm
+from accounts.sessions import session_remember_set
+from accounts.stepup import ReauthenticationRequiredMixin, reauthenticate_redirect, session_is_fresh
+from accounts.views import login_ratelimited_response, mfa_login_step_render, safe_next
+
+
+def qr_svg(uri: str) -> str:
+    """Return the QR code of ``uri`` as inline SVG markup (no script, no style: fits the strict CSP)."""
+    return mark_safe(segno.make(uri, error="m").svg_inline(scale=4, border=2, title="Scan with your app"))  # noqa: S308
+
+
+@method_decorator(never_cache, name="dispatch")
+class LoginMfaView(View):
+    """POST the pending token and a code: the session is logged in only now, with amr pwd+otp."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return redirect("accounts:login")
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = MfaLoginForm(request.POST)
+        if not form.is_valid():
+            return mfa_login_step_render(request, form=form, status=400)
+        try:
+            step = mfa.mfa_login_complete(
+                request=request, token=form.cleaned_data["mfa_token"], code=form.cleaned_data["code"]
+            )
+        except mfa.CodeThrottled as exc:
+            return login_ratelimited_response(request, retry_after=exc.throttle.retry_after)
+        except ValidationError as exc:
+            form.add_error("code" if exc.code != "mfa_token_invalid" else None, exc)
+            status = 400 if exc.code in ("mfa_token_invalid", "malformed_code") else 200
+            return mfa_login_step_render(request, form=form, status=status)
+        auth_login(request, step.user, backend=settings.AUTHENTICATION_BACKENDS[0])
+        session_assurance_set(request.session, step.assurance)
+        session_remember_set(request.session, remember=step.remember)
+        response = HttpResponseRedirect(safe_next(request) or settings.LOGIN_REDIRECT_URL)
+        device_cookie_set(response, user=step.user)
+        return response
+
+
+@method_decorator(never_cache, name="dispatch")
+class ReauthenticateView(LoginRequiredMixin, View):
+    """Prove it is you again (password or code): the session's assurance is upgraded in place."""
+
+    template_name = "accounts/reauthenticate.html"
+
+    def render_form(self, request, form, status=200):
+        context = {"form": form, "next": safe_next(request), "has_factor": mfa.mfa_enabled(user=request.user)}
+        return render(request, self.template_name, context, status=status)
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return self.render_form(request, ReauthenticateForm())
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = ReauthenticateForm(request.POST)
+        if not form.is_valid():
+            return self.render_form(request, form, status=400)
+        password, code = form.cleaned_data["password"], form.cleaned_data["code"]
+        try:
+            if password:
+                mfa.password_reverify(request=request, user=request.user, password=password)
+                method = PWD
+            else:
+                mfa.mfa_reauthenticate_code(
+                    request=request,
+                    user=request.user,
+                    code=code,
+                    keep_session_key=request.session.session_key,
+                )
+                method = OTP
+        except mfa.CodeThrottled as exc:
+            return login_ratelimited_response(request, retry_after=exc.throttle.retry_after)
+        except ValidationError as exc:
+            form.add_error("code" if code else "password", exc)
+            return self.render_form(request, form)
+        # Upgraded in place, under a new key: an authentication gets a new session id (ASVS 5.0 V7.2.4).
+        request.session.cycle_key()
+        session_assurance_set(
+            request.session, assurance_stepped_up(session_assurance(request.session), method=method)
+        )
+        return HttpResponseRedirect(safe_next(request) or reverse("accounts:mfa"))
+
+
+@login_required
+def mfa_home(request: HttpRequest) -> HttpResponse:
+    """List the user's second factors (never a secret), with the links to add or remove them."""
+    context = {"factors": mfa.factors_list(user=request.user), "enabled": mfa.mfa_enabled(user=request.user)}
+    return render(request, "accounts/mfa.html", context)
+
+
+@method_decorator(never_cache, name="dispatch")
+class TotpSetupView(LoginRequiredMixin, ReauthenticationRequiredMixin, View):
+    """GET: a new unconfirmed device, its secret and QR code; POST a code: confirmed, recovery codes once."""
+
+    def render_setup(self, request, enrolment, form, status=200):
+        context = {"secret": enrolment.secret, "qr": qr_svg(enrolment.otpauth_uri), "form": form}
+        return render(request, "accounts/mfa_totp.html", context, status=status)
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        try:
+            enrolment = mfa.totp_enrol_start(user=request.user)
+        except ValidationError as exc:
+            messages.info(request, exc.message)
+            return redirect("accounts:mfa")
+        return self.render_setup(request, enrolment, TotpConfirmForm())
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        enrolment = mfa.totp_enrol_pending(user=request.user)
+        if enrolment is None:
+            return redirect("accounts:mfa_totp")
+        form = TotpConfirmForm(request.POST)
+        if not form.is_valid():
+            return self.render_setup(request, enrolment, form, status=400)
+        try:
+            codes = mfa.totp_enrol_confirm(request=request, user=request.user, code=form.cleaned_data["code"])
+        except mfa.CodeThrottled as exc:
+            return login_ratelimited_response(request, retry_after=exc.throttle.retry_after)
+        except ValidationError as exc:
+            form.add_error("code", exc)
+            return self.render_setup(request, enrolment, form)
+        return render(request, "accounts/mfa_recovery_codes.html", {"codes": codes})
+
+
+@require_POST
+@login_required
+def mfa_remove(request: HttpRequest) -> HttpResponse:
+    """Remove the user's second factors (step-up first); every other session and JWT login ends."""
+    if not session_is_fresh(request):
+        return reauthenticate_redirect(request, next_url=reverse("accounts:mfa"))
+    if mfa.mfa_remove(user=request.user, keep_session_key=request.session.session_key):
+        messages.success(request, "Second factor removed. Every other session and JWT login has ended.")
+    return redirect("accounts:mfa")
