@@ -1,17 +1,23 @@
-"""Admin of the session side: users (with "revoke all sessions and tokens"), sessions; the site's branding."""
+"""Admin of the session side: users (revoke everything; second factors listed, resettable), sessions."""
+
+import logging
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_POST
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import services
+from accounts import mfa, services
 from accounts.devices import device_summary
 from accounts.models import Session, User
+
+security_log = logging.getLogger("authdemo.security")
 
 admin.site.site_header = "authdemo administration"
 admin.site.site_title = "authdemo admin"
@@ -23,9 +29,41 @@ class UserAdmin(DjangoUserAdmin):
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("username", "email", "password1", "password2")}),
     )
-    actions = ["revoke_all_sessions_and_tokens"]
-    # The change page adds a "Revoke all sessions and tokens" button
-    # (templates/admin/accounts/user/change_form.html) posting to revoke_all_view.
+    actions = ["revoke_all_sessions_and_tokens", "reset_second_factors"]
+    list_display = (*DjangoUserAdmin.list_display, "second_factor")
+    readonly_fields = ("second_factors",)
+    # The change page adds "Revoke all sessions and tokens" and "Reset second
+    # factors" buttons (templates/admin/accounts/user/change_form.html)
+    # posting to revoke_all_view and mfa_reset_view.
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:
+            return fieldsets
+        return (*fieldsets, ("Second factors", {"fields": ("second_factors",)}))
+
+    def get_queryset(self, request):
+        confirmed = TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)
+        return super().get_queryset(request).annotate(has_totp=Exists(confirmed))
+
+    @admin.display(description="2FA", boolean=True, ordering="has_totp")
+    def second_factor(self, obj) -> bool:
+        return obj.has_totp
+
+    @admin.display(description="Second factors")
+    def second_factors(self, obj) -> str:
+        # What the user has, never a secret or a code.
+        factors = mfa.factors_list(user=obj)
+        if not factors:
+            return "None"
+        shown = []
+        for factor in factors:
+            if factor.kind == "recovery":
+                state = f"{factor.remaining} left"
+            else:
+                state = "confirmed" if factor.confirmed else "not confirmed"
+            shown.append(f"{factor.name} ({state})")
+        return "; ".join(shown)
 
     def get_urls(self):
         # admin_view(): staff only, CSRF-protected, never cached.
@@ -34,7 +72,40 @@ class UserAdmin(DjangoUserAdmin):
             self.admin_site.admin_view(self.revoke_all_view),
             name="accounts_user_revoke_all",
         )
-        return [revoke, *super().get_urls()]
+        reset = path(
+            "<path:object_id>/mfa-reset/",
+            self.admin_site.admin_view(self.mfa_reset_view),
+            name="accounts_user_mfa_reset",
+        )
+        return [revoke, reset, *super().get_urls()]
+
+    def _mfa_reset(self, request: HttpRequest, user) -> bool:
+        # The one removal path (every other login of the user ends), logged with who did it.
+        removed = mfa.mfa_remove(user=user, keep_session_key=self._keep_key(request, user))
+        security_log.warning(
+            "second factors reset by admin user_id=%s admin_id=%s removed=%s",
+            user.pk,
+            request.user.pk,
+            removed,
+        )
+        return removed
+
+    @method_decorator(require_POST)
+    def mfa_reset_view(self, request: HttpRequest, object_id: str) -> HttpResponseRedirect:
+        """Remove every second factor of one user, from the user's change page."""
+        user = self.get_object(request, object_id)
+        if user is None:
+            raise Http404("No such user.")
+        if not self.has_change_permission(request, user):
+            raise PermissionDenied
+        self._mfa_reset(request, user)
+        self.message_user(request, f"Reset the second factors of {user.get_username()}.", messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:accounts_user_change", args=[user.pk]))
+
+    @admin.action(description="Reset the second factors of the selected users", permissions=["change"])
+    def reset_second_factors(self, request, queryset):
+        count = sum(self._mfa_reset(request, user) for user in queryset)
+        self.message_user(request, f"Reset the second factors of {count} user(s).", messages.SUCCESS)
 
     @staticmethod
     def _keep_key(request: HttpRequest, user) -> str | None:

@@ -13,9 +13,14 @@ from django.contrib.admin.apps import AdminConfig as DjangoAdminConfig
 
 from accounts.devicecookie import device_cookie_set
 
+# Apps whose models the admin never shows (their rows hold second-factor secrets).
+HIDDEN_APP_LABELS = frozenset({"otp_totp", "otp_static"})
+
 
 class AdminSite(admin.AdminSite):
     """Django's AdminSite; a login refused by the rate limit answers 429 with Retry-After.
+
+    It never registers django-otp's device admins (second-factor secrets).
 
     A successful login (a POST answered by a redirect, the admin's LoginView)
     gives the browser its device cookie, as every other login path does.
@@ -29,6 +34,15 @@ class AdminSite(admin.AdminSite):
 
         super().__init__(*args, **kwargs)
         self.login_form = AdminLoginForm
+
+    def register(self, model_or_iterable, admin_class=None, **options):
+        # django-otp's device admins show TOTP keys and recovery codes: the
+        # users' factors are listed on the user pages instead, never a secret
+        # (OWASP ASVS 5.0 V6.4.1 / V14.2.1).
+        models = model_or_iterable if isinstance(model_or_iterable, list | tuple) else [model_or_iterable]
+        models = [m for m in models if m._meta.app_label not in HIDDEN_APP_LABELS]
+        if models:
+            super().register(models, admin_class, **options)
 
     def login(self, request, extra_context=None):
         response = super().login(request, extra_context)
