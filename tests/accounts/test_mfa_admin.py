@@ -1,4 +1,4 @@
-"""The admin and second factors: listed on the user pages (never a secret), reset with change permission, logged."""
+"""The admin and second factors: listed (never a secret), reset with change permission, logged."""
 
 from __future__ import annotations
 
