@@ -192,6 +192,7 @@ def test_every_custom_action_of_every_admin_declares_its_permissions():
             assert getattr(func, "allowed_permissions", None), f"{type(model_admin).__name__}.{action}"
             checked.append(action)
     assert sorted(checked) == [
+        "reset_second_factors",
         "revoke_all_sessions_and_tokens",
         "revoke_family",
         "revoke_family",
