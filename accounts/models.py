@@ -187,6 +187,14 @@ class Session(AbstractBaseSession):
 
         return self.created_at + lifetimes(remember=self.remember_me)[1]
 
+    @property
+    def amr(self) -> tuple[str, ...]:
+        """Return how the session's user authenticated (RFC 8176 amr; empty if not recorded)."""
+        from accounts.assurance import session_assurance
+
+        proven = session_assurance(self.get_decoded())
+        return proven.amr if proven else ()
+
     @classmethod
     def get_session_store_class(cls):
         from accounts.sessions import SessionStore

@@ -24,7 +24,7 @@ from rest_framework_simplejwt.tokens import Token
 from rest_framework_simplejwt.tokens import UntypedToken as SimpleUntypedToken
 from rest_framework_simplejwt.utils import datetime_from_epoch, get_md5_hash_password
 
-from accounts.assurance import Assurance
+from accounts.assurance import Assurance, assurance_from_claims
 from api import keyring
 
 FAMILY_CLAIM = "fam"
@@ -159,3 +159,15 @@ class RefreshToken(FamilyMixin, BackendMixin, SimpleRefreshToken):
 
 class UntypedToken(BackendMixin, SimpleUntypedToken):
     """A token of either type, verified for signature, expiry and claims only."""
+
+
+def stored_token_amr(*, raw: str | None) -> tuple[str, ...]:
+    """Return the amr claim of a refresh token read from our own table (empty when absent or unreadable)."""
+    if not raw:
+        return ()
+    try:
+        claims = RefreshToken(raw, verify=False).payload
+    except TokenError:
+        return ()
+    proven = assurance_from_claims(claims)
+    return proven.amr if proven else ()

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 from django.conf import settings
-from django.db.models import Count, Max
+from django.db.models import Count, Max, OuterRef, Subquery
 from django.db.models.functions import Length
 from django.http import HttpRequest
 from django.utils import timezone
@@ -21,7 +21,7 @@ from accounts.models import Session
 from accounts.sessions import public_id_for
 from api.cookies import cookie_attributes
 from api.models import TokenFamily
-from api.tokens import FAMILY_CLAIM, AccessToken
+from api.tokens import FAMILY_CLAIM, AccessToken, stored_token_amr
 
 BEARER_PREFIX = "Authorization: Bearer "
 
@@ -321,8 +321,17 @@ def families_live(*, user) -> list[TokenFamily]:
 
     Each carries ``issued`` (refresh tokens so far) and ``last_issued`` (the newest one's time).
     """
-    return list(
+    current_token = OutstandingToken.objects.filter(jti=OuterRef("current_jti")).values("token")[:1]
+    families = list(
         user.token_families.filter(revoked_at__isnull=True, expires_at__gt=timezone.now())
-        .annotate(issued=Count("tokens"), last_issued=Max("tokens__token__created_at"))
+        .annotate(
+            issued=Count("tokens"),
+            last_issued=Max("tokens__token__created_at"),
+            current_token=Subquery(current_token),
+        )
         .order_by("-created_at")
     )
+    for family in families:
+        # How the login authenticated: the amr its current refresh token carries (our own, stored row).
+        family.amr = stored_token_amr(raw=family.current_token)
+    return families
