@@ -17,9 +17,11 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt import settings as jwt_settings
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import ExpiredTokenError, TokenError
+from rest_framework_simplejwt.models import TokenUser
 
 from api import services
 from api.tokens import AccessToken
+from authcache.snapshots import user_cached
 
 
 def token_error_to_auth_failed(exc: TokenError) -> AuthenticationFailed:
@@ -117,3 +119,23 @@ class SessionAuthentication(authentication.SessionAuthentication):
 
     def enforce_csrf(self, request):
         csrf_enforce(request)
+
+
+def db_user(request):
+    """Return the request's user model instance (stateless mode authenticates a TokenUser).
+
+    Stateless mode checks no revocation, but ``/api/me/`` answers with the
+    user's fields, which the token does not carry: they come from the user's
+    cached snapshot (authcache.snapshots), as on the revocable path, so both
+    modes pay the same one cache round trip for them and differ only by the
+    revocation verdict read in it.
+    """
+    if isinstance(request.user, TokenUser):
+        try:
+            user = user_cached(request.user.pk)
+        except (ValueError, TypeError):
+            user = None
+        if user is None or not user.is_active:
+            raise exceptions.AuthenticationFailed("User is inactive or does not exist", code="user_inactive")
+        return user
+    return request.user

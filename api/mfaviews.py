@@ -16,6 +16,7 @@ from accounts import mfa
 from accounts.assurance import OTP, PWD, assurance_stepped_up
 from api import mfaschema as schema
 from api import serializers, services, stepup
+from api.authentication import db_user
 from api.tokens import AccessToken
 from api.views import (
     BearerTransport,
@@ -25,7 +26,6 @@ from api.views import (
     LoginViewBase,
     NoStoreMixin,
     credentials_user,
-    db_user,
     token_call,
 )
 

@@ -19,7 +19,6 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.models import TokenUser
 
 from accounts import emails, mfa
 from accounts import services as account_services
@@ -27,10 +26,9 @@ from accounts.assurance import PWD, Assurance, assurance_new
 from accounts.devicecookie import device_cookie_set
 from accounts.ratelimit import login_attempt_register, login_success_register
 from api import cookies, jwk, keyring, schema, serializers, services, stepup
-from api.authentication import csrf_enforce, token_error_to_auth_failed
+from api.authentication import csrf_enforce, db_user, token_error_to_auth_failed
 from api.models import TokenFamily
 from api.tokens import AccessToken
-from authcache.snapshots import user_cached
 from authdemo.http import client_ip
 
 
@@ -278,26 +276,6 @@ class LogoutAllView(APIView):
         response = Response(status=status.HTTP_204_NO_CONTENT)
         cookies.cookies_clear(response)
         return response
-
-
-def db_user(request):
-    """Return the request's user model instance (stateless mode authenticates a TokenUser).
-
-    Stateless mode checks no revocation, but ``/api/me/`` answers with the
-    user's fields, which the token does not carry: they come from the user's
-    cached snapshot (authcache.snapshots), as on the revocable path, so both
-    modes pay the same one cache round trip for them and differ only by the
-    revocation verdict read in it.
-    """
-    if isinstance(request.user, TokenUser):
-        try:
-            user = user_cached(request.user.pk)
-        except (ValueError, TypeError):
-            user = None
-        if user is None or not user.is_active:
-            raise exceptions.AuthenticationFailed("User is inactive or does not exist", code="user_inactive")
-        return user
-    return request.user
 
 
 EMAIL_CONFIRMATION_SENT = (
