@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from rest_framework_simplejwt import settings as jwt_settings
 
 from accounts import services as account_services
+from accounts.assurance import assurance_from_claims, session_assurance
 from accounts.forms import LoginForm
 from accounts.sessions import public_id_for
 from accounts.views import session_end
@@ -68,6 +69,8 @@ def home(request: HttpRequest) -> HttpResponse:
             "cookie_header_size": selectors.cookie_header_size(request),
             "session_state": selectors.session_state(request) if session_user else None,
             "decoded": selectors.token_decode(raw=raw, token=token) if token else None,
+            "session_assurance": session_assurance(request.session) if session_user else None,
+            "jwt_assurance": assurance_from_claims(token.payload) if token else None,
             "family": family,
             "login_costs": costs,
             "login_writes_verdict": benchresults.login_writes_verdict(costs),
