@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import Session
 from api.models import TokenFamily
-from tests.api.helpers import COOKIE_LOGIN_URL, ME_URL, REFRESH_URL, TOKEN_URL, assert_error
+from tests.api.helpers import COOKIE_LOGIN_URL, ME_URL, REFRESH_URL, TOKEN_URL, assert_error, csrf_header
 from tests.mfahelpers import enrol, totp_code
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -305,3 +305,34 @@ def test_parallel_second_steps_with_one_code_log_in_once(clock, user, password):
     for t in threads:
         t.join()
     assert sorted(results) == [200, 401, 401, 401]
+
+
+def test_session_authenticated_api_calls_read_the_session_assurance(clock, client, user, password):
+    assert client.post("/accounts/login/", {"username": "alice", "password": password}).status_code == 302
+    api = APIClient(enforce_csrf_checks=True)
+    api.cookies = client.cookies
+    api.get(ME_URL)  # sets csrftoken
+    headers = csrf_header(api)
+    created = api.post(TOTP_URL, **headers)
+    assert created.status_code == 201, created.content
+    clock.shift(timedelta(seconds=301))
+    assert_error(api.post(TOTP_URL, **headers), 401, "reauthentication_required")
+
+
+def test_cookie_login_reauthenticates_into_its_cookies(clock, user, password, cookie_login):
+    client = cookie_login(user)
+    before = claims(client.cookies[django_settings.JWT_ACCESS_COOKIE].value)
+    clock.shift(timedelta(seconds=200))
+    assert_error(client.post(REAUTH_URL, {"password": password}, format="json"), 403)
+    response = client.post(REAUTH_URL, {"password": password}, format="json", **csrf_header(client))
+    assert response.status_code == 200, response.content
+    assert "access" not in response.json()
+    after = claims(client.cookies[django_settings.JWT_ACCESS_COOKIE].value)
+    assert after["auth_time"] == before["auth_time"] + 200 and after["fam"] == before["fam"]
+
+
+def test_reauthenticate_refuses_a_session_and_an_anonymous_caller(client, user, password):
+    client.force_login(user)
+    api = APIClient()
+    api.force_authenticate(user=None)
+    assert_error(api.post(REAUTH_URL, {"password": password}, format="json"), 401)
