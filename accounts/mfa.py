@@ -27,6 +27,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils.crypto import constant_time_compare
 from django_otp import user_has_device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -258,7 +259,10 @@ def mfa_pending_issue(*, user, remember: bool = False) -> str:
     """Return a signed, single-use token standing for ``user``'s login awaiting its second factor."""
     nonce = secrets.token_urlsafe(18)
     shared_cache().add(_pending_key(nonce), user.pk, mfa_pending_seconds())
-    return signing.dumps({"u": user.pk, "n": nonce, "r": bool(remember)}, salt=_PENDING_SALT, compress=True)
+    # The session auth hash binds it to the password it was issued for: a
+    # password change or reset meanwhile voids it, as it ends every session.
+    payload = {"u": user.pk, "n": nonce, "r": bool(remember), "h": user.get_session_auth_hash()}
+    return signing.dumps(payload, salt=_PENDING_SALT, compress=True)
 
 
 def _pending_invalid() -> ValidationError:
@@ -281,7 +285,7 @@ def mfa_pending_read(*, token: object) -> PendingLogin:
     if shared_cache().get(_pending_key(data["n"])) != data.get("u"):
         raise _pending_invalid()
     user = get_user_model()._default_manager.filter(pk=data["u"], is_active=True).first()
-    if user is None:
+    if user is None or not constant_time_compare(str(data.get("h")), user.get_session_auth_hash()):
         raise _pending_invalid()
     return PendingLogin(user=user, nonce=data["n"], remember=bool(data.get("r")))
 

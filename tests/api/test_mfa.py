@@ -336,3 +336,41 @@ def test_reauthenticate_refuses_a_session_and_an_anonymous_caller(client, user, 
     api = APIClient()
     api.force_authenticate(user=None)
     assert_error(api.post(REAUTH_URL, {"password": password}, format="json"), 401)
+
+
+def test_a_password_change_or_deactivation_voids_a_pending_login(clock, user, password):
+    secret, _ = enrol(user)
+    clock.shift(timedelta(seconds=30))
+    token = first_step(user, password)
+    user.set_password("another long passphrase 42")
+    user.save()
+    body = {"mfa_token": token, "code": totp_code(secret)}
+    assert_error(APIClient().post(TOKEN_MFA_URL, body, format="json"), 401, "mfa_token_invalid")
+    token = first_step(user, "another long passphrase 42")
+    user.is_active = False
+    user.save()
+    assert_error(
+        APIClient().post(TOKEN_MFA_URL, body | {"mfa_token": token}, format="json"), 401, "mfa_token_invalid"
+    )
+
+
+@pytest.mark.skipif(connection.vendor == "sqlite", reason="row locks: PostgreSQL (services mode)")
+def test_one_pending_login_completes_once_under_parallel_valid_codes(clock, user, password):
+    secret, codes = enrol(user)
+    clock.shift(timedelta(seconds=30))
+    token = first_step(user, password)
+    barrier, results = threading.Barrier(3), []
+
+    def attempt(code):
+        barrier.wait()
+        body = {"mfa_token": token, "code": code}
+        results.append(APIClient().post(TOKEN_MFA_URL, body, format="json").status_code)
+        connection.close()
+
+    threads = [threading.Thread(target=attempt, args=(c,)) for c in (totp_code(secret), codes[0], codes[1])]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == [200, 401, 401]
+    assert TokenFamily.objects.filter(user=user, revoked_at__isnull=True).count() == 1
