@@ -188,3 +188,31 @@ def test_admin_login_refuses_a_user_with_a_second_factor(client, django_user_mod
     response = client.post(reverse("admin:login"), {"username": "root", "password": password})
     assert response.status_code == 200 and b"second factor" in response.content
     assert not Session.objects.filter(user=staff).exists()
+
+
+def test_reauthenticating_with_a_recovery_code_keeps_this_session_only(clock, client, user):
+    _, codes = enrol(user)
+    client.force_login(user)
+    other = Client()
+    other.force_login(user)
+    clock.shift(timedelta(seconds=301))
+    done = client.post(REAUTH_URL, {"code": codes[0], "next": "/accounts/mfa/"})
+    assert done.status_code == 302 and done["Location"] == "/accounts/mfa/"
+    assert logged_in(client) and not logged_in(other)
+    assert session_assurance(client.session).is_fresh()
+    # Spent: the same code is refused the second time.
+    again = client.post(REAUTH_URL, {"code": codes[0], "next": "/"})
+    assert again.status_code == 200 and b"not valid" in again.content
+
+
+def test_wrong_passwords_on_the_reauthentication_page_lock_like_logins(
+    clock, client, user, password, settings
+):
+    settings.LOGIN_RATELIMIT_USERNAME = "2/15m"
+    client.force_login(user)
+    clock.shift(timedelta(seconds=301))
+    for _ in range(2):
+        assert client.post(REAUTH_URL, {"password": "wrong"}).status_code == 200
+    refused = client.post(REAUTH_URL, {"password": password})
+    assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
+    assert not session_assurance(client.session).is_fresh()
