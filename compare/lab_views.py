@@ -16,12 +16,17 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
+from rest_framework_simplejwt.exceptions import TokenError
 
 from accounts import services as account_services
+from accounts.assurance import assurance_from_claims
 from accounts.forms import RateLimitedPasswordChangeForm
 from accounts.ratelimit import LoginThrottle, duration_human, lab_action_register
+from accounts.stepup import session_is_fresh
 from api.authentication import csrf_enforce
 from api.cookies import cookies_clear
+from api.stepup import ReauthenticationRequired
+from api.tokens import AccessToken
 from api.views import LoginThrottled, Refused
 from compare import csrf_lab, revocation
 from compare.state import browser_user, jwt_user, session_user
@@ -65,6 +70,17 @@ class LabApiView(APIView):
         response = super().finalize_response(request, response, *args, **kwargs)
         response["Cache-Control"] = "no-store"
         return response
+
+
+def _browser_is_fresh(request: HttpRequest, captured: revocation.Captured) -> bool:
+    """Return whether this browser's login (its session, else its JWT cookie) authenticated recently."""
+    if captured.session_key:
+        return session_is_fresh(request)
+    try:
+        proven = assurance_from_claims(AccessToken(captured.raw_access).payload)
+    except TokenError:
+        return False
+    return proven is not None and proven.is_fresh()
 
 
 def _user_or_401(request) -> object:
@@ -136,6 +152,9 @@ class RevocationRunView(LabApiView):
             # limit as every login path (OWASP ASVS 5.0 V6.3.1); saving the
             # password ends every session and JWT of the user
             # (accounts.signals.user_on_save); this session moves to a new key.
+            # Only after a recent authentication, as the password change page (step-up).
+            if not _browser_is_fresh(request._request, captured):
+                raise ReauthenticationRequired()
             form = RateLimitedPasswordChangeForm(user, data=request.data, request=request._request)
             if not form.is_valid():
                 if form.rate_limited:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -274,3 +276,18 @@ def test_lab_actions_are_limited_per_client_ip(both, verifier, settings):
     # Pages and other clients are not counted.
     assert both.get(PAGE_URL).status_code == 200
     assert Client(REMOTE_ADDR="10.0.0.9").post(replay).status_code == 401  # counted apart: not refused
+
+
+def test_the_labs_password_change_needs_a_recent_authentication(clock, both, user):
+    clock.shift(timedelta(seconds=301))
+    new = "A-brand-new-passw0rd"
+    response = _run(
+        both, action="password_change", old_password=PASSWORD, new_password1=new, new_password2=new
+    )
+    assert_error(response, 401, "reauthentication_required")
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)
+    clock.shift(timedelta(seconds=200))
+    assert both.post(reverse("accounts:reauthenticate"), {"password": PASSWORD}).status_code == 302
+    ok = _run(both, action="password_change", old_password=PASSWORD, new_password1=new, new_password2=new)
+    assert ok.status_code == 201, ok.content
