@@ -20,6 +20,7 @@ import contextlib
 import logging
 import re
 import secrets
+from base64 import b32encode
 from dataclasses import dataclass
 
 from django.contrib.auth import authenticate, get_user_model
@@ -78,19 +79,19 @@ def totp_enrol_start(*, user) -> TotpEnrolment:
             )
         TOTPDevice.objects.filter(user=user, confirmed=False).delete()
         device = TOTPDevice.objects.create(user=user, name=TOTP_NAME, confirmed=False)
-    uri = device.config_url
-    secret = re.search(r"secret=([A-Z2-7]+)", uri)[1]
     security_log.info("totp enrolment started user_id=%s", user.pk)
-    return TotpEnrolment(secret=secret, otpauth_uri=uri)
+    return _enrolment(device)
+
+
+def _enrolment(device: TOTPDevice) -> TotpEnrolment:
+    # The key in base32, as the otpauth URI (Google Authenticator's Key URI Format) carries it.
+    return TotpEnrolment(secret=b32encode(device.bin_key).decode(), otpauth_uri=device.config_url)
 
 
 def totp_enrol_pending(*, user) -> TotpEnrolment | None:
     """Return the enrolment ``user`` has started and not confirmed, or None."""
     device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
-    if device is None:
-        return None
-    uri = device.config_url
-    return TotpEnrolment(secret=re.search(r"secret=([A-Z2-7]+)", uri)[1], otpauth_uri=uri)
+    return None if device is None else _enrolment(device)
 
 
 def recovery_codes_issue(*, user) -> list[str]:
