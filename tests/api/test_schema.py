@@ -23,6 +23,12 @@ PUBLIC_JWT_ENDPOINTS = [
     ("post", "/api/auth/cookie/refresh/"),
     ("post", "/api/auth/cookie/logout/"),
     ("post", "/api/auth/logout-all/"),
+    ("post", "/api/auth/token/mfa/"),
+    ("post", "/api/auth/cookie/login/mfa/"),
+    ("post", "/api/auth/mfa/totp/"),
+    ("delete", "/api/auth/mfa/totp/"),
+    ("post", "/api/auth/mfa/totp/confirm/"),
+    ("post", "/api/auth/reauthenticate/"),
     ("get", "/api/me/"),
     ("patch", "/api/me/"),
     ("get", "/api/health/"),
@@ -197,3 +203,11 @@ def test_logins_document_the_device_cookie(schema, path):
     description = schema["paths"][path]["post"]["description"]
     assert "`device`" in description
     assert "`__Host-device`" in description
+
+
+@pytest.mark.parametrize("path", ["/api/auth/token/", "/api/auth/cookie/login/"])
+def test_logins_document_the_mfa_required_answer(schema, path):
+    answer = schema["paths"][path]["post"]["responses"]["401"]
+    assert "mfa_required" in answer["description"]
+    examples = answer["content"]["application/json"]["examples"]
+    assert any(example["value"].get("code") == "mfa_required" for example in examples.values())
