@@ -21,11 +21,12 @@ from api.models import TokenFamily
 
 pytestmark = pytest.mark.django_db
 
-# One endpoint per family of JSON input: credentials, a token in the body, the profile.
+# One endpoint per family of JSON input: credentials, a token in the body, the profile, a code.
 JSON_FAMILIES = {
     "credentials": "/api/auth/token/",
     "token": "/api/auth/token/refresh/",
     "profile": "/api/me/",
+    "second-factor": "/api/auth/token/mfa/",
 }
 
 # One value per kind of malformation.
@@ -72,7 +73,7 @@ def _nothing_changed(user) -> None:
 @pytest.mark.parametrize("family", JSON_FAMILIES)
 @pytest.mark.parametrize("value", HOSTILE_VALUES.values(), ids=HOSTILE_VALUES.keys())
 def test_hostile_json_values(client, user, family, value):
-    fields = ("username", "password", "refresh", "email", "first_name")
+    fields = ("username", "password", "refresh", "email", "first_name", "mfa_token", "code")
     response = _send(client, user, family, json.dumps(dict.fromkeys(fields, value)).encode())
     _no_5xx(response)
     assert response.status_code in (400, 401), response.content[:300]
