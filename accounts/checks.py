@@ -1,4 +1,4 @@
-"""System checks of the accounts app: rates, a shared cache, a device cookie kept, one SITE_URL origin."""
+"""System checks of the accounts app: rates, shared cache, device cookie, one SITE_URL origin, step-up times."""
 
 from __future__ import annotations
 
@@ -82,3 +82,15 @@ def site_url_check(app_configs, **kwargs) -> list[checks.CheckMessage]:
     else:
         message = f"SITE_URL must be http(s)://host[:port], not {url!r}."
     return [checks.Error(message, hint="Set SITE_URL, e.g. https://auth.example.com.", id="accounts.E001")]
+
+
+@checks.register()
+def assurance_check(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """System check: REAUTH_SECONDS and MFA_PENDING_SECONDS are positive whole seconds."""
+    errors = []
+    for name in ("REAUTH_SECONDS", "MFA_PENDING_SECONDS"):
+        value = getattr(settings, name, 1)
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            message = f"{name} must be a positive int of seconds, not {value!r}."
+            errors.append(checks.Error(message, id="accounts.E024"))
+    return errors
