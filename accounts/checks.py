@@ -1,4 +1,4 @@
-"""System checks of the accounts app: rates, shared cache, device cookie, one SITE_URL origin, step-up times."""
+"""System checks of the accounts app: rates, shared cache, device cookie, SITE_URL origin, step-up times."""
 
 from __future__ import annotations
 
