@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import mfa, services
+from accounts.adminlists import SizedListMixin
 from accounts.devices import device_summary
 from accounts.models import Session, User
 
@@ -25,11 +26,12 @@ admin.site.index_title = "Users, sessions and tokens"
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(SizedListMixin, DjangoUserAdmin):
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("username", "email", "password1", "password2")}),
     )
     actions = ["revoke_all_sessions_and_tokens", "reset_second_factors"]
+    user_path = ""
     list_display = (*DjangoUserAdmin.list_display, "second_factor")
     readonly_fields = ("second_factors",)
     # The change page adds "Revoke all sessions and tokens" and "Reset second
@@ -161,7 +163,7 @@ class SessionStateFilter(admin.SimpleListFilter):
 
 
 @admin.register(Session)
-class SessionAdmin(admin.ModelAdmin):
+class SessionAdmin(SizedListMixin, admin.ModelAdmin):
     """Read-only view of sessions; ending one goes through accounts.services (row and cache)."""
 
     list_display = ("user", "ip", "device", "created_at", "last_activity", "expire_date", "remember_me")

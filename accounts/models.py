@@ -134,6 +134,13 @@ class User(AbstractUser):
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
+        # The admin's search by username prefix (accounts.adminlists) on PostgreSQL:
+        # LIKE 'prefix%' uses a btree only under text_pattern_ops (ignored elsewhere).
+        indexes = [
+            models.Index(
+                fields=["username_key"], opclasses=["text_pattern_ops"], name="accounts_user_key_prefix"
+            ),
+        ]
         constraints = [
             # Unique case-insensitively among set addresses; any number of users have none.
             models.UniqueConstraint(
@@ -175,7 +182,11 @@ class Session(AbstractBaseSession):
     remember_me = models.BooleanField(default=False)
 
     class Meta(AbstractBaseSession.Meta):
-        indexes = [models.Index(fields=["user", "expire_date"], name="accounts_session_user_exp")]
+        indexes = [
+            models.Index(fields=["user", "expire_date"], name="accounts_session_user_exp"),
+            # The admin's change list, newest activity first, one page at a time.
+            models.Index(fields=["-last_activity"], name="accounts_session_activity"),
+        ]
 
     def __str__(self) -> str:
         return f"session {self.public_id[:8]}"

@@ -13,6 +13,7 @@ from django.contrib import admin, messages
 from rest_framework_simplejwt.token_blacklist import admin as blacklist_admin
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
+from accounts.adminlists import SizedListMixin
 from api import services
 from api.models import TokenFamily
 
@@ -30,7 +31,7 @@ class RevokeFamilyPermission:
         return request.user.has_perm("api.change_tokenfamily")
 
 
-class ReadOnlyAdmin(RevokeFamilyPermission, admin.ModelAdmin):
+class ReadOnlyAdmin(SizedListMixin, RevokeFamilyPermission, admin.ModelAdmin):
     """View only: no add, change or delete; rows change only through the services."""
 
     def get_readonly_fields(self, request, obj=None):
@@ -56,8 +57,11 @@ class OutstandingTokenAdmin(ReadOnlyAdmin):
     list_display = ("jti", "user", "family", "created_at", "expires_at", "is_blacklisted")
     # Never the "token" column: it holds the whole signed refresh token.
     fields = list_display
-    ordering = ("-created_at",)
+    # Creation order is id order, and the primary key's index serves it.
+    ordering = ("-id",)
     search_fields = (*(f"user__{f}" for f in USER_SEARCH), "jti", "family_link__family__id")
+    exact_fields = ("jti",)
+    uuid_fields = ("family_link__family_id",)
     list_filter = ("family_link__family__revoked_reason",)
     actions = ["revoke_family"]
 
@@ -94,6 +98,11 @@ class BlacklistedTokenAdmin(ReadOnlyAdmin, blacklist_admin.BlacklistedTokenAdmin
         "token__jti",
         "token__family_link__family__id",
     )
+    user_path = "token__user__"
+    exact_fields = ("token__jti",)
+    uuid_fields = ("token__family_link__family_id",)
+    # Newest first by the primary key's index (SimpleJWT's admin sorts by user: a full sort).
+    ordering = ("-id",)
     actions = ["revoke_family"]
 
     def get_queryset(self, *args, **kwargs):
@@ -117,6 +126,7 @@ class TokenFamilyAdmin(ReadOnlyAdmin):
     fields = (*list_display, "user_agent")
     list_filter = ("revoked_reason", "transport")
     search_fields = (*(f"user__{f}" for f in USER_SEARCH), "id")
+    uuid_fields = ("id",)
     list_select_related = ("user",)
     actions = ["revoke_family"]
 

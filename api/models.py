@@ -56,7 +56,11 @@ class TokenFamily(models.Model):
         verbose_name = "token family"
         verbose_name_plural = "token families"
         ordering = ("-created_at",)
-        indexes = [models.Index(fields=["user", "revoked_at"], name="api_family_user_revoked")]
+        indexes = [
+            models.Index(fields=["user", "revoked_at"], name="api_family_user_revoked"),
+            # The admin's change list (newest first, one page at a time) and the device list.
+            models.Index(fields=["-created_at"], name="api_family_created"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} / {self.pk}"
