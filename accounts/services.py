@@ -14,6 +14,7 @@ import logging
 from collections.abc import Iterable
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.dispatch import Signal
 from django.utils import timezone
 
@@ -79,8 +80,6 @@ def user_revoke_all(*, user, keep_session_key: str | None = None, keep_family_id
     credentials_revoked.send(sender=type(user), user=user, keep_family_id=keep_family_id)
 
 
-def sessions_active_list(*, user) -> list[Session]:
-    """Return the user's sessions that have not expired, most recently active first."""
-    return list(
-        Session.objects.filter(user=user, expire_date__gt=timezone.now()).order_by("-last_activity")
-    )
+def sessions_active_list(*, user) -> QuerySet[Session]:
+    """Return the user's sessions that have not expired, most recently active first (lazy: page it)."""
+    return Session.objects.filter(user=user, expire_date__gt=timezone.now()).order_by("-last_activity")

@@ -27,6 +27,7 @@ from accounts import emails, mfa, services
 from accounts.devicecookie import device_cookie_set
 from accounts.forms import LoginForm, ProfileForm, RateLimitedPasswordChangeForm, SignupForm
 from accounts.mfaforms import MfaLoginForm
+from accounts.paging import login_page
 from accounts.ratelimit import (
     LoginThrottle,
     password_reset_email_register,
@@ -280,7 +281,7 @@ def sessions_list(request: HttpRequest) -> HttpResponse:
         request,
         "accounts/sessions.html",
         {
-            "sessions": services.sessions_active_list(user=request.user),
+            "sessions": login_page(request, services.sessions_active_list(user=request.user)),
             "current_id": public_id_for(current) if current else None,
         },
     )

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 from django.conf import settings
-from django.db.models import Count, Max, OuterRef, Subquery
+from django.db.models import Count, Max, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Length
 from django.http import HttpRequest
 from django.utils import timezone
@@ -316,13 +316,14 @@ def lifetimes() -> Lifetimes:
 # --- The device list ------------------------------------------------------------
 
 
-def families_live(*, user) -> list[TokenFamily]:
-    """Return the user's JWT logins that are neither revoked nor expired, newest first (one query).
+def families_live(*, user) -> QuerySet[TokenFamily]:
+    """Return the user's JWT logins that are neither revoked nor expired, newest first (lazy: page it).
 
-    Each carries ``issued`` (refresh tokens so far) and ``last_issued`` (the newest one's time).
+    Each carries ``issued`` (refresh tokens so far), ``last_issued`` (the newest
+    one's time) and ``current_token``; families_amr_mark() adds ``amr`` to a page.
     """
     current_token = OutstandingToken.objects.filter(jti=OuterRef("current_jti")).values("token")[:1]
-    families = list(
+    return (
         user.token_families.filter(revoked_at__isnull=True, expires_at__gt=timezone.now())
         .annotate(
             issued=Count("tokens"),
@@ -331,7 +332,10 @@ def families_live(*, user) -> list[TokenFamily]:
         )
         .order_by("-created_at")
     )
+
+
+def families_amr_mark(families) -> None:
+    """Set ``amr`` on each of ``families`` (one page of families_live()): how each login authenticated."""
     for family in families:
-        # How the login authenticated: the amr its current refresh token carries (our own, stored row).
+        # The amr its current refresh token carries (our own, stored row).
         family.amr = stored_token_amr(raw=family.current_token)
-    return families

@@ -18,6 +18,7 @@ from rest_framework_simplejwt import settings as jwt_settings
 from accounts import services as account_services
 from accounts.assurance import assurance_from_claims, session_assurance
 from accounts.forms import LoginForm
+from accounts.paging import login_page
 from accounts.sessions import public_id_for
 from accounts.views import session_end
 from api.cookies import cookies_clear
@@ -130,14 +131,16 @@ def _current_family_id(request: HttpRequest, user) -> uuid.UUID | None:
 def devices(request: HttpRequest, user) -> HttpResponse:
     """Render every live login of the user, sessions and JWT logins, this browser's marked."""
     session_key = request.session.session_key if request.user.is_authenticated else None
+    families = login_page(request, selectors.families_live(user=user), param="jwt_page")
+    selectors.families_amr_mark(families)
     return render(
         request,
         "compare/devices.html",
         {
             "device_user": user,
-            "sessions": account_services.sessions_active_list(user=user),
+            "sessions": login_page(request, account_services.sessions_active_list(user=user)),
             "current_session_id": public_id_for(session_key) if session_key else None,
-            "families": selectors.families_live(user=user),
+            "families": families,
             "current_family_id": _current_family_id(request, user),
         },
     )
