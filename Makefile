@@ -27,7 +27,7 @@ TEST_INIT_SECRETS := DJANGO_SETTINGS_MODULE=authdemo.test_settings $(INIT_SECRET
 # Installs stay quiet and never prompt (CI has no stdin).
 PIP := $(BIN)/python -m pip --disable-pip-version-check --no-input
 
-.PHONY: help run serve verifier test lint bench bench-passwords e2e fuzz clean
+.PHONY: help run serve verifier test lint bench bench-passwords bench-size prune e2e fuzz clean
 
 help:
 	@echo "make run    - embedded demo on http://$(HOST):$(PORT) (SQLite, demo user)"
@@ -37,6 +37,8 @@ help:
 	@echo "make lint   - ruff"
 	@echo "make bench  - session vs JWT: in process, then over HTTP (wrk) beside the peers; writes var/bench/"
 	@echo "make bench-passwords - time one Argon2id hash per OWASP row on this machine"
+	@echo "make bench-size - admin lists, login pages and pruning at size (seed_load); writes var/bench/"
+	@echo "make prune  - delete expired sessions and tokens in batches (daily: docs/maintenance.md)"
 	@echo "make e2e    - browser tests (Playwright + system chromium)"
 	@echo "make fuzz   - schema-driven fuzzing of the API (schemathesis)"
 
@@ -144,6 +146,12 @@ bench: $(VENV)/.runtime-installed
 
 bench-passwords: $(VENV)/.runtime-installed
 	$(BIN)/python -m bench.passwords
+
+# Expired sessions, then expired token families with their tokens, in short
+# batches (docs/maintenance.md: the cron line and systemd timer).
+prune: $(VENV)/.runtime-installed
+	$(MANAGE) clearsessions
+	$(MANAGE) jwt_prune
 
 # Browser tests against a live server; drives the system chromium, downloads no browser.
 e2e: $(VENV)/.e2e-installed

@@ -21,7 +21,6 @@ from django.db.models import Q
 
 from accounts.usernames import username_canonical
 
-DEFAULT_COUNT_LIMIT = 10_000
 # A search matching more users than this lists the rows of the first ones only.
 USER_MATCH_LIMIT = 1000
 
@@ -31,7 +30,7 @@ class BoundedCountPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        limit = getattr(settings, "ADMIN_COUNT_LIMIT", DEFAULT_COUNT_LIMIT)
+        limit = settings.ADMIN_COUNT_LIMIT
         # Without ORDER BY: the bounded subquery needs no sort.
         return self.object_list.order_by()[:limit].count()
 

@@ -87,16 +87,16 @@ def test_prune_deletes_only_expired_rows_and_prints_progress(user, obtain, api_c
     out = StringIO()
     call_command("jwt_prune", stdout=out)
     output = out.getvalue()
-    assert "outstanding tokens: 2 expired" in output
-    assert "token families: 1 expired" in output
-    assert "Done" in output
+    assert "token families: 1 deleted" in output
+    assert "Done: 1 expired token families (with their tokens) and 0 other expired tokens" in output
     assert not TokenFamily.objects.filter(pk=old_family).exists()
+    assert OutstandingToken.objects.count() == 1
     assert not BlacklistedToken.objects.exists()
     assert OutstandingToken.objects.filter(jti=RefreshToken(live["refresh"])["jti"]).exists()
     # Idempotent.
     out = StringIO()
     call_command("jwt_prune", stdout=out)
-    assert "outstanding tokens: 0 expired" in out.getvalue()
+    assert "Done: 0 expired token families (with their tokens) and 0 other expired tokens" in out.getvalue()
 
 
 def _rotated(api_client, pair) -> dict:
