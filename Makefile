@@ -147,6 +147,17 @@ bench: $(VENV)/.runtime-installed
 bench-passwords: $(VENV)/.runtime-installed
 	$(BIN)/python -m bench.passwords
 
+# Pages and pruning at size (bench/size.py): seeds DATABASE_URL's database
+# with seed_load (SIZE_USERS, SIZE_LOGINS: default 100 000 / 1 000 000 on
+# PostgreSQL), or without DATABASE_URL var/bench-size.sqlite3 (2 000 / 20 000).
+# Writes var/bench/size-<UTC time>/; BENCH_OUT=docs/bench writes docs/bench/size.md.
+SIZE_USERS ?=
+SIZE_LOGINS ?=
+bench-size: $(VENV)/.runtime-installed
+	$(if $(DATABASE_URL),,DATABASE_URL=sqlite:///$(CURDIR)/var/bench-size.sqlite3) $(BIN)/python -m bench.size \
+		$(if $(SIZE_USERS),--users $(SIZE_USERS)) $(if $(SIZE_LOGINS),--logins $(SIZE_LOGINS)) \
+		$(if $(BENCH_OUT),--out "$(BENCH_OUT)")
+
 # Expired sessions, then expired token families with their tokens, in short
 # batches (docs/maintenance.md: the cron line and systemd timer).
 prune: $(VENV)/.runtime-installed

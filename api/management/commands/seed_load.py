@@ -7,7 +7,7 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from api.seedload import logins_seed, users_seed
+from api.seedload import logins_seed, tables_analyze, users_seed
 
 
 class Command(BaseCommand):
@@ -44,6 +44,7 @@ class Command(BaseCommand):
         progress = self._no_progress if no_progress else self._progress
         user_ids, users_added = users_seed(count=users, progress=progress)
         result = logins_seed(user_ids=user_ids, count=logins, expired=expired, progress=progress)
+        tables_analyze()
         elapsed = time.monotonic() - started
         self.stdout.write(
             f"seed_load: {users_added} users, {result.sessions} sessions, {result.families} token families, "
