@@ -35,7 +35,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 
 from accounts import sessions as session_engine
 from accounts.models import Session
-from accounts.usernames import username_canonical
+from accounts.usernames import username_canonical, username_skeleton
 from api.models import FamilyToken, TokenFamily
 
 USERNAME_PREFIX = "seed-"
@@ -101,8 +101,8 @@ def users_seed(*, count: int, progress: Progress) -> tuple[list[int], int]:
     # One hash for every seeded user, computed once (or kept from an earlier run): an unusable one.
     password = seeded_users().values_list("password", flat=True).first() or make_password(None)
     columns = [
-        "password", "is_superuser", "username", "username_key", "first_name", "last_name",
-        "email", "is_staff", "is_active", "date_joined",
+        "password", "is_superuser", "username", "username_key", "username_skeleton",
+        "username_lookalike_rank", "first_name", "last_name", "email", "is_staff", "is_active", "date_joined",
     ]  # fmt: skip
     now = timezone.now()
     for start in range(0, len(missing), BATCH):
@@ -112,8 +112,8 @@ def users_seed(*, count: int, progress: Progress) -> tuple[list[int], int]:
                 User,
                 columns,
                 (
-                    (password, False, seed_username(i), username_canonical(seed_username(i)), "", "", "",
-                     False, True, now)
+                    (password, False, seed_username(i), username_canonical(seed_username(i)),
+                     username_skeleton(seed_username(i)), 0, "", "", "", False, True, now)
                     for i in chunk
                 ),
             )  # fmt: skip

@@ -14,6 +14,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 
 from accounts.models import Session
 from accounts.sessions import SessionStore, public_id_for
+from accounts.usernames import username_canonical, username_skeleton
 from api.models import FamilyToken, TokenFamily
 from api.seedload import USERNAME_PREFIX, seed_username
 from tests.api.helpers import REFRESH_URL
@@ -64,6 +65,9 @@ def test_seeded_users_cannot_log_in_and_share_one_hash(client):
     seed("--users", "3", "--logins", "0")
     users = list(get_user_model().objects.filter(username__startswith=USERNAME_PREFIX))
     assert len({u.password for u in users}) == 1
+    # The canonical and look-alike keys the model keeps, as save() would set them.
+    assert all(u.username_key == username_canonical(u.username) for u in users)
+    assert all(u.username_skeleton == username_skeleton(u.username) for u in users)
     assert not any(u.has_usable_password() for u in users)
     response = client.post("/accounts/login/", {"username": seed_username(0), "password": ""})
     assert SESSION_KEY not in client.session

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0007_cache_models_moved'),
+        ('accounts', '0008_cache_models_moved'),
         ('auth', '0012_alter_user_first_name_max_length'),
     ]
 
