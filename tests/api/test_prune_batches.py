@@ -81,3 +81,11 @@ def test_a_bad_batch_size_is_refused_and_deletes_nothing(size):
     with pytest.raises(CommandError):
         prune("--batch-size", size)
     assert TokenFamily.objects.count() == 4 and OutstandingToken.objects.count() == 8
+
+
+def test_batches_larger_than_one_statement_delete_every_row():
+    seed(500, 1.0)  # 1 000 outstanding tokens: more than one DELETE statement's worth
+    output = prune()
+    assert "Done: 500 expired token families (with their tokens) and 0 other expired tokens" in output
+    assert not TokenFamily.objects.exists() and not OutstandingToken.objects.exists()
+    assert not FamilyToken.objects.exists() and not BlacklistedToken.objects.exists()
