@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from api import exceptions, mfaviews, schema, views
+from api import exceptions, mfaviews, passkeys, schema, views
 
 app_name = "api"
 
@@ -21,6 +21,31 @@ urlpatterns = [
     path("api/auth/mfa/totp/confirm/", mfaviews.TotpConfirmView.as_view(), name="mfa-totp-confirm"),
     path("api/auth/reauthenticate/", mfaviews.ReauthenticateView.as_view(), name="reauthenticate"),
     path("api/me/", views.MeView.as_view(), name="me"),
+    # Passkeys (WebAuthn)
+    path("api/auth/passkeys/", passkeys.PasskeyListView.as_view(), name="passkeys"),
+    path(
+        "api/auth/passkeys/register/options/",
+        passkeys.PasskeyRegisterOptionsView.as_view(),
+        name="passkey-register-options",
+    ),
+    path("api/auth/passkeys/register/", passkeys.PasskeyRegisterView.as_view(), name="passkey-register"),
+    # At most 18 digits: any id fits the database's bigint; anything else is the JSON 404.
+    re_path(
+        r"^api/auth/passkeys/(?P<passkey_id>[0-9]{1,18})/$",
+        passkeys.PasskeyDetailView.as_view(),
+        name="passkey",
+    ),
+    path(
+        "api/auth/passkeys/login/options/",
+        passkeys.PasskeyLoginOptionsView.as_view(),
+        name="passkey-login-options",
+    ),
+    path("api/auth/passkeys/login/", passkeys.PasskeyTokenLoginView.as_view(), name="passkey-login"),
+    path(
+        "api/auth/cookie/passkeys/login/",
+        passkeys.PasskeyCookieLoginView.as_view(),
+        name="cookie-passkey-login",
+    ),
     # Keys and OpenAPI
     path(".well-known/jwks.json", views.JwksView.as_view(), name="jwks"),
     path("api/schema/", schema.SchemaView.as_view(), name="schema"),

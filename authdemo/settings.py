@@ -40,6 +40,7 @@ SITE_URL = env.str("SITE_URL", default="").rstrip("/") or (
 
 INSTALLED_APPS = [
     "authcache",
+    "passkeys",
     "accounts",
     "api",
     "compare",

@@ -1,0 +1,148 @@
+"""JSON endpoints of passkeys: register, list, rename and remove under /api/auth/passkeys/, and log in.
+
+The ceremonies are passkeys.services'; these views parse, call one service
+and answer (OpenAPI descriptions in api/passkeys_schema.py). Logging in with a
+passkey gives what a password login gives, by the same transports
+(api.views.LoginViewBase): a token pair in the body, or the token cookies.
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.assurance import Assurance
+from accounts.ratelimit import action_attempt_register, client_ip_key
+from api import passkeys_schema as schema
+from api.passkeys_serializers import (
+    PasskeyLoginSerializer,
+    PasskeyRegisterSerializer,
+    PasskeyRenameSerializer,
+    PasskeySerializer,
+)
+from api.views import BearerTransport, CookieLoginView, LoginViewBase, NoStoreMixin, PublicAuthMixin, Refused
+from passkeys import conf, services
+
+_STATUS = {
+    "passkey_not_found": 404,
+    "passkey_exists": 409,
+    "passkey_state_invalid": 400,
+    "passkey_name_invalid": 400,
+}
+
+
+class PasskeyRefused(exceptions.APIException):
+    """A refused passkey request: 400, 404 or 409 with the service's code."""
+
+    def __init__(self, error: services.PasskeyError, *, status_code: int = 400) -> None:
+        super().__init__(detail=error.message, code=error.code)
+        self.status_code = _STATUS.get(error.code, status_code)
+
+
+def passkey_call(func, *, refused_status: int = 400, **kwargs):
+    """Call a passkey service; turn its PasskeyError into the 4xx with the error's code."""
+    try:
+        return func(**kwargs)
+    except services.PasskeyError as exc:
+        raise PasskeyRefused(exc, status_code=refused_status) from exc
+
+
+def _owner(request):
+    """Return the request's user row (a stateless-mode token carries only its id)."""
+    user = get_user_model().objects.filter(pk=request.user.pk, is_active=True).first()
+    if user is None:
+        raise exceptions.AuthenticationFailed("User is inactive or does not exist", code="user_inactive")
+    return user
+
+
+def _valid(serializer_class, request) -> dict:
+    data = serializer_class(data=request.data)
+    data.is_valid(raise_exception=True)
+    return data.validated_data
+
+
+class PasskeyListView(NoStoreMixin, APIView):
+    """GET: the user's passkeys."""
+
+    @extend_schema(**schema.PASSKEY_LIST)
+    def get(self, request):
+        passkeys = services.passkeys_list(user=_owner(request))
+        return Response(PasskeySerializer(passkeys, many=True).data)
+
+
+class PasskeyRegisterOptionsView(NoStoreMixin, APIView):
+    """POST: start registering a passkey for the user."""
+
+    @extend_schema(**schema.PASSKEY_REGISTER_OPTIONS)
+    def post(self, request):
+        ceremony = services.passkey_registration_begin(user=_owner(request))
+        return Response({"state": ceremony.state, "options": ceremony.options})
+
+
+class PasskeyRegisterView(NoStoreMixin, APIView):
+    """POST: verify the authenticator's attestation and store the passkey."""
+
+    @extend_schema(**schema.PASSKEY_REGISTER)
+    def post(self, request):
+        data = _valid(PasskeyRegisterSerializer, request)
+        passkey = passkey_call(services.passkey_register, user=_owner(request), **data)
+        return Response(PasskeySerializer(passkey).data, status=status.HTTP_201_CREATED)
+
+
+class PasskeyDetailView(NoStoreMixin, APIView):
+    """PATCH renames one of the user's passkeys; DELETE removes it."""
+
+    @extend_schema(**schema.PASSKEY_RENAME)
+    def patch(self, request, passkey_id: int):
+        data = _valid(PasskeyRenameSerializer, request)
+        passkey = passkey_call(services.passkey_rename, user=_owner(request), passkey_id=passkey_id, **data)
+        return Response(PasskeySerializer(passkey).data)
+
+    @extend_schema(**schema.PASSKEY_REMOVE)
+    def delete(self, request, passkey_id: int):
+        passkey_call(services.passkey_remove, user=_owner(request), passkey_id=passkey_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasskeyLoginOptionsView(PublicAuthMixin, NoStoreMixin, APIView):
+    """POST: start a passwordless login (any discoverable passkey of this site)."""
+
+    @extend_schema(**schema.PASSKEY_LOGIN_OPTIONS)
+    def post(self, request):
+        # Each ceremony stores a challenge: limited per client address (OWASP ASVS 5.0 V2.4.1).
+        throttle = action_attempt_register(
+            group="passkey-ip",
+            rate=conf.setting("WEBAUTHN_RATELIMIT_IP"),
+            key=client_ip_key(request._request),
+        )
+        if throttle.limited:
+            raise Refused(
+                "Too many passkey logins started. Try again later.", retry_after=throttle.retry_after
+            )
+        ceremony = services.passkey_login_begin()
+        return Response({"state": ceremony.state, "options": ceremony.options})
+
+
+class PasskeyLogin:
+    """The login views' proof: a passkey assertion instead of a username and a password."""
+
+    def post(self, request):
+        data = _valid(PasskeyLoginSerializer, request)
+        login = passkey_call(services.passkey_authenticate, refused_status=401, **data)
+        # The amr the passkey proved (passkeys.services), as of now.
+        return self.login_response(request, login.user, Assurance(amr=login.amr, auth_time=int(time.time())))
+
+
+@extend_schema(**schema.PASSKEY_LOGIN)
+class PasskeyTokenLoginView(PasskeyLogin, BearerTransport, LoginViewBase):
+    """Log in with a passkey for an access and a refresh token."""
+
+
+@extend_schema(**schema.PASSKEY_COOKIE_LOGIN)
+class PasskeyCookieLoginView(PasskeyLogin, CookieLoginView):
+    """Log in with a passkey for the token cookies."""

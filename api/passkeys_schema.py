@@ -1,0 +1,122 @@
+"""OpenAPI descriptions of the passkey endpoints (api/passkeys.py), beside api/schema.py's."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse
+
+from api import schema
+from api.passkeys_serializers import (
+    CeremonySerializer,
+    PasskeyLoginSerializer,
+    PasskeyRegisterSerializer,
+    PasskeyRenameSerializer,
+    PasskeySerializer,
+)
+from api.serializers import CookieSessionSerializer, ErrorSerializer, TokenPairSerializer
+
+TAGS = ["passkeys"]
+
+
+def error(detail: str, code: str, description: str = "") -> OpenApiResponse:
+    """Return an error response description with its one example."""
+    return OpenApiResponse(
+        ErrorSerializer,
+        description=description or detail,
+        examples=[OpenApiExample(code, value={"detail": detail, "code": code})],
+    )
+
+
+CEREMONY_INVALID = error(
+    "Unknown or expired passkey ceremony; start again.",
+    "passkey_state_invalid",
+    "The state is unknown, expired, already used, or another user's",
+)
+PASSKEY_INVALID = error(
+    "The passkey could not be verified.",
+    "passkey_invalid",
+    "Another origin or RP ID, a bad signature, a malformed response, or a sign counter that did not grow",
+)
+NOT_FOUND = error("No such passkey.", "passkey_not_found", "Not one of the user's passkeys")
+PASSKEY_EXAMPLE = OpenApiExample(
+    "passkey",
+    value={
+        "id": 3,
+        "name": "Laptop",
+        "device_type": "single_device",
+        "transports": ["internal"],
+        "created_at": "2026-01-01T12:00:00Z",
+        "last_used_at": None,
+    },
+    response_only=True,
+)
+AMR = (
+    " The login's authentication methods (RFC 8176): `hwk` for a device-bound passkey, `swk` for a "
+    "synced one, plus `mfa` when the authenticator verified the user (PIN or biometric)."
+)
+
+PASSKEY_LIST = {
+    "tags": TAGS,
+    "summary": "The user's passkeys (never their public keys)",
+    "responses": {200: PasskeySerializer(many=True), 401: schema.UNAUTHENTICATED},
+}
+PASSKEY_REGISTER_OPTIONS = {
+    "tags": TAGS,
+    "summary": "Start registering a passkey: options for navigator.credentials.create()",
+    "description": "The state is single-use and expires after `WEBAUTHN_CHALLENGE_SECONDS` (300).",
+    "request": None,
+    "responses": {200: CeremonySerializer, 401: schema.UNAUTHENTICATED, 403: schema.CSRF_FAILED},
+}
+PASSKEY_REGISTER = {
+    "tags": TAGS,
+    "summary": "Finish registering a passkey: the authenticator's attestation",
+    "request": PasskeyRegisterSerializer,
+    "responses": {
+        201: PasskeySerializer,
+        400: OpenApiResponse(
+            ErrorSerializer,
+            description="invalid, passkey_state_invalid, passkey_invalid or passkey_name_invalid",
+        ),
+        401: schema.UNAUTHENTICATED,
+        403: schema.CSRF_FAILED,
+        409: error("This passkey is already registered.", "passkey_exists"),
+    },
+    "examples": [PASSKEY_EXAMPLE],
+}
+PASSKEY_RENAME = {
+    "tags": TAGS,
+    "summary": "Rename one of the user's passkeys",
+    "request": PasskeyRenameSerializer,
+    "responses": {200: PasskeySerializer, 400: schema.BAD_INPUT, 401: schema.UNAUTHENTICATED, 404: NOT_FOUND},
+}
+PASSKEY_REMOVE = {
+    "tags": TAGS,
+    "summary": "Remove one of the user's passkeys",
+    "request": None,
+    "responses": {204: None, 401: schema.UNAUTHENTICATED, 404: NOT_FOUND},
+}
+PASSKEY_LOGIN_OPTIONS = {
+    "tags": TAGS,
+    "summary": "Start a passwordless login: options for navigator.credentials.get()",
+    "description": "No username: the browser offers the user's discoverable passkeys for this site.",
+    "auth": [],
+    "request": None,
+    "responses": {200: CeremonySerializer, 429: schema.THROTTLED},
+}
+PASSKEY_LOGIN = {
+    "tags": TAGS,
+    "summary": "Log in with a passkey: an access and a refresh token",
+    "description": schema.DEVICE_COOKIE + AMR,
+    "auth": [],
+    "request": PasskeyLoginSerializer,
+    "responses": {200: TokenPairSerializer, 400: CEREMONY_INVALID, 401: PASSKEY_INVALID},
+    "examples": [schema.TOKEN_PAIR_EXAMPLE],
+}
+PASSKEY_COOKIE_LOGIN = {
+    "tags": TAGS,
+    "summary": "Log in with a passkey: the token cookies",
+    "description": schema.DEVICE_COOKIE + AMR,
+    "auth": [],
+    "request": PasskeyLoginSerializer,
+    "responses": {200: CookieSessionSerializer, 400: CEREMONY_INVALID, 401: PASSKEY_INVALID},
+    "examples": [schema.COOKIE_SESSION_EXAMPLE],
+}

@@ -1,0 +1,8 @@
+"""Passkeys (WebAuthn credentials): a second factor and a passwordless login for both strategies."""
+
+from django.apps import AppConfig
+
+
+class PasskeysConfig(AppConfig):
+    name = "passkeys"
+    default_auto_field = "django.db.models.BigAutoField"

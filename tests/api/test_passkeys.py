@@ -1,0 +1,188 @@
+"""Passkey JSON endpoints: register, list, rename, remove, and log in by bearer tokens or cookies."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+
+from api.models import TokenFamily
+from passkeys.models import Passkey, PasskeyChallenge
+from tests.passkeys.authenticator import SoftAuthenticator
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def authenticator() -> SoftAuthenticator:
+    return SoftAuthenticator(origin=settings.SITE_URL)
+
+
+def _bearer(user) -> APIClient:
+    client = APIClient()
+    response = client.post(
+        "/api/auth/token/",
+        {"username": user.username, "password": "correct horse battery staple"},
+        format="json",
+    )
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {response.json()['access']}")
+    return client
+
+
+def _register(client, authenticator, name="Laptop"):
+    begin = client.post("/api/auth/passkeys/register/options/")
+    assert begin.status_code == 200, begin.content
+    body = begin.json()
+    credential = authenticator.create(body["options"])
+    return client.post(
+        "/api/auth/passkeys/register/",
+        {"state": body["state"], "credential": credential, "name": name},
+        format="json",
+    )
+
+
+def _login_body(client, authenticator, **get_kwargs) -> dict:
+    begin = client.post("/api/auth/passkeys/login/options/")
+    assert begin.status_code == 200
+    body = begin.json()
+    return {"state": body["state"], "credential": authenticator.get(body["options"], **get_kwargs)}
+
+
+def test_register_list_rename_remove_over_bearer(user, authenticator):
+    client = _bearer(user)
+    created = _register(client, authenticator)
+    assert created.status_code == 201, created.content
+    passkey = created.json()
+    assert passkey["name"] == "Laptop" and passkey["device_type"] == "single_device"
+    assert "public_key" not in passkey and "credential_id" not in passkey
+    listed = client.get("/api/auth/passkeys/")
+    assert listed.status_code == 200 and "no-store" in listed["Cache-Control"]
+    assert [p["id"] for p in listed.json()] == [passkey["id"]]
+
+    renamed = client.patch(f"/api/auth/passkeys/{passkey['id']}/", {"name": "Work laptop"}, format="json")
+    assert renamed.status_code == 200 and renamed.json()["name"] == "Work laptop"
+    assert client.delete(f"/api/auth/passkeys/{passkey['id']}/").status_code == 204
+    assert client.get("/api/auth/passkeys/").json() == []
+
+
+def test_register_over_the_session_needs_csrf(user, authenticator):
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(user)
+    response = client.post("/api/auth/passkeys/register/options/")
+    assert response.status_code == 403 and response.json()["code"] == "csrf_failed"
+    assert not PasskeyChallenge.objects.exists()
+
+
+def test_endpoints_need_authentication(user):
+    client = APIClient()
+    for method, path in [
+        ("get", "/api/auth/passkeys/"),
+        ("post", "/api/auth/passkeys/register/options/"),
+        ("post", "/api/auth/passkeys/register/"),
+        ("patch", "/api/auth/passkeys/1/"),
+        ("delete", "/api/auth/passkeys/1/"),
+    ]:
+        assert getattr(client, method)(path).status_code == 401, path
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"state": "x", "name": "n"},
+        {"state": "x", "credential": "x", "name": "n"},
+        {"state": "x", "credential": {}, "name": ""},
+        {"state": "x", "credential": {}, "name": "n" * 65},
+    ],
+)
+def test_register_bad_input_is_400_and_stores_nothing(user, body):
+    client = _bearer(user)
+    response = client.post("/api/auth/passkeys/register/", body, format="json")
+    assert response.status_code == 400 and response.json()["code"] == "invalid"
+    assert not Passkey.objects.exists()
+
+
+def test_register_from_another_origin_is_400(user, authenticator):
+    client = _bearer(user)
+    begin = client.post("/api/auth/passkeys/register/options/").json()
+    credential = authenticator.create(begin["options"], origin="https://evil.example")
+    response = client.post(
+        "/api/auth/passkeys/register/",
+        {"state": begin["state"], "credential": credential, "name": "x"},
+        format="json",
+    )
+    assert response.status_code == 400 and response.json()["code"] == "passkey_invalid"
+    assert not Passkey.objects.exists()
+
+
+def test_another_users_passkey_is_404(user, user_factory, authenticator):
+    passkey_id = _register(_bearer(user), authenticator).json()["id"]
+    bob = _bearer(user_factory(username="bob"))
+    assert bob.patch(f"/api/auth/passkeys/{passkey_id}/", {"name": "mine"}, format="json").status_code == 404
+    response = bob.delete(f"/api/auth/passkeys/{passkey_id}/")
+    assert response.status_code == 404 and response.json()["code"] == "passkey_not_found"
+    assert Passkey.objects.get().name == "Laptop"
+    assert bob.delete("/api/auth/passkeys/99999999999999999999/").status_code == 404
+
+
+def test_passwordless_bearer_login_issues_a_pair(user, authenticator, api_client):
+    _register(_bearer(user), authenticator)
+    response = api_client.post(
+        "/api/auth/passkeys/login/", _login_body(api_client, authenticator), format="json"
+    )
+    assert response.status_code == 200, response.content
+    assert "no-store" in response["Cache-Control"]
+    me = APIClient()
+    me.credentials(HTTP_AUTHORIZATION=f"Bearer {response.json()['access']}")
+    assert me.get("/api/me/").json()["username"] == "alice"
+    assert TokenFamily.objects.filter(user=user, transport=TokenFamily.Transport.BEARER).count() == 2
+
+
+def test_passwordless_cookie_login_sets_the_cookies(user, authenticator, api_client):
+    _register(_bearer(user), authenticator)
+    response = api_client.post(
+        "/api/auth/cookie/passkeys/login/", _login_body(api_client, authenticator), format="json"
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["user"]["username"] == "alice"
+    assert "access" not in response.json()
+    assert response.cookies[settings.JWT_ACCESS_COOKIE]["httponly"]
+
+
+@pytest.mark.parametrize(
+    "get_kwargs", [{"origin": "https://evil.example"}, {"tamper": True}, {"rp_id": "evil.example"}]
+)
+def test_refused_login_is_401_and_issues_nothing(user, authenticator, api_client, get_kwargs):
+    _register(_bearer(user), authenticator)
+    families = TokenFamily.objects.count()
+    response = api_client.post(
+        "/api/auth/passkeys/login/", _login_body(api_client, authenticator, **get_kwargs), format="json"
+    )
+    assert response.status_code == 401 and response.json()["code"] == "passkey_invalid"
+    assert TokenFamily.objects.count() == families
+    assert Passkey.objects.get().sign_count == 0
+
+
+def test_replayed_login_is_400(user, authenticator, api_client):
+    _register(_bearer(user), authenticator)
+    body = _login_body(api_client, authenticator)
+    assert api_client.post("/api/auth/passkeys/login/", body, format="json").status_code == 200
+    families = TokenFamily.objects.count()
+    response = api_client.post("/api/auth/passkeys/login/", body, format="json")
+    assert response.status_code == 400 and response.json()["code"] == "passkey_state_invalid"
+    assert TokenFamily.objects.count() == families
+
+
+@pytest.mark.parametrize("body", [{}, {"state": "x"}, {"state": "x", "credential": []}, {"credential": {}}])
+def test_login_bad_input_is_400(user, api_client, body):
+    response = api_client.post("/api/auth/passkeys/login/", body, format="json")
+    assert response.status_code == 400 and response.json()["code"] == "invalid"
+
+
+def test_login_options_are_limited_per_address(api_client, settings):
+    settings.WEBAUTHN_RATELIMIT_IP = "2/m"
+    assert api_client.post("/api/auth/passkeys/login/options/").status_code == 200
+    assert api_client.post("/api/auth/passkeys/login/options/").status_code == 200
+    response = api_client.post("/api/auth/passkeys/login/options/")
+    assert response.status_code == 429 and int(response["Retry-After"]) > 0
+    assert PasskeyChallenge.objects.count() == 2
