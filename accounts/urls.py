@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from accounts import mfaviews, views
+from accounts import mfaviews, passkeyviews, views
 
 app_name = "accounts"
 
@@ -31,4 +31,13 @@ urlpatterns = [
     path("sessions/revoke-others/", views.sessions_revoke_others, name="sessions_revoke_others"),
     # A session's public id is 32 hex digits; anything else is a plain 404.
     re_path(r"^sessions/(?P<public_id>[0-9a-f]{32})/revoke/$", views.session_revoke, name="session_revoke"),
+    path("passkeys/", passkeyviews.passkeys_page, name="passkeys"),
+    path("passkeys/login/", passkeyviews.passkey_login, name="passkey_login"),
+    # At most 18 digits: any id fits the database's bigint; anything else is a plain 404.
+    re_path(
+        r"^passkeys/(?P<passkey_id>[0-9]{1,18})/rename/$", passkeyviews.passkey_rename, name="passkey_rename"
+    ),
+    re_path(
+        r"^passkeys/(?P<passkey_id>[0-9]{1,18})/remove/$", passkeyviews.passkey_remove, name="passkey_remove"
+    ),
 ]

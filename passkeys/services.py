@@ -164,7 +164,7 @@ def _name_clean(name: object) -> str:
 
 def _credential_check(credential: object) -> dict:
     if not isinstance(credential, dict) or not isinstance(credential.get("id"), str):
-        raise PasskeyError("The passkey response is malformed.", code="passkey_invalid")
+        raise PasskeyError("The passkey response is malformed.", code="passkey_malformed")
     return credential
 
 

@@ -1,0 +1,122 @@
+"""Passkeys on the session side: the passkeys page (rename, remove) and the passwordless session login."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from accounts.devicecookie import device_cookie_name
+from accounts.models import Session
+from passkeys import services
+from passkeys.models import Passkey
+from tests.passkeys.authenticator import SoftAuthenticator
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def authenticator() -> SoftAuthenticator:
+    return SoftAuthenticator(origin=settings.SITE_URL)
+
+
+@pytest.fixture
+def passkey(user, authenticator) -> Passkey:
+    ceremony = services.passkey_registration_begin(user=user)
+    return services.passkey_register(
+        user=user, state=ceremony.state, credential=authenticator.create(ceremony.options), name="Laptop"
+    )
+
+
+def _login_body(authenticator, **get_kwargs) -> dict:
+    ceremony = services.passkey_login_begin()
+    return {"state": ceremony.state, "credential": authenticator.get(ceremony.options, **get_kwargs)}
+
+
+def _post_json(client, body, **extra):
+    return client.post(
+        "/accounts/passkeys/login/", json.dumps(body), content_type="application/json", **extra
+    )
+
+
+def test_page_lists_the_users_passkeys_without_key_material(client, user, passkey, user_factory):
+    client.force_login(user)
+    response = client.get("/accounts/passkeys/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'value="Laptop"' in page and "this device only" in page
+    assert passkey.credential_id not in page
+    client.force_login(user_factory(username="bob"))
+    assert 'value="Laptop"' not in client.get("/accounts/passkeys/").content.decode()
+
+
+def test_page_needs_a_login(client):
+    response = client.get("/accounts/passkeys/")
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_rename_and_remove(client, user, passkey):
+    client.force_login(user)
+    response = client.post(f"/accounts/passkeys/{passkey.pk}/rename/", {"name": "Phone"})
+    assert response.status_code == 302
+    assert Passkey.objects.get().name == "Phone"
+    response = client.post(f"/accounts/passkeys/{passkey.pk}/rename/", {"name": ""}, follow=True)
+    assert "Give the passkey a name." in response.content.decode()
+    assert Passkey.objects.get().name == "Phone"
+    assert client.get(f"/accounts/passkeys/{passkey.pk}/remove/").status_code == 405
+    assert client.post(f"/accounts/passkeys/{passkey.pk}/remove/").status_code == 302
+    assert not Passkey.objects.exists()
+
+
+def test_another_users_passkey_is_404_and_unchanged(client, passkey, user_factory):
+    client.force_login(user_factory(username="bob"))
+    assert client.post(f"/accounts/passkeys/{passkey.pk}/rename/", {"name": "mine"}).status_code == 404
+    assert client.post(f"/accounts/passkeys/{passkey.pk}/remove/").status_code == 404
+    assert Passkey.objects.get().name == "Laptop"
+
+
+def test_passwordless_login_makes_a_new_session(client, user, passkey, authenticator):
+    client.get("/accounts/login/")
+    anonymous_key = client.session.session_key
+    response = _post_json(client, {**_login_body(authenticator), "next": "/accounts/profile/"})
+    assert response.status_code == 200, response.content
+    assert response.json() == {"redirect": "/accounts/profile/"}
+    assert client.session.session_key != anonymous_key  # cycled: no fixation
+    assert client.get("/api/me/").json()["auth"] == "session"
+    assert Session.objects.filter(user=user).count() == 1
+    assert response.cookies[device_cookie_name()].value
+
+
+def test_passwordless_login_ignores_an_offsite_next(client, passkey, authenticator):
+    response = _post_json(client, {**_login_body(authenticator), "next": "https://evil.example/"})
+    assert response.json() == {"redirect": settings.LOGIN_REDIRECT_URL}
+
+
+@pytest.mark.parametrize("get_kwargs", [{"origin": "https://evil.example"}, {"tamper": True}])
+def test_refused_passkey_login_is_401_and_no_session(client, passkey, authenticator, get_kwargs):
+    response = _post_json(client, _login_body(authenticator, **get_kwargs))
+    assert response.status_code == 401 and response.json()["code"] == "passkey_invalid"
+    assert not Session.objects.filter(user__isnull=False).exists()
+
+
+@pytest.mark.parametrize("raw", ["", "nope", "[]", '{"state": 1}', '{"state": "x", "credential": "y"}'])
+def test_malformed_login_is_400(client, passkey, raw):
+    response = client.post("/accounts/passkeys/login/", raw, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["code"] in {"invalid", "passkey_state_invalid", "passkey_malformed"}
+    assert not Session.objects.filter(user__isnull=False).exists()
+
+
+def test_login_needs_the_csrf_token(passkey, authenticator):
+    client = Client(enforce_csrf_checks=True)
+    assert _post_json(client, _login_body(authenticator)).status_code == 403
+    client.get("/accounts/login/")
+    token = client.cookies[settings.CSRF_COOKIE_NAME].value
+    assert _post_json(client, _login_body(authenticator), HTTP_X_CSRFTOKEN=token).status_code == 200
+
+
+def test_login_page_offers_a_passkey(client):
+    page = client.get("/accounts/login/").content.decode()
+    assert "data-passkey-login" in page and "js/passkeys.js" in page
