@@ -299,3 +299,17 @@ def test_a_credential_registered_twice_is_refused(user, user_factory, authentica
         services.passkey_register(user=bob, state=ceremony.state, credential=response, name="x")
     assert exc.value.code == "passkey_exists"
     assert list(Passkey.objects.values_list("user", flat=True)) == [user.pk]
+
+
+def test_system_check_refuses_an_rp_id_foreign_to_the_origins(settings):
+    from passkeys.checks import webauthn_rp_check
+
+    settings.SITE_URL = "https://auth.example.com"
+    assert webauthn_rp_check() == []
+    settings.WEBAUTHN_RP_ID = "example.com"  # a parent domain: allowed
+    assert webauthn_rp_check() == []
+    settings.WEBAUTHN_RP_ID = "evil.example"
+    assert [e.id for e in webauthn_rp_check()] == ["passkeys.E002"]
+    settings.WEBAUTHN_RP_ID = "example.com"
+    settings.WEBAUTHN_ORIGINS = ["https://auth.example.com", "https://notexample.com"]
+    assert [e.id for e in webauthn_rp_check()] == ["passkeys.E002"]
