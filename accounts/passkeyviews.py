@@ -20,6 +20,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from accounts import factors
 from accounts.devicecookie import device_cookie_set
 from accounts.sessions import session_remember_set
 from passkeys import services
@@ -58,12 +59,14 @@ def passkey_rename(request: HttpRequest, passkey_id: int) -> HttpResponse:
 @require_POST
 @login_required
 def passkey_remove(request: HttpRequest, passkey_id: int) -> HttpResponse:
-    """Remove one of the user's own passkeys; another user's is 404."""
+    """Remove one of the user's own passkeys and end the user's other logins; another user's is 404."""
     try:
-        services.passkey_remove(user=request.user, passkey_id=passkey_id)
+        factors.passkey_remove(
+            user=request.user, passkey_id=passkey_id, keep_session_key=request.session.session_key
+        )
     except PasskeyError as exc:
         raise Http404("No such passkey.") from exc
-    messages.success(request, "The passkey has been removed.")
+    messages.success(request, "The passkey has been removed, and every other login of yours ended.")
     return redirect("accounts:passkeys")
 
 

@@ -16,8 +16,10 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts import factors
 from accounts.assurance import Assurance
 from accounts.ratelimit import action_attempt_register, client_ip_key
+from api import cookies
 from api import passkeys_schema as schema
 from api.passkeys_serializers import (
     PasskeyLoginSerializer,
@@ -105,8 +107,16 @@ class PasskeyDetailView(NoStoreMixin, APIView):
 
     @extend_schema(**schema.PASSKEY_REMOVE)
     def delete(self, request, passkey_id: int):
-        passkey_call(services.passkey_remove, user=_owner(request), passkey_id=passkey_id)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        # A session keeps itself; a token login has no way to survive "every login ends" and ends too.
+        by_session = getattr(request.successful_authenticator, "auth_mechanism", "") == "session"
+        keep = request._request.session.session_key if by_session else None
+        passkey_call(
+            factors.passkey_remove, user=_owner(request), passkey_id=passkey_id, keep_session_key=keep
+        )
+        response = Response(status=status.HTTP_204_NO_CONTENT)
+        if not by_session:
+            cookies.cookies_clear(response)  # dead token cookies are of no further use
+        return response
 
 
 class PasskeyLoginOptionsView(PublicAuthMixin, NoStoreMixin, APIView):

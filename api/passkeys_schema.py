@@ -90,7 +90,11 @@ PASSKEY_RENAME = {
 }
 PASSKEY_REMOVE = {
     "tags": TAGS,
-    "summary": "Remove one of the user's passkeys",
+    "summary": "Remove one of the user's passkeys; every other login of the user ends",
+    "description": (
+        "Every session and token login of the user ends (a lost or stolen factor), except the "
+        "session making the request; a token login making it ends too, and its cookies are cleared."
+    ),
     "request": None,
     "responses": {204: None, 401: schema.UNAUTHENTICATED, 404: NOT_FOUND},
 }

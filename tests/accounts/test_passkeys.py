@@ -120,3 +120,25 @@ def test_login_needs_the_csrf_token(passkey, authenticator):
 def test_login_page_offers_a_passkey(client):
     page = client.get("/accounts/login/").content.decode()
     assert "data-passkey-login" in page and "js/passkeys.js" in page
+
+
+def test_remove_ends_every_other_login_and_keeps_this_session(client, user, passkey, api_client):
+    other = Client()
+    other.force_login(user)
+    token = api_client.post(
+        "/api/auth/token/", {"username": "alice", "password": "correct horse battery staple"}, format="json"
+    ).json()["access"]
+    client.force_login(user)
+    assert client.post(f"/accounts/passkeys/{passkey.pk}/remove/").status_code == 302
+    assert client.get("/accounts/passkeys/").status_code == 200  # this session lives on
+    assert other.get("/accounts/passkeys/").status_code == 302  # the other one ended
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert api_client.get("/api/me/").json()["code"] == "token_revoked"
+
+
+def test_a_refused_remove_ends_nothing(client, user, passkey, user_factory):
+    other = Client()
+    other.force_login(user)
+    client.force_login(user_factory(username="bob"))
+    assert client.post(f"/accounts/passkeys/{passkey.pk}/remove/").status_code == 404
+    assert other.get("/accounts/passkeys/").status_code == 200

@@ -62,7 +62,7 @@ def test_register_list_rename_remove_over_bearer(user, authenticator):
     renamed = client.patch(f"/api/auth/passkeys/{passkey['id']}/", {"name": "Work laptop"}, format="json")
     assert renamed.status_code == 200 and renamed.json()["name"] == "Work laptop"
     assert client.delete(f"/api/auth/passkeys/{passkey['id']}/").status_code == 204
-    assert client.get("/api/auth/passkeys/").json() == []
+    assert _bearer(user).get("/api/auth/passkeys/").json() == []
 
 
 def test_register_over_the_session_needs_csrf(user, authenticator):
@@ -186,3 +186,24 @@ def test_login_options_are_limited_per_address(api_client, settings):
     response = api_client.post("/api/auth/passkeys/login/options/")
     assert response.status_code == 429 and int(response["Retry-After"]) > 0
     assert PasskeyChallenge.objects.count() == 2
+
+
+def test_remove_by_token_ends_every_login_of_the_user(user, authenticator):
+    client = _bearer(user)
+    session = APIClient()
+    session.force_login(user)
+    passkey_id = _register(client, authenticator).json()["id"]
+    assert client.delete(f"/api/auth/passkeys/{passkey_id}/").status_code == 204
+    assert client.get("/api/auth/passkeys/").json()["code"] == "token_revoked"
+    assert session.get("/api/auth/passkeys/").status_code == 401
+    assert not TokenFamily.objects.filter(user=user, revoked_at__isnull=True).exists()
+
+
+def test_remove_by_session_keeps_that_session(user, authenticator):
+    session = APIClient()
+    session.force_login(user)
+    other = _bearer(user)
+    passkey_id = _register(session, authenticator).json()["id"]
+    assert session.delete(f"/api/auth/passkeys/{passkey_id}/").status_code == 204
+    assert session.get("/api/auth/passkeys/").json() == []
+    assert other.get("/api/auth/passkeys/").status_code == 401
