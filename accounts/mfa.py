@@ -60,8 +60,8 @@ class CodeThrottled(Exception):
 
 
 def mfa_enabled(*, user) -> bool:
-    """Return whether ``user`` has a confirmed second factor (a login then needs it)."""
-    return user_has_device(user, confirmed=True)
+    """Return whether ``user`` has a confirmed second factor or a passkey (a login then needs it)."""
+    return user_has_device(user, confirmed=True) or user.passkeys.exists()
 
 
 @dataclass(frozen=True)

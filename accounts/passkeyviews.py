@@ -14,15 +14,19 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from accounts import factors
+from accounts.assurance import Assurance, session_assurance_set
 from accounts.devicecookie import device_cookie_set
 from accounts.sessions import session_remember_set
+from accounts.stepup import reauthenticate_redirect, session_is_fresh
 from passkeys import services
 from passkeys.services import PasskeyError
 
@@ -60,6 +64,8 @@ def passkey_rename(request: HttpRequest, passkey_id: int) -> HttpResponse:
 @login_required
 def passkey_remove(request: HttpRequest, passkey_id: int) -> HttpResponse:
     """Remove one of the user's own passkeys and end the user's other logins; another user's is 404."""
+    if not session_is_fresh(request):  # removing a factor needs a recent authentication
+        return reauthenticate_redirect(request, next_url=reverse("accounts:passkeys"))
     try:
         factors.passkey_remove(
             user=request.user, passkey_id=passkey_id, keep_session_key=request.session.session_key
@@ -70,22 +76,25 @@ def passkey_remove(request: HttpRequest, passkey_id: int) -> HttpResponse:
     return redirect("accounts:passkeys")
 
 
-@require_POST
-def passkey_login(request: HttpRequest) -> JsonResponse:
-    """Log in with a passkey (JSON ``{"state", "credential", "next"}``); answer where to go next."""
+def _json_body(request: HttpRequest) -> dict | None:
     try:
         body = json.loads(request.body)
     except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        return JsonResponse({"detail": "Send a JSON object.", "code": "invalid"}, status=400)
-    try:
-        login = services.passkey_authenticate(state=body.get("state"), credential=body.get("credential"))
-    except PasskeyError as exc:
-        return _refused(exc)
-    auth_login(request, login.user, backend=settings.AUTHENTICATION_BACKENDS[0])
-    session_remember_set(request.session, remember=False)
-    target = body.get("next")
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _bad_body() -> JsonResponse:
+    return JsonResponse({"detail": "Send a JSON object.", "code": "invalid"}, status=400)
+
+
+def _logged_in(
+    request: HttpRequest, *, user, proven: Assurance, remember: bool, target: object
+) -> JsonResponse:
+    """Log ``user`` in with Django's login() (new key, new CSRF token); answer where to go next."""
+    auth_login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
+    session_assurance_set(request.session, proven)
+    session_remember_set(request.session, remember=remember)
     if not (
         isinstance(target, str)
         and url_has_allowed_host_and_scheme(
@@ -95,5 +104,41 @@ def passkey_login(request: HttpRequest) -> JsonResponse:
         target = settings.LOGIN_REDIRECT_URL
     response = JsonResponse({"redirect": target})
     # This browser is now a trusted device of the user (accounts.ratelimit).
-    device_cookie_set(response, user=login.user)
+    device_cookie_set(response, user=user)
     return response
+
+
+@require_POST
+def passkey_login(request: HttpRequest) -> JsonResponse:
+    """Log in with a passkey alone (JSON ``{"state", "credential", "next"}``); answer where to go next."""
+    body = _json_body(request)
+    if body is None:
+        return _bad_body()
+    try:
+        login = services.passkey_authenticate(state=body.get("state"), credential=body.get("credential"))
+    except PasskeyError as exc:
+        return _refused(exc)
+    proven = factors.passkey_login_assurance(login)
+    return _logged_in(request, user=login.user, proven=proven, remember=False, target=body.get("next"))
+
+
+@require_POST
+def passkey_login_second_step(request: HttpRequest) -> JsonResponse:
+    """Complete a login awaiting its second factor with a passkey.
+
+    JSON ``{"mfa_token", "state", "credential", "next"}``; answer where to go next.
+    """
+    body = _json_body(request)
+    if body is None:
+        return _bad_body()
+    try:
+        step = factors.passkey_second_step_complete(
+            token=body.get("mfa_token"), state=body.get("state"), credential=body.get("credential")
+        )
+    except PasskeyError as exc:
+        return _refused(exc)
+    except ValidationError as exc:  # the pending login: bad, expired or used
+        return JsonResponse({"detail": exc.message, "code": exc.code}, status=400)
+    return _logged_in(
+        request, user=step.user, proven=step.assurance, remember=step.remember, target=body.get("next")
+    )

@@ -33,6 +33,7 @@ urlpatterns = [
     re_path(r"^sessions/(?P<public_id>[0-9a-f]{32})/revoke/$", views.session_revoke, name="session_revoke"),
     path("passkeys/", passkeyviews.passkeys_page, name="passkeys"),
     path("passkeys/login/", passkeyviews.passkey_login, name="passkey_login"),
+    path("login/mfa/passkey/", passkeyviews.passkey_login_second_step, name="login_mfa_passkey"),
     # At most 18 digits: any id fits the database's bigint; anything else is a plain 404.
     re_path(
         r"^passkeys/(?P<passkey_id>[0-9]{1,18})/rename/$", passkeyviews.passkey_rename, name="passkey_rename"

@@ -8,25 +8,26 @@ passkey gives what a password login gives, by the same transports
 
 from __future__ import annotations
 
-import time
-
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import factors
-from accounts.assurance import Assurance
 from accounts.ratelimit import action_attempt_register, client_ip_key
-from api import cookies
 from api import passkeys_schema as schema
+from api import stepup
 from api.passkeys_serializers import (
     PasskeyLoginSerializer,
+    PasskeyMfaOptionsSerializer,
+    PasskeyMfaSerializer,
     PasskeyRegisterSerializer,
     PasskeyRenameSerializer,
     PasskeySerializer,
 )
+from api.tokens import AccessToken
 from api.views import BearerTransport, CookieLoginView, LoginViewBase, NoStoreMixin, PublicAuthMixin, Refused
 from passkeys import conf, services
 
@@ -82,6 +83,7 @@ class PasskeyRegisterOptionsView(NoStoreMixin, APIView):
 
     @extend_schema(**schema.PASSKEY_REGISTER_OPTIONS)
     def post(self, request):
+        stepup.stepup_require(request)  # adding a factor needs a recent authentication
         ceremony = services.passkey_registration_begin(user=_owner(request))
         return Response({"state": ceremony.state, "options": ceremony.options})
 
@@ -107,16 +109,16 @@ class PasskeyDetailView(NoStoreMixin, APIView):
 
     @extend_schema(**schema.PASSKEY_REMOVE)
     def delete(self, request, passkey_id: int):
-        # A session keeps itself; a token login has no way to survive "every login ends" and ends too.
+        stepup.stepup_require(request)  # removing a factor needs a recent authentication
         by_session = getattr(request.successful_authenticator, "auth_mechanism", "") == "session"
-        keep = request._request.session.session_key if by_session else None
         passkey_call(
-            factors.passkey_remove, user=_owner(request), passkey_id=passkey_id, keep_session_key=keep
+            factors.passkey_remove,
+            user=_owner(request),
+            passkey_id=passkey_id,
+            keep_session_key=request._request.session.session_key if by_session else None,
+            keep_family_id=str(request.auth.family_id) if isinstance(request.auth, AccessToken) else None,
         )
-        response = Response(status=status.HTTP_204_NO_CONTENT)
-        if not by_session:
-            cookies.cookies_clear(response)  # dead token cookies are of no further use
-        return response
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class PasskeyLoginOptionsView(PublicAuthMixin, NoStoreMixin, APIView):
@@ -144,8 +146,7 @@ class PasskeyLogin:
     def post(self, request):
         data = _valid(PasskeyLoginSerializer, request)
         login = passkey_call(services.passkey_authenticate, refused_status=401, **data)
-        # The amr the passkey proved (passkeys.services), as of now.
-        return self.login_response(request, login.user, Assurance(amr=login.amr, auth_time=int(time.time())))
+        return self.login_response(request, login.user, factors.passkey_login_assurance(login))
 
 
 @extend_schema(**schema.PASSKEY_LOGIN)
@@ -156,3 +157,45 @@ class PasskeyTokenLoginView(PasskeyLogin, BearerTransport, LoginViewBase):
 @extend_schema(**schema.PASSKEY_COOKIE_LOGIN)
 class PasskeyCookieLoginView(PasskeyLogin, CookieLoginView):
     """Log in with a passkey for the token cookies."""
+
+
+def _pending_call(func, **kwargs):
+    """Call a second-step service: a bad pending token is mfa's 401, a refused passkey ours."""
+    try:
+        return passkey_call(func, refused_status=401, **kwargs)
+    except ValidationError as exc:
+        raise stepup.MfaRefused(exc) from exc
+
+
+class PasskeyMfaOptionsView(PublicAuthMixin, NoStoreMixin, APIView):
+    """POST ``{"mfa_token"}``: start the passkey ceremony of a login awaiting its second factor."""
+
+    @extend_schema(**schema.PASSKEY_MFA_OPTIONS)
+    def post(self, request):
+        data = _valid(PasskeyMfaOptionsSerializer, request)
+        ceremony = _pending_call(factors.passkey_second_step_begin, token=data["mfa_token"])
+        return Response({"state": ceremony.state, "options": ceremony.options})
+
+
+class PasskeyMfaStep:
+    """The second step of a login with a passkey instead of a code."""
+
+    def post(self, request):
+        data = _valid(PasskeyMfaSerializer, request)
+        step = _pending_call(
+            factors.passkey_second_step_complete,
+            token=data["mfa_token"],
+            state=data["state"],
+            credential=data["credential"],
+        )
+        return self.login_response(request, step.user, step.assurance)
+
+
+@extend_schema(**schema.PASSKEY_MFA_LOGIN)
+class PasskeyTokenMfaView(PasskeyMfaStep, BearerTransport, LoginViewBase):
+    """Complete a login with a passkey: an access and a refresh token."""
+
+
+@extend_schema(**schema.PASSKEY_MFA_COOKIE_LOGIN)
+class PasskeyCookieMfaView(PasskeyMfaStep, CookieLoginView):
+    """Complete a login with a passkey: the token cookies."""

@@ -8,6 +8,8 @@ from api import schema
 from api.passkeys_serializers import (
     CeremonySerializer,
     PasskeyLoginSerializer,
+    PasskeyMfaOptionsSerializer,
+    PasskeyMfaSerializer,
     PasskeyRegisterSerializer,
     PasskeyRenameSerializer,
     PasskeySerializer,
@@ -37,6 +39,17 @@ PASSKEY_INVALID = error(
     "Another origin or RP ID, a bad signature, a malformed response, or a sign counter that did not grow",
 )
 NOT_FOUND = error("No such passkey.", "passkey_not_found", "Not one of the user's passkeys")
+REAUTH = error(
+    "Prove it is you again: POST /api/auth/reauthenticate/ (or sign in again) first.",
+    "reauthentication_required",
+    "Not authenticated (not_authenticated), or authenticated too long ago (reauthentication_required)",
+)
+MFA_TOKEN_INVALID = error(
+    "This sign-in has expired or was already used; sign in again.",
+    "mfa_token_invalid",
+    "A bad, expired or used mfa_token (mfa_token_invalid), or a refused passkey (passkey_invalid); "
+    "a refused passkey leaves the mfa_token usable",
+)
 PASSKEY_EXAMPLE = OpenApiExample(
     "passkey",
     value={
@@ -50,9 +63,10 @@ PASSKEY_EXAMPLE = OpenApiExample(
     response_only=True,
 )
 AMR = (
-    " The login's authentication methods (RFC 8176): `hwk` for a device-bound passkey, `swk` for a "
-    "synced one, plus `mfa` when the authenticator verified the user (PIN or biometric)."
+    " The tokens' `amr` (RFC 8176): `hwk` for a device-bound passkey or `swk` for a synced one, and "
+    "`mfa` (the authenticator must verify the user: PIN or biometric)."
 )
+MFA_AMR = " The tokens' `amr` (RFC 8176): `pwd`, `hwk` or `swk`, and `mfa`."
 
 PASSKEY_LIST = {
     "tags": TAGS,
@@ -62,9 +76,12 @@ PASSKEY_LIST = {
 PASSKEY_REGISTER_OPTIONS = {
     "tags": TAGS,
     "summary": "Start registering a passkey: options for navigator.credentials.create()",
-    "description": "The state is single-use and expires after `WEBAUTHN_CHALLENGE_SECONDS` (300).",
+    "description": (
+        "Needs step-up (an authentication younger than `REAUTH_SECONDS`). The state is single-use and "
+        "expires after `WEBAUTHN_CHALLENGE_SECONDS` (300)."
+    ),
     "request": None,
-    "responses": {200: CeremonySerializer, 401: schema.UNAUTHENTICATED, 403: schema.CSRF_FAILED},
+    "responses": {200: CeremonySerializer, 401: REAUTH, 403: schema.CSRF_FAILED},
 }
 PASSKEY_REGISTER = {
     "tags": TAGS,
@@ -92,11 +109,11 @@ PASSKEY_REMOVE = {
     "tags": TAGS,
     "summary": "Remove one of the user's passkeys; every other login of the user ends",
     "description": (
-        "Every session and token login of the user ends (a lost or stolen factor), except the "
-        "session making the request; a token login making it ends too, and its cookies are cleared."
+        "Needs step-up (an authentication younger than `REAUTH_SECONDS`). Every other session and "
+        "token login of the user ends (a lost or stolen factor); the login making the request stays."
     ),
     "request": None,
-    "responses": {204: None, 401: schema.UNAUTHENTICATED, 404: NOT_FOUND},
+    "responses": {204: None, 401: REAUTH, 404: NOT_FOUND},
 }
 PASSKEY_LOGIN_OPTIONS = {
     "tags": TAGS,
@@ -122,5 +139,31 @@ PASSKEY_COOKIE_LOGIN = {
     "auth": [],
     "request": PasskeyLoginSerializer,
     "responses": {200: CookieSessionSerializer, 400: CEREMONY_INVALID, 401: PASSKEY_INVALID},
+    "examples": [schema.COOKIE_SESSION_EXAMPLE],
+}
+PASSKEY_MFA_OPTIONS = {
+    "tags": TAGS,
+    "summary": "Second step with a passkey: options for navigator.credentials.get()",
+    "description": "`mfa_token` from the first step's 401 `mfa_required`; only the user's passkeys count.",
+    "auth": [],
+    "request": PasskeyMfaOptionsSerializer,
+    "responses": {200: CeremonySerializer, 400: schema.BAD_INPUT, 401: MFA_TOKEN_INVALID},
+}
+PASSKEY_MFA_LOGIN = {
+    "tags": TAGS,
+    "summary": "Second step with a passkey: an access and a refresh token",
+    "description": "Spends the `mfa_token`." + MFA_AMR,
+    "auth": [],
+    "request": PasskeyMfaSerializer,
+    "responses": {200: TokenPairSerializer, 400: CEREMONY_INVALID, 401: MFA_TOKEN_INVALID},
+    "examples": [schema.TOKEN_PAIR_EXAMPLE],
+}
+PASSKEY_MFA_COOKIE_LOGIN = {
+    "tags": TAGS,
+    "summary": "Second step with a passkey: the token cookies",
+    "description": "Spends the `mfa_token`." + MFA_AMR,
+    "auth": [],
+    "request": PasskeyMfaSerializer,
+    "responses": {200: CookieSessionSerializer, 400: CEREMONY_INVALID, 401: MFA_TOKEN_INVALID},
     "examples": [schema.COOKIE_SESSION_EXAMPLE],
 }

@@ -39,3 +39,11 @@ class PasskeyLoginSerializer(serializers.Serializer):
 
 class PasskeyRenameSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=NAME_MAX_LENGTH)
+
+
+class PasskeyMfaOptionsSerializer(serializers.Serializer):
+    mfa_token = serializers.CharField(max_length=1024, help_text="The mfa_token of the first step's 401")
+
+
+class PasskeyMfaSerializer(PasskeyLoginSerializer):
+    mfa_token = serializers.CharField(max_length=1024, help_text="The mfa_token of the first step's 401")

@@ -46,6 +46,15 @@ urlpatterns = [
         passkeys.PasskeyCookieLoginView.as_view(),
         name="cookie-passkey-login",
     ),
+    path(
+        "api/auth/mfa/passkey/options/", passkeys.PasskeyMfaOptionsView.as_view(), name="mfa-passkey-options"
+    ),
+    path("api/auth/token/mfa/passkey/", passkeys.PasskeyTokenMfaView.as_view(), name="token-mfa-passkey"),
+    path(
+        "api/auth/cookie/login/mfa/passkey/",
+        passkeys.PasskeyCookieMfaView.as_view(),
+        name="cookie-login-mfa-passkey",
+    ),
     # Keys and OpenAPI
     path(".well-known/jwks.json", views.JwksView.as_view(), name="jwks"),
     path("api/schema/", schema.SchemaView.as_view(), name="schema"),

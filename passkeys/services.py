@@ -11,10 +11,11 @@ project's other apps, so the session side (accounts) and the token side
 Authentication method references (RFC 8176 section 2) of a passkey:
 ``hwk`` for a device-bound credential (the key cannot leave its hardware),
 ``swk`` for a synced one (backup eligible: the key lives in software that
-copies it between devices). A passwordless login adds ``mfa`` only when the
-authenticator verified the user (PIN or biometric: something known or
-something one is, besides the key one has); a passkey as the second step of
-a password login is always ``pwd`` + key + ``mfa``.
+copies it between devices). A passwordless login needs the authenticator to
+verify the user (PIN or biometric: something known or something one is,
+besides the key one has) and so proves key + ``mfa``; a passkey as the second
+step of a password login proves ``pwd`` + key + ``mfa``, with or without
+user verification.
 """
 
 from __future__ import annotations
@@ -211,7 +212,11 @@ def passkey_login_begin(*, user=None) -> Ceremony:
         rp_id=conf.rp_id(),
         timeout=conf.setting("WEBAUTHN_CHALLENGE_SECONDS") * 1000,
         allow_credentials=_descriptors(user) if user is not None else [],
-        user_verification=UserVerificationRequirement.PREFERRED,
+        # Alone, a passkey must be two factors (the key and the PIN or biometric that unlocks it),
+        # or it would replace a password and a second factor with one; beside a password, one suffices.
+        user_verification=UserVerificationRequirement.REQUIRED
+        if user is None
+        else UserVerificationRequirement.PREFERRED,
     )
     purpose = PasskeyChallenge.Purpose.LOGIN if user is None else PasskeyChallenge.Purpose.SECOND_FACTOR
     return _ceremony_start(purpose=purpose, user=user, options=options)
@@ -255,6 +260,7 @@ def passkey_authenticate(*, state: object, credential: object, user=None) -> Pas
             expected_origin=conf.origins(),
             credential_public_key=bytes(passkey.public_key),
             credential_current_sign_count=0,
+            require_user_verification=user is None,
         )
     except (WebAuthnException, ValueError, TypeError, KeyError) as exc:
         raise _refused("invalid_assertion", user=passkey.user_id, passkey=passkey.pk, detail=exc) from exc
@@ -276,12 +282,8 @@ def passkey_authenticate(*, state: object, credential: object, user=None) -> Pas
         raise _refused("counter_race", user=passkey.user_id, passkey=passkey.pk)
     passkey.refresh_from_db()
     key = "hwk" if passkey.device_type == "single_device" else "swk"
-    if user is not None:
-        amr = ("pwd", key, "mfa")  # the password was the first step
-    elif verified.user_verified:
-        amr = (key, "mfa")
-    else:
-        amr = (key,)
+    # The password was the first step of a second factor; alone, the user was verified (required above).
+    amr = ("pwd", key, "mfa") if user is not None else (key, "mfa")
     return PasskeyLogin(user=passkey.user, passkey=passkey, amr=amr, user_verified=verified.user_verified)
 
 

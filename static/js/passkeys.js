@@ -99,9 +99,15 @@ async function passkeyAdd(root, form) {
 }
 
 async function passkeyLogin(root) {
-  const begin = await postJson(root.dataset.optionsUrl);
+  // The second step of a password login carries its pending token; a passwordless login has none.
+  const pending = {};
+  if (root.dataset.secondStep !== undefined) {
+    pending.mfa_token = document.querySelector("input[name=mfa_token]").value;
+  }
+  const begin = await postJson(root.dataset.optionsUrl, pending);
   const credential = await navigator.credentials.get({ publicKey: requestOptions(begin.options) });
   const done = await postJson(root.dataset.loginUrl, {
+    ...pending,
     state: begin.state,
     credential: credentialJson(credential),
     next: root.dataset.next || "",

@@ -7,9 +7,11 @@ import json
 import pytest
 from django.conf import settings
 from django.test import Client
+from rest_framework.test import APIClient
 
 from accounts.devicecookie import device_cookie_name
 from accounts.models import Session
+from api.services import token_pair_issue
 from passkeys import services
 from passkeys.models import Passkey
 from tests.passkeys.authenticator import SoftAuthenticator
@@ -125,9 +127,7 @@ def test_login_page_offers_a_passkey(client):
 def test_remove_ends_every_other_login_and_keeps_this_session(client, user, passkey, api_client):
     other = Client()
     other.force_login(user)
-    token = api_client.post(
-        "/api/auth/token/", {"username": "alice", "password": "correct horse battery staple"}, format="json"
-    ).json()["access"]
+    token = str(token_pair_issue(user=user).access)
     client.force_login(user)
     assert client.post(f"/accounts/passkeys/{passkey.pk}/remove/").status_code == 302
     assert client.get("/accounts/passkeys/").status_code == 200  # this session lives on
@@ -142,3 +142,52 @@ def test_a_refused_remove_ends_nothing(client, user, passkey, user_factory):
     client.force_login(user_factory(username="bob"))
     assert client.post(f"/accounts/passkeys/{passkey.pk}/remove/").status_code == 404
     assert other.get("/accounts/passkeys/").status_code == 200
+
+
+def test_remove_needs_a_recent_authentication(client, user, passkey, clock):
+    client.force_login(user)
+    clock.shift(301)  # REAUTH_SECONDS (300) later
+    response = client.post(f"/accounts/passkeys/{passkey.pk}/remove/")
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/reauthenticate/")
+    assert Passkey.objects.filter(pk=passkey.pk).exists()
+
+
+def test_passwordless_session_records_the_passkeys_amr(client, user, passkey, authenticator):
+    _post_json(client, _login_body(authenticator))
+    assert client.session["_auth_assurance"]["amr"] == ["hwk", "mfa"]
+
+
+def _pending_token(client) -> str:
+    page = client.post("/accounts/login/", {"username": "alice", "password": "correct horse battery staple"})
+    assert page.status_code == 200 and "Use a passkey instead" in page.content.decode()
+    return page.context["form"].initial["mfa_token"]
+
+
+def _second_step_body(token, authenticator, **get_kwargs) -> dict:
+    api = APIClient()
+    begin = api.post("/api/auth/mfa/passkey/options/", {"mfa_token": token}, format="json").json()
+    credential = authenticator.get(begin["options"], **get_kwargs)
+    return {"mfa_token": token, "state": begin["state"], "credential": credential}
+
+
+def test_password_then_passkey_logs_the_session_in(client, user, passkey, authenticator):
+    token = _pending_token(client)
+    assert client.get("/accounts/profile/").status_code == 302  # not logged in between the steps
+    body = {**_second_step_body(token, authenticator), "next": "/accounts/profile/"}
+    response = client.post("/accounts/login/mfa/passkey/", json.dumps(body), content_type="application/json")
+    assert response.status_code == 200 and response.json() == {"redirect": "/accounts/profile/"}
+    assert client.session["_auth_assurance"]["amr"] == ["pwd", "hwk", "mfa"]
+    assert client.get("/accounts/profile/").status_code == 200
+    again = client.post("/accounts/login/mfa/passkey/", json.dumps(body), content_type="application/json")
+    assert again.status_code == 400
+
+
+def test_second_step_refused_passkey_leaves_no_session(client, user, passkey, authenticator):
+    token = _pending_token(client)
+    body = _second_step_body(token, authenticator, tamper=True)
+    response = client.post("/accounts/login/mfa/passkey/", json.dumps(body), content_type="application/json")
+    assert response.status_code == 401 and response.json()["code"] == "passkey_invalid"
+    assert client.get("/accounts/profile/").status_code == 302
+    body = _second_step_body(token, authenticator)  # the pending login is still usable
+    response = client.post("/accounts/login/mfa/passkey/", json.dumps(body), content_type="application/json")
+    assert response.status_code == 200

@@ -62,7 +62,7 @@ def test_register_list_rename_remove_over_bearer(user, authenticator):
     renamed = client.patch(f"/api/auth/passkeys/{passkey['id']}/", {"name": "Work laptop"}, format="json")
     assert renamed.status_code == 200 and renamed.json()["name"] == "Work laptop"
     assert client.delete(f"/api/auth/passkeys/{passkey['id']}/").status_code == 204
-    assert _bearer(user).get("/api/auth/passkeys/").json() == []
+    assert client.get("/api/auth/passkeys/").json() == []
 
 
 def test_register_over_the_session_needs_csrf(user, authenticator):
@@ -188,15 +188,16 @@ def test_login_options_are_limited_per_address(api_client, settings):
     assert PasskeyChallenge.objects.count() == 2
 
 
-def test_remove_by_token_ends_every_login_of_the_user(user, authenticator):
-    client = _bearer(user)
+def test_remove_by_token_ends_every_other_login_of_the_user(user, authenticator):
+    client, other = _bearer(user), _bearer(user)
     session = APIClient()
     session.force_login(user)
     passkey_id = _register(client, authenticator).json()["id"]
     assert client.delete(f"/api/auth/passkeys/{passkey_id}/").status_code == 204
-    assert client.get("/api/auth/passkeys/").json()["code"] == "token_revoked"
+    assert client.get("/api/auth/passkeys/").json() == []  # the caller's login stays
+    assert other.get("/api/auth/passkeys/").json()["code"] == "token_revoked"
     assert session.get("/api/auth/passkeys/").status_code == 401
-    assert not TokenFamily.objects.filter(user=user, revoked_at__isnull=True).exists()
+    assert TokenFamily.objects.filter(user=user, revoked_at__isnull=True).count() == 1
 
 
 def test_remove_by_session_keeps_that_session(user, authenticator):
@@ -207,3 +208,105 @@ def test_remove_by_session_keeps_that_session(user, authenticator):
     assert session.delete(f"/api/auth/passkeys/{passkey_id}/").status_code == 204
     assert session.get("/api/auth/passkeys/").json() == []
     assert other.get("/api/auth/passkeys/").status_code == 401
+
+
+def _claims(access: str) -> dict:
+    from api.tokens import AccessToken
+
+    return AccessToken(access).payload
+
+
+def test_passwordless_tokens_carry_the_passkeys_amr(user, authenticator, api_client):
+    _register(_bearer(user), authenticator)
+    access = api_client.post(
+        "/api/auth/passkeys/login/", _login_body(api_client, authenticator), format="json"
+    ).json()["access"]
+    claims = _claims(access)
+    assert claims["amr"] == ["hwk", "mfa"] and isinstance(claims["auth_time"], int)
+
+
+def test_adding_and_removing_need_step_up(user, authenticator, clock, settings):
+    client = _bearer(user)
+    passkey_id = _register(client, authenticator).json()["id"]
+    clock.shift(301)  # REAUTH_SECONDS (300) later
+    for response in (
+        client.post("/api/auth/passkeys/register/options/"),
+        client.delete(f"/api/auth/passkeys/{passkey_id}/"),
+    ):
+        assert response.status_code == 401 and response.json()["code"] == "reauthentication_required"
+    assert Passkey.objects.filter(pk=passkey_id).exists()
+    # Renaming is not sensitive.
+    assert client.patch(f"/api/auth/passkeys/{passkey_id}/", {"name": "x"}, format="json").status_code == 200
+
+
+def _mfa_token(user) -> str:
+    response = APIClient().post(
+        "/api/auth/token/",
+        {"username": user.username, "password": "correct horse battery staple"},
+        format="json",
+    )
+    assert response.status_code == 401 and response.json()["code"] == "mfa_required"
+    return response.json()["mfa_token"]
+
+
+def _second_step(client, authenticator, token, **get_kwargs) -> dict:
+    begin = client.post("/api/auth/mfa/passkey/options/", {"mfa_token": token}, format="json")
+    assert begin.status_code == 200, begin.content
+    body = begin.json()
+    credential = authenticator.get(body["options"], **get_kwargs)
+    return {"mfa_token": token, "state": body["state"], "credential": credential}
+
+
+def test_a_passkey_makes_the_password_login_two_steps(user, authenticator, api_client):
+    _register(_bearer(user), authenticator)
+    token = _mfa_token(user)
+    body = _second_step(api_client, authenticator, token)
+    options = api_client.post("/api/auth/mfa/passkey/options/", {"mfa_token": token}, format="json").json()
+    assert [c["id"] for c in options["options"]["allowCredentials"]] == [authenticator.credentials[0].id]
+    response = api_client.post("/api/auth/token/mfa/passkey/", body, format="json")
+    assert response.status_code == 200, response.content
+    assert _claims(response.json()["access"])["amr"] == ["pwd", "hwk", "mfa"]
+    # The mfa_token is spent.
+    again = api_client.post("/api/auth/token/mfa/passkey/", body, format="json")
+    assert again.status_code in (400, 401)  # the state is used up, and so is the mfa_token
+    assert again.json()["code"] in ("passkey_state_invalid", "mfa_token_invalid")
+    response = api_client.post("/api/auth/mfa/passkey/options/", {"mfa_token": token}, format="json")
+    assert response.status_code == 401 and response.json()["code"] == "mfa_token_invalid"
+
+
+def test_second_step_over_cookies(user, authenticator, api_client):
+    _register(_bearer(user), authenticator)
+    body = _second_step(api_client, authenticator, _mfa_token(user))
+    response = api_client.post("/api/auth/cookie/login/mfa/passkey/", body, format="json")
+    assert response.status_code == 200 and response.json()["user"]["username"] == "alice"
+    assert response.cookies[settings.JWT_ACCESS_COOKIE]["httponly"]
+
+
+def test_another_users_passkey_is_refused_and_the_token_stays_usable(
+    user, user_factory, authenticator, api_client
+):
+    _register(_bearer(user), authenticator)
+    bob_authenticator = SoftAuthenticator(origin=settings.SITE_URL)
+    _register(_bearer(user_factory(username="bob")), bob_authenticator)
+    token = _mfa_token(user)
+    begin = api_client.post("/api/auth/mfa/passkey/options/", {"mfa_token": token}, format="json").json()
+    body = {
+        "mfa_token": token,
+        "state": begin["state"],
+        "credential": bob_authenticator.get(begin["options"]),
+    }
+    families = TokenFamily.objects.count()
+    response = api_client.post("/api/auth/token/mfa/passkey/", body, format="json")
+    assert response.status_code == 401 and response.json()["code"] == "passkey_invalid"
+    assert TokenFamily.objects.count() == families
+    response = api_client.post(
+        "/api/auth/token/mfa/passkey/", _second_step(api_client, authenticator, token), format="json"
+    )
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("token", ["", "garbage", "x" * 2000])
+def test_second_step_with_a_bad_mfa_token_is_4xx(token, api_client):
+    response = api_client.post("/api/auth/mfa/passkey/options/", {"mfa_token": token}, format="json")
+    assert response.status_code in (400, 401)
+    assert response.json()["code"] in ("invalid", "mfa_token_invalid")

@@ -126,14 +126,35 @@ def test_passwordless_login_with_user_verification_is_mfa(user, authenticator):
     assert login.passkey.sign_count == 1 and login.passkey.last_used_at is not None
 
 
-def test_passwordless_login_without_user_verification_is_one_factor_and_synced_is_swk(user):
-    authenticator = SoftAuthenticator(origin=settings.SITE_URL, user_verification=False, synced=True)
+def test_passwordless_login_needs_user_verification(user):
+    authenticator = SoftAuthenticator(origin=settings.SITE_URL, user_verification=False)
+    _register(user, authenticator)
+    ceremony = services.passkey_login_begin()
+    assert ceremony.options["userVerification"] == "required"
+    with pytest.raises(PasskeyError) as exc:
+        services.passkey_authenticate(state=ceremony.state, credential=authenticator.get(ceremony.options))
+    assert exc.value.code == "passkey_invalid"
+
+
+def test_a_synced_passkey_is_swk(user):
+    authenticator = SoftAuthenticator(origin=settings.SITE_URL, synced=True)
     _register(user, authenticator)
     ceremony = services.passkey_login_begin()
     login = services.passkey_authenticate(
         state=ceremony.state, credential=authenticator.get(ceremony.options)
     )
-    assert login.amr == ("swk",)
+    assert login.amr == ("swk", "mfa")
+
+
+def test_second_factor_without_user_verification_is_still_mfa(user):
+    authenticator = SoftAuthenticator(origin=settings.SITE_URL, user_verification=False)
+    _register(user, authenticator)
+    ceremony = services.passkey_login_begin(user=user)
+    assert ceremony.options["userVerification"] == "preferred"
+    login = services.passkey_authenticate(
+        state=ceremony.state, credential=authenticator.get(ceremony.options), user=user
+    )
+    assert login.amr == ("pwd", "hwk", "mfa") and not login.user_verified
 
 
 def test_second_factor_is_pwd_key_mfa_and_only_the_users_passkeys(user, user_factory, authenticator):
