@@ -37,11 +37,16 @@ def _virtual_authenticator(page) -> tuple[object, str]:
     return cdp, added["authenticatorId"]
 
 
-def _password_login(page, site: str) -> None:
-    page.goto(f"{site}/accounts/login/")
+def _password_step(page, site: str, next_path: str = "") -> None:
+    page.goto(f"{site}/accounts/login/" + (f"?next={next_path}" if next_path else ""))
     page.fill("#id_username", "alice")
     page.fill("#id_password", PASSWORD)
     page.click("main form[action$='/accounts/login/'] button[type=submit]")
+    page.wait_for_load_state()
+
+
+def _password_login(page, site: str) -> None:
+    _password_step(page, site)
     page.wait_for_url(f"{site}/")
 
 
@@ -100,3 +105,32 @@ def test_a_passkey_of_another_site_cannot_log_in(passkey_site, user, new_page):
     error = page.locator("[data-passkey-login] [data-passkey-error]")
     error.wait_for(state="visible")
     assert "not logged in" in page.inner_text("[data-testid=whoami]")
+
+
+def test_password_then_passkey_as_second_factor(passkey_site, user, new_page):
+    page = new_page()
+    _virtual_authenticator(page)
+    _password_login(page, passkey_site)
+    _add_passkey(page, passkey_site, "Laptop")
+    page.click("[data-testid=whoami] button")  # log out
+    page.wait_for_load_state()
+
+    # With a passkey, the password is only the first step: no session until the second.
+    _password_step(page, passkey_site, next_path="/accounts/passkeys/")
+    assert "not logged in" in page.inner_text("[data-testid=whoami]")
+    page.click("text=Use a passkey instead")
+    page.wait_for_url(f"{passkey_site}/accounts/passkeys/")
+    assert "alice" in page.inner_text("[data-testid=whoami]")
+    assert Passkey.objects.get().sign_count >= 2  # registration 0, two assertions
+
+
+def test_adding_long_after_login_asks_to_reauthenticate(passkey_site, user, new_page, settings):
+    settings.REAUTH_SECONDS = -1  # every authentication is already too old
+    page = new_page()
+    _virtual_authenticator(page)
+    _password_login(page, passkey_site)
+    page.goto(f"{passkey_site}/accounts/passkeys/")
+    page.fill("#passkey-new-name", "Laptop")
+    page.click("text=Add a passkey")
+    page.wait_for_url("**/accounts/reauthenticate/?next=%2Faccounts%2Fpasskeys%2F")
+    assert not Passkey.objects.exists()

@@ -76,7 +76,11 @@ async function postJson(url, body) {
     body: JSON.stringify(body || {}),
   });
   const data = await response.json().catch(() => ({}));
-  if (!response.ok) throw new Error(data.detail || `Error ${response.status}.`);
+  if (!response.ok) {
+    const error = new Error(data.detail || `Error ${response.status}.`);
+    error.code = data.code || "";
+    throw error;
+  }
   return data;
 }
 
@@ -120,7 +124,15 @@ if (adder) {
   const form = adder.querySelector("[data-passkey-add]");
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    passkeyAdd(adder, form).catch((error) => showError(adder, error));
+    passkeyAdd(adder, form).catch((error) => {
+      if (error.code === "reauthentication_required") {
+        // Adding a factor needs a recent authentication: prove it, then come back here.
+        const next = encodeURIComponent(window.location.pathname);
+        window.location.assign(`${adder.dataset.reauthUrl}?next=${next}`);
+        return;
+      }
+      showError(adder, error);
+    });
   });
 }
 
