@@ -17,6 +17,7 @@ from accounts import mfa, services
 from accounts.adminlists import SizedListMixin
 from accounts.devices import device_summary
 from accounts.models import Session, User
+from passkeys.models import Passkey
 
 security_log = logging.getLogger("authdemo.security")
 
@@ -46,7 +47,8 @@ class UserAdmin(SizedListMixin, DjangoUserAdmin):
 
     def get_queryset(self, request):
         confirmed = TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)
-        return super().get_queryset(request).annotate(has_totp=Exists(confirmed))
+        passkeys = Passkey.objects.filter(user=OuterRef("pk"))
+        return super().get_queryset(request).annotate(has_totp=Exists(confirmed) | Exists(passkeys))
 
     @admin.display(description="2FA", boolean=True, ordering="has_totp")
     def second_factor(self, obj) -> bool:
@@ -83,7 +85,7 @@ class UserAdmin(SizedListMixin, DjangoUserAdmin):
 
     def _mfa_reset(self, request: HttpRequest, user) -> bool:
         # The one removal path (every other login of the user ends), logged with who did it.
-        removed = mfa.mfa_remove(user=user, keep_session_key=self._keep_key(request, user))
+        removed = mfa.mfa_remove(user=user, keep_session_key=self._keep_key(request, user), passkeys=True)
         security_log.warning(
             "second factors reset by admin user_id=%s admin_id=%s removed=%s",
             user.pk,

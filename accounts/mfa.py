@@ -126,8 +126,14 @@ def totp_enrol_confirm(*, request: HttpRequest, user, code: str) -> list[str]:
     return codes
 
 
-def mfa_remove(*, user, keep_session_key: str | None = None, keep_family_id: str | None = None) -> bool:
-    """Remove every second factor of ``user`` and end every other login; return whether there was one.
+def mfa_remove(
+    *,
+    user,
+    keep_session_key: str | None = None,
+    keep_family_id: str | None = None,
+    passkeys: bool = False,
+) -> bool:
+    """Remove ``user``'s TOTP device and recovery codes (``passkeys``: and passkeys); return if any existed.
 
     Losing a factor ends the logins that factor protected (ASVS 5.0 V7.4.3),
     through the one revocation path, keeping only the caller's own login.
@@ -135,6 +141,8 @@ def mfa_remove(*, user, keep_session_key: str | None = None, keep_family_id: str
     with transaction.atomic():
         removed = TOTPDevice.objects.filter(user=user).delete()[0]
         removed += StaticDevice.objects.filter(user=user).delete()[0]
+        if passkeys:
+            removed += user.passkeys.all().delete()[0]
     if removed:
         services.user_revoke_all(user=user, keep_session_key=keep_session_key, keep_family_id=keep_family_id)
         security_log.info("second factors removed user_id=%s", user.pk)
@@ -144,7 +152,7 @@ def mfa_remove(*, user, keep_session_key: str | None = None, keep_family_id: str
 @dataclass(frozen=True)
 class FactorSummary:
     name: str
-    kind: str  # "totp" or "recovery"
+    kind: str  # "totp", "recovery" or "passkey"
     confirmed: bool
     remaining: int | None  # recovery codes left
 
@@ -158,6 +166,10 @@ def factors_list(*, user) -> list[FactorSummary]:
     found += [
         FactorSummary(name=d.name, kind="recovery", confirmed=d.confirmed, remaining=d.token_set.count())
         for d in StaticDevice.objects.filter(user=user)
+    ]
+    found += [
+        FactorSummary(name=f"Passkey: {name}", kind="passkey", confirmed=True, remaining=None)
+        for name in user.passkeys.values_list("name", flat=True)
     ]
     return found
 

@@ -191,3 +191,18 @@ def test_second_step_refused_passkey_leaves_no_session(client, user, passkey, au
     body = _second_step_body(token, authenticator)  # the pending login is still usable
     response = client.post("/accounts/login/mfa/passkey/", json.dumps(body), content_type="application/json")
     assert response.status_code == 200
+
+
+def test_admin_lists_passkeys_never_keys_and_reset_removes_them(admin_client, user, passkey):
+    change = admin_client.get(f"/admin/accounts/user/{user.pk}/change/").content.decode()
+    assert "Passkey: Laptop (confirmed)" in change
+    assert passkey.credential_id not in change and passkey.user_handle not in change
+    listing = admin_client.get("/admin/accounts/user/").content.decode()
+    assert 'alt="True"' in listing  # the 2FA column counts a passkey
+    assert admin_client.post(f"/admin/accounts/user/{user.pk}/mfa-reset/").status_code == 302
+    assert not Passkey.objects.exists()
+
+
+def test_the_mfa_page_lists_passkeys(client, user, passkey):
+    client.force_login(user)
+    assert "Passkey: Laptop" in client.get("/accounts/mfa/").content.decode()
