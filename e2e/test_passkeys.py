@@ -134,3 +134,12 @@ def test_adding_long_after_login_asks_to_reauthenticate(passkey_site, user, new_
     page.click("text=Add a passkey")
     page.wait_for_url("**/accounts/reauthenticate/?next=%2Faccounts%2Fpasskeys%2F")
     assert not Passkey.objects.exists()
+
+
+def test_passkey_pages_run_under_the_csp(passkey_site, user, csp_watched_page):
+    page, violations = csp_watched_page
+    _virtual_authenticator(page)
+    _password_login(page, passkey_site)
+    _add_passkey(page, passkey_site, "Laptop")  # the module ran: it registered the passkey
+    page.goto(f"{passkey_site}/accounts/login/")
+    assert violations() == []

@@ -1,7 +1,10 @@
 // Passkeys in the browser: add one (the passkeys page) and log in without a
 // password (the login page). The server sends WebAuthn options as JSON with
 // base64url binary fields; this module turns them into the ArrayBuffers that
-// navigator.credentials expects, and the credential back into JSON.
+// navigator.credentials expects, and the credential back into JSON. Requests
+// go through the site's shared http.js (CSRF header, JSON, errors).
+
+import { ApiError, postJson, showError } from "./http.js";
 
 /** Return ``buffer`` (ArrayBuffer or view) as unpadded base64url. */
 export function base64urlEncode(buffer) {
@@ -61,34 +64,10 @@ function credentialJson(credential) {
   };
 }
 
-/** Return the CSRF token rendered into the page by {% csrf_token %} (OWASP ASVS 5.0 V3.5.1). */
-function csrfToken() {
-  const input = document.querySelector("input[name=csrfmiddlewaretoken]");
-  return input ? input.value : "";
-}
-
-/** POST ``body`` as JSON to the site with the CSRF header; return the JSON answer or throw its detail. */
-async function postJson(url, body) {
-  const response = await fetch(url, {
-    method: "POST",
-    credentials: "same-origin",
-    headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
-    body: JSON.stringify(body || {}),
-  });
-  const data = await response.json().catch(() => ({}));
-  if (!response.ok) {
-    const error = new Error(data.detail || `Error ${response.status}.`);
-    error.code = data.code || "";
-    throw error;
-  }
-  return data;
-}
-
-function showError(root, error) {
+/** Show ``error`` in ``root``'s alert; a cancelled or timed-out browser prompt is a NotAllowedError. */
+function showPasskeyError(root, error) {
   const box = root.querySelector("[data-passkey-error]");
-  // A cancelled or timed-out browser prompt is a NotAllowedError: say it plainly.
-  box.textContent = error.name === "NotAllowedError" ? "The passkey prompt was cancelled." : error.message;
-  box.hidden = false;
+  showError(box, error.name === "NotAllowedError" ? new Error("The passkey prompt was cancelled.") : error);
 }
 
 async function passkeyAdd(root, form) {
@@ -125,13 +104,13 @@ if (adder) {
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     passkeyAdd(adder, form).catch((error) => {
-      if (error.code === "reauthentication_required") {
+      if (error instanceof ApiError && error.code === "reauthentication_required") {
         // Adding a factor needs a recent authentication: prove it, then come back here.
         const next = encodeURIComponent(window.location.pathname);
         window.location.assign(`${adder.dataset.reauthUrl}?next=${next}`);
         return;
       }
-      showError(adder, error);
+      showPasskeyError(adder, error);
     });
   });
 }
@@ -142,7 +121,7 @@ if (login) {
     login.hidden = true;
   } else {
     login.querySelector("[data-passkey-login-button]").addEventListener("click", () => {
-      passkeyLogin(login).catch((error) => showError(login, error));
+      passkeyLogin(login).catch((error) => showPasskeyError(login, error));
     });
   }
 }
