@@ -8,7 +8,6 @@ passkey gives what a password login gives, by the same transports
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, status
@@ -19,6 +18,7 @@ from accounts import factors
 from accounts.ratelimit import action_attempt_register, client_ip_key
 from api import passkeys_schema as schema
 from api import stepup
+from api.authentication import db_user
 from api.passkeys_serializers import (
     PasskeyLoginSerializer,
     PasskeyMfaOptionsSerializer,
@@ -55,14 +55,6 @@ def passkey_call(func, *, refused_status: int = 400, **kwargs):
         raise PasskeyRefused(exc, status_code=refused_status) from exc
 
 
-def _owner(request):
-    """Return the request's user row (a stateless-mode token carries only its id)."""
-    user = get_user_model().objects.filter(pk=request.user.pk, is_active=True).first()
-    if user is None:
-        raise exceptions.AuthenticationFailed("User is inactive or does not exist", code="user_inactive")
-    return user
-
-
 def _valid(serializer_class, request) -> dict:
     data = serializer_class(data=request.data)
     data.is_valid(raise_exception=True)
@@ -74,7 +66,7 @@ class PasskeyListView(NoStoreMixin, APIView):
 
     @extend_schema(**schema.PASSKEY_LIST)
     def get(self, request):
-        passkeys = services.passkeys_list(user=_owner(request))
+        passkeys = services.passkeys_list(user=db_user(request))
         return Response(PasskeySerializer(passkeys, many=True).data)
 
 
@@ -84,7 +76,7 @@ class PasskeyRegisterOptionsView(NoStoreMixin, APIView):
     @extend_schema(**schema.PASSKEY_REGISTER_OPTIONS)
     def post(self, request):
         stepup.stepup_require(request)  # adding a factor needs a recent authentication
-        ceremony = services.passkey_registration_begin(user=_owner(request))
+        ceremony = services.passkey_registration_begin(user=db_user(request))
         return Response({"state": ceremony.state, "options": ceremony.options})
 
 
@@ -94,7 +86,7 @@ class PasskeyRegisterView(NoStoreMixin, APIView):
     @extend_schema(**schema.PASSKEY_REGISTER)
     def post(self, request):
         data = _valid(PasskeyRegisterSerializer, request)
-        passkey = passkey_call(services.passkey_register, user=_owner(request), **data)
+        passkey = passkey_call(services.passkey_register, user=db_user(request), **data)
         return Response(PasskeySerializer(passkey).data, status=status.HTTP_201_CREATED)
 
 
@@ -104,7 +96,7 @@ class PasskeyDetailView(NoStoreMixin, APIView):
     @extend_schema(**schema.PASSKEY_RENAME)
     def patch(self, request, passkey_id: int):
         data = _valid(PasskeyRenameSerializer, request)
-        passkey = passkey_call(services.passkey_rename, user=_owner(request), passkey_id=passkey_id, **data)
+        passkey = passkey_call(services.passkey_rename, user=db_user(request), passkey_id=passkey_id, **data)
         return Response(PasskeySerializer(passkey).data)
 
     @extend_schema(**schema.PASSKEY_REMOVE)
@@ -113,7 +105,7 @@ class PasskeyDetailView(NoStoreMixin, APIView):
         by_session = getattr(request.successful_authenticator, "auth_mechanism", "") == "session"
         passkey_call(
             factors.passkey_remove,
-            user=_owner(request),
+            user=db_user(request),
             passkey_id=passkey_id,
             keep_session_key=request._request.session.session_key if by_session else None,
             keep_family_id=str(request.auth.family_id) if isinstance(request.auth, AccessToken) else None,

@@ -310,3 +310,11 @@ def test_second_step_with_a_bad_mfa_token_is_4xx(token, api_client):
     response = api_client.post("/api/auth/mfa/passkey/options/", {"mfa_token": token}, format="json")
     assert response.status_code in (400, 401)
     assert response.json()["code"] in ("invalid", "mfa_token_invalid")
+
+
+def test_list_works_in_stateless_mode(user, authenticator, settings):
+    client = _bearer(user)
+    _register(client, authenticator)
+    settings.JWT_STATELESS = True
+    response = client.get("/api/auth/passkeys/")
+    assert response.status_code == 200 and [p["name"] for p in response.json()] == ["Laptop"]
