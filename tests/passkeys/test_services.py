@@ -334,3 +334,13 @@ def test_system_check_refuses_an_rp_id_foreign_to_the_origins(settings):
     settings.WEBAUTHN_RP_ID = "example.com"
     settings.WEBAUTHN_ORIGINS = ["https://auth.example.com", "https://notexample.com"]
     assert [e.id for e in webauthn_rp_check()] == ["passkeys.E002"]
+
+
+def test_system_check_tells_that_an_ip_address_cannot_be_a_relying_party(settings):
+    from passkeys.checks import webauthn_rp_check
+
+    settings.SITE_URL = "http://127.0.0.1:8000"
+    settings.DEBUG = True
+    assert [e.id for e in webauthn_rp_check()] == ["passkeys.I001"]
+    settings.SITE_URL = "http://localhost:8000"
+    assert webauthn_rp_check() == []
