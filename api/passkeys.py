@@ -36,6 +36,7 @@ _STATUS = {
     "passkey_exists": 409,
     "passkey_state_invalid": 400,
     "passkey_name_invalid": 400,
+    "passkey_malformed": 400,
 }
 
 

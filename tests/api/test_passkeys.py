@@ -318,3 +318,12 @@ def test_list_works_in_stateless_mode(user, authenticator, settings):
     settings.JWT_STATELESS = True
     response = client.get("/api/auth/passkeys/")
     assert response.status_code == 200 and [p["name"] for p in response.json()] == ["Laptop"]
+
+
+@pytest.mark.parametrize("credential", [{"id": 1}, {"rawId": "AAAA"}])
+def test_login_with_a_malformed_credential_is_400(api_client, credential):
+    state = api_client.post("/api/auth/passkeys/login/options/").json()["state"]
+    response = api_client.post(
+        "/api/auth/passkeys/login/", {"state": state, "credential": credential}, format="json"
+    )
+    assert response.status_code == 400 and response.json()["code"] == "passkey_malformed"
