@@ -38,11 +38,6 @@ SITE_URL = env.str("SITE_URL", default="").rstrip("/") or (
     "http://127.0.0.1:8000" if DEBUG else f"https://{ALLOWED_HOSTS[0]}" if ALLOWED_HOSTS else ""
 )
 
-# Passkeys (WebAuthn): the relying party ID and the origins ceremonies may come
-# from. Empty: SITE_URL's host, and SITE_URL itself (passkeys.conf).
-WEBAUTHN_RP_ID = env.str("WEBAUTHN_RP_ID", default="")
-WEBAUTHN_ORIGINS = env.list("WEBAUTHN_ORIGINS", default=[])
-
 INSTALLED_APPS = [
     "authcache",
     "passkeys",
