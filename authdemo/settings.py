@@ -39,8 +39,7 @@ SITE_URL = env.str("SITE_URL", default="").rstrip("/") or (
 )
 
 INSTALLED_APPS = [
-    "authcache",
-    "passkeys",
+    "authcache", "passkeys",  # the cache layer and the WebAuthn ceremonies: both sides build on them
     "accounts",
     "api",
     "compare",
