@@ -11,10 +11,15 @@ from passkeys.services import NAME_MAX_LENGTH
 class PasskeySerializer(serializers.ModelSerializer):
     """A passkey as its owner sees it: never the public key."""
 
+    transports = serializers.SerializerMethodField()
+
     class Meta:
         model = Passkey
         fields = ("id", "name", "device_type", "transports", "created_at", "last_used_at")
         read_only_fields = fields
+
+    def get_transports(self, obj) -> list[str]:
+        return [t for t in obj.transports.split(",") if t]
 
 
 class CeremonySerializer(serializers.Serializer):

@@ -16,7 +16,8 @@ class Passkey(models.Model):
     credential_id = models.CharField(max_length=1400, unique=True)
     public_key = models.BinaryField()  # COSE_Key, as attested
     sign_count = models.PositiveBigIntegerField(default=0)
-    transports = models.JSONField(default=list, blank=True)
+    # Comma-separated transport hints ("internal,hybrid"): a plain column, checked without a database.
+    transports = models.CharField(max_length=128, blank=True)
     # The WebAuthn user handle of the account (random, no personal data; WebAuthn 14.6.1).
     user_handle = models.CharField(max_length=128)
     # "single_device" (hardware-bound) or "multi_device" (synced): amr "hwk" or "swk".

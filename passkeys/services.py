@@ -124,7 +124,7 @@ def _descriptors(user) -> list[PublicKeyCredentialDescriptor]:
     return [
         PublicKeyCredentialDescriptor(
             id=base64url_to_bytes(cid),
-            transports=[AuthenticatorTransport(t) for t in transports if t in _TRANSPORTS],
+            transports=[AuthenticatorTransport(t) for t in transports.split(",") if t in _TRANSPORTS],
         )
         for cid, transports in user.passkeys.values_list("credential_id", "transports")
     ]
@@ -193,9 +193,9 @@ def passkey_register(*, user, state: object, credential: object, name: object) -
                 credential_id=bytes_to_base64url(verified.credential_id),
                 public_key=verified.credential_public_key,
                 sign_count=verified.sign_count,
-                transports=[t for t in transports if t in _TRANSPORTS]
+                transports=",".join(t for t in transports if t in _TRANSPORTS)
                 if isinstance(transports, list)
-                else [],
+                else "",
                 user_handle=handle,
                 device_type=verified.credential_device_type.value,
                 name=name,

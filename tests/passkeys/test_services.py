@@ -43,7 +43,7 @@ def test_register_stores_the_credential_and_uses_up_the_challenge(user, authenti
     cred = authenticator.credentials[0]
     assert passkey.user == user and passkey.credential_id == cred.id and passkey.name == "Laptop"
     assert bytes(passkey.public_key) == cred.cose_public_key()
-    assert passkey.transports == ["internal"] and passkey.device_type == "single_device"
+    assert passkey.transports == "internal" and passkey.device_type == "single_device"
     assert PasskeyChallenge.objects.count() == 0
     # A second passkey of the account carries the same user handle, and excludes the first.
     options = services.passkey_registration_begin(user=user).options
