@@ -11,8 +11,13 @@ HOST ?= 127.0.0.1
 VERIFIER_PORT ?= 8001
 JWKS_URL ?= http://127.0.0.1:$(PORT)/.well-known/jwks.json
 VERIFIER_ALLOWED_ORIGINS ?= http://127.0.0.1:$(PORT),http://localhost:$(PORT)
-VERIFIER := env JWKS_URL='$(JWKS_URL)' VERIFIER_ALLOWED_ORIGINS='$(VERIFIER_ALLOWED_ORIGINS)' \
-	$(BIN)/gunicorn --config verifier/gunicorn.conf.py --bind $(HOST):$(VERIFIER_PORT)
+# Its worker processes (default: the CPU count, at least 2); VERIFIER_ACCESS_LOG=1
+# adds one access-log line per request (off by default: hot path).
+VERIFIER_WORKERS ?= $(SERVE_WORKERS)
+VERIFIER_ACCESS_LOG ?=
+VERIFIER = env JWKS_URL='$(JWKS_URL)' VERIFIER_ALLOWED_ORIGINS='$(VERIFIER_ALLOWED_ORIGINS)' \
+	$(BIN)/gunicorn --config verifier/gunicorn.conf.py --bind $(HOST):$(VERIFIER_PORT) \
+	--workers $(VERIFIER_WORKERS)$(if $(filter 1 yes true,$(VERIFIER_ACCESS_LOG)), --access-logfile -)
 # `make serve`: worker processes (default: CPU count, at least 2), in every mode.
 # Threads per worker process (authdemo/gunicorn.conf.py: measured; empty = 4 embedded, 2 with REDIS_URL).
 SERVE_THREADS ?=

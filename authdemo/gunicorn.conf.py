@@ -9,7 +9,11 @@ password-hashing slots or a SQLite writer waits for the lock. Processes share
 what a request leaves for later ones through the shared cache, and without
 Redis the revocation log in var/ (authcache/, docs/operations.md). The
 measurements behind these numbers are in docs/bench/server-settings.md.
+Each worker listens on its own socket (reuse_port below), so the kernel, not
+whichever process wakes first, spreads connections over the processes.
 """
+
+import os
 
 wsgi_app = "authdemo.wsgi:application"
 worker_class = "gthread"
@@ -19,6 +23,14 @@ threads = 4
 timeout = 30
 graceful_timeout = 20
 keepalive = 5
+# One listening socket per worker process, bound with SO_REUSEPORT (gunicorn
+# >= 24 opens it in each worker): the kernel hashes every new connection to
+# one of them, so 32 connections split about evenly instead of all going to
+# the process that polled first (docs/bench/server-settings.md). Linux admits
+# a second socket on the port only for the same user, so another instance of
+# this user on the same HOST:PORT would share the traffic instead of failing
+# to bind: run one `make serve` per port.
+reuse_port = True
 # A 16 KB bearer token must reach the app (and get its 401), not die in gunicorn.
 limit_request_field_size = 32768
 # No max_requests: a recycled worker starts with a cold cache (its first
@@ -35,3 +47,9 @@ errorlog = "-"
 # DJANGO_BEHIND_TLS_PROXY (SECURE_PROXY_SSL_HEADER); gunicorn derives nothing
 # from X-Forwarded-Proto, whoever sends it.
 secure_scheme_headers: dict[str, str] = {}
+
+# `make bench` only: with AUTHDEMO_BENCH_QUERY_DIR set, each worker counts the
+# requests that reached the database (bench/querycount.py). Never set in a
+# deployment: the hooks are not installed at all without it.
+if os.environ.get("AUTHDEMO_BENCH_QUERY_DIR"):
+    from bench.querycount import post_request, post_worker_init, pre_request  # noqa: F401

@@ -312,6 +312,9 @@ def main(argv: list[str] | None = None) -> int:
     http.add_argument("--wrk-threads", type=int, default=2, help="wrk threads (default 2)")
     http.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")
     http.add_argument("--http-logins", type=int, default=20, help="sequential logins per kind (default 20)")
+    http.add_argument("--clients", type=int, default=10_000,
+                      help="users with a credential of each mechanism for the many-clients loads "
+                      "(default 10 000; 0: none)")
     http.add_argument("--burst", type=int, default=32, help="parallel token obtains (default 32)")
     http.add_argument("--peers-dir", type=Path, default=None, help="folder of the reference servers")
     http.add_argument("--out", type=Path, default=None,
@@ -342,7 +345,7 @@ def main(argv: list[str] | None = None) -> int:
         results = http_bench.run(
             peers_dir=args.peers_dir, rounds=args.http_rounds, seconds=args.seconds, warmup=args.warmup,
             threads=args.wrk_threads, connections=args.connections, logins=args.http_logins, burst=args.burst,
-            say=say,
+            say=say, clients=args.clients,
         )
     except http_bench.BenchError as exc:
         # authdemo itself could not be measured (a peer that fails is skipped

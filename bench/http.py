@@ -22,7 +22,17 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from bench.clients import (
+    WARM_PASSES,
+    cache_entries,
+    client_loads,
+    clients_delete,
+    mint_credentials,
+    pass_load,
+    pass_seconds,
+)
 from bench.measure import (
+    WRK_RECONNECT_EVERY,
     WRK_SCRIPT,
     ensure_wrk,
     measure_burst,
@@ -30,6 +40,7 @@ from bench.measure import (
     measure_logins,
     percentile,
     summarize,
+    wrk_run,
 )
 from bench.peerservers import peer_loads, peer_logins, start_django_naive, start_express
 from bench.servers import (
@@ -59,6 +70,7 @@ def run(
     logins: int,
     burst: int,
     say: Callable[[str], None],
+    clients: int = 0,
 ) -> dict | None:
     """Start every server, measure loads, logins and bursts; return the results, or None without wrk."""
     if not ensure_wrk(say):
@@ -66,11 +78,15 @@ def run(
     tmp = new_tmp()
     script = tmp / "report.lua"
     script.write_text(WRK_SCRIPT)
-    modes = [("embedded", {})]
+    # Many clients need per-process caches that hold them (bench/clients.py).
+    sized: dict[str, str] = {}
+    if clients:
+        entries = str(cache_entries(clients))
+        sized = {"LOCAL_CACHE_MAX_ENTRIES": entries, "NEAR_CACHE_MAX_ENTRIES": entries}
+    modes = [("embedded", dict(sized))]
     if os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL"):
-        modes.append(
-            ("services", {"DATABASE_URL": os.environ["DATABASE_URL"], "REDIS_URL": os.environ["REDIS_URL"]})
-        )
+        services = {"DATABASE_URL": os.environ["DATABASE_URL"], "REDIS_URL": os.environ["REDIS_URL"]}
+        modes.append(("services", {**services, **sized}))
     else:
         say("services mode skipped: set DATABASE_URL and REDIS_URL to measure it too")
     servers: list[Server] = []
@@ -78,6 +94,7 @@ def run(
     login_runs: list[Login] = []
     main_servers: list[tuple[Server, dict, dict]] = []
     skipped: list[str] = []
+    client_runs: list[Load] = []
     try:
         for mode, mode_env in modes:
             say(f"starting authdemo ({mode}) under make serve, and its JWT_STATELESS=1 twin")
@@ -85,6 +102,15 @@ def run(
             servers += [main, twin]
             main_loads = authdemo_loads(main, twin, credentials)
             loads += main_loads + mixed_loads(main_loads, credentials)
+            if clients:
+                say(f"{clients} users with a session, a bearer login and a cookie login each ({mode})")
+                minted = mint_credentials(main, tmp / f"clients-{mode}", count=clients)
+                say(f"  {minted['users']} users ({minted['created']} new), {3 * minted['users']} credentials")
+                many = client_loads(
+                    main, tmp / f"clients-{mode}", threads=threads, reconnect_every=WRK_RECONNECT_EVERY
+                )
+                loads += many
+                client_runs += many
             login_runs += authdemo_logins(main, credentials)
             main_servers.append((main, credentials, hasher))
             if mode == "embedded":
@@ -113,6 +139,25 @@ def run(
             login_runs += peer_logins(peer)
         for load in loads:
             load.verify()
+        for load in client_runs:
+            say(f"cold: {load.label}, one pass (each credential's first request)")
+            first = pass_load(load, passes=1, threads=threads, reconnect_every=WRK_RECONNECT_EVERY)
+            load.cold = wrk_run(
+                first,
+                seconds=pass_seconds(first, passes=1),
+                threads=threads,
+                connections=connections,
+                script=script,
+            )
+            say(f"warm-up: {WARM_PASSES} passes, untimed")
+            warm = pass_load(load, passes=WARM_PASSES, threads=threads, reconnect_every=WRK_RECONNECT_EVERY)
+            wrk_run(
+                warm,
+                seconds=pass_seconds(warm, passes=WARM_PASSES),
+                threads=threads,
+                connections=connections,
+                script=script,
+            )
         say(
             f"load: wrk -t{threads} -c{connections}, {rounds} interleaved rounds x {seconds:g} s, "
             f"{len(loads)} loads"
@@ -138,6 +183,8 @@ def run(
         # The bench user exists only for this run (the services database outlives it).
         for server, _credentials, _hasher in main_servers:
             bench_user_delete(server)
+            if clients:
+                clients_delete(server)
     finally:
         for server in servers:
             server.stop()
@@ -184,5 +231,7 @@ def run(
             "connections": connections,
             "logins": logins,
             "burst": burst,
+            "clients": clients,
+            "cache_entries": cache_entries(clients) if clients else None,
         },
     }

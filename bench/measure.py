@@ -12,7 +12,20 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench.wire import Answer, BenchError, Burst, Load, Login, Server, request, tree_pids
+from bench.querycount import FLUSH_EVERY as QUERY_FLUSH_EVERY
+from bench.querycount import QUERY_DIR_ENV, runs_share, share, totals
+from bench.wire import (
+    Answer,
+    BenchError,
+    Burst,
+    Load,
+    Login,
+    Server,
+    request,
+    tree_pids,
+    worker_rss_mib,
+    wrk_exec,
+)
 
 # The mixed loads: the warm reads of a mechanism while logins go on (one per
 # LOGIN_EVERY seconds, a form login and a token obtain in turn), so a login
@@ -21,13 +34,14 @@ LOGIN_EVERY = 1.0
 
 
 # Every WRK_RECONNECT_EVERY-th request of a wrk thread asks the server to close
-# its connection, and wrk opens a new one. gunicorn's worker processes share
-# one listening socket and keep what they accept: without this, the 32
+# its connection, and wrk opens a new one. A worker process keeps what it
+# accepts: when gunicorn's workers shared one listening socket, the 32
 # keep-alive connections a run opens at once were split 32/0, 30/2 or 16/16
 # between two workers, and a lopsided split halved a load's req/s by chance.
-# Reconnecting lets the less busy worker take the new connection, as a client
-# pool behind a proxy would. Applied to every server alike; the connect costs
-# about one request in WRK_RECONNECT_EVERY.
+# Each worker now listens on its own socket (SO_REUSEPORT, authdemo/gunicorn.conf.py)
+# and the kernel spreads new connections; reconnecting spreads them again
+# during a run, as a client pool behind a proxy would. Applied to every
+# server alike; the connect costs about one request in WRK_RECONNECT_EVERY.
 WRK_RECONNECT_EVERY = 32
 
 
@@ -114,7 +128,11 @@ class RssSampler:
 
 
 def wrk_run(load: Load, *, seconds: float, threads: int, connections: int, script: Path) -> dict:
-    """Run wrk against one load and return its summary (requests, errors, latency in microseconds)."""
+    """Run wrk against one load and return its summary (requests, errors, latency in microseconds).
+
+    Also the RSS of each worker process at the end, and, when the server counts
+    them (bench/querycount.py), the share of requests that ran SQL.
+    """
     cmd = [
         "wrk",
         f"-t{threads}",
@@ -123,19 +141,27 @@ def wrk_run(load: Load, *, seconds: float, threads: int, connections: int, scrip
         "--timeout",
         "10s",
         "-s",
-        str(script),
+        str(load.script or script),
     ]
     for name, value in load.headers.items():
         cmd += ["-H", f"{name}: {value}"]
     cmd.append(f"http://127.0.0.1:{load.server.port}{load.path}")
+    counted = Path(load.server.env[QUERY_DIR_ENV]) if QUERY_DIR_ENV in load.server.env else None
+    before = totals(counted) if counted else None
     with RssSampler(load.server) as rss, LoginTicker(load.background) as ticker:
-        done = subprocess.run(cmd, capture_output=True, text=True)
+        done = wrk_exec(cmd, threads=threads)
+    workers = worker_rss_mib(load.server)
+    if counted:
+        time.sleep(3 * QUERY_FLUSH_EVERY)  # the workers' last counts reach their files
     line = next((ln for ln in done.stdout.splitlines() if ln.startswith("WRKJSON ")), None)
     if line is None:
         raise BenchError(f"wrk failed on {load.label}: {done.stdout[-500:]} {done.stderr[-500:]}")
     result = json.loads(line[8:])
     result["rss_peak_kib"] = rss.peak
     result["background_logins"] = dict(ticker.statuses)
+    result["worker_rss_mib"] = workers
+    if counted and before is not None:
+        result.update(share(before, totals(counted)))
     load.rss_peak_kib = max(load.rss_peak_kib, rss.peak)
     return result
 
@@ -275,7 +301,29 @@ def summarize(load: Load) -> dict:
         "errors": errors,
         "non2xx": sum(r["non2xx"] for r in runs),
         "rss_peak_mib": round(load.rss_peak_kib / 1024, 1),
+        # The largest worker process at the end of each round, the largest of those.
+        "worker_rss_mib": max((max(r.get("worker_rss_mib") or [0]) for r in runs), default=0),
         **_background(load),
+        **runs_share(runs),
+        **_cold(load),
+    }
+
+
+def _cold(load: Load) -> dict:
+    """Return the cold run of a rotating load: req/s, p99, errors, share of requests that ran SQL."""
+    if load.cold is None:
+        return {}
+    run = load.cold
+    errors = run["non2xx"] + run["connect"] + run["read"] + run["write"] + run["timeout"]
+    return {
+        "cold": {
+            "rps": round(run["requests"] / (run["duration_us"] / 1e6), 1),
+            "requests": run["requests"],
+            "p99_ms": round(run["p99_us"] / 1000, 2),
+            "errors": errors,
+            "db_share": run.get("db_share"),
+            "worker_rss_mib": max(run.get("worker_rss_mib") or [0]),
+        }
     }
 
 

@@ -11,6 +11,7 @@ import urllib.parse
 from pathlib import Path
 
 from authdemo.cookienames import cookie_name_forms
+from bench.querycount import QUERY_DIR_ENV
 from bench.wire import (
     MECHANISMS,
     ROOT,
@@ -49,6 +50,8 @@ def _authdemo_env(*, mode_env: dict, var_dir: Path, port: int, secret: str, stat
             "LOGIN_RATELIMIT_USERNAME": "1000000/m",
             "LOGIN_RATELIMIT_IP": "1000000/m",
             "JWT_STATELESS": "1" if stateless else "0",
+            # Each worker counts the requests that reached the database (bench/querycount.py).
+            QUERY_DIR_ENV: str(var_dir / f"queries-{port}"),
         }
     )
     return env
@@ -74,7 +77,7 @@ print("BENCHJSON " + json.dumps({{
 """
 
 
-def _manage(env: dict, *args: str) -> str:
+def manage(env: dict, *args: str) -> str:
     env = without_settings_module(env)
     done = subprocess.run(
         [str(ROOT / ".venv/bin/python"), "manage.py", *args],
@@ -119,7 +122,7 @@ def start_authdemo(*, mode: str, mode_env: dict, tmp: Path) -> tuple[Server, Ser
                 password = secrets.token_urlsafe(24)
                 email = f"{BENCH_USER}-{secrets.token_hex(4)}@bench.invalid"
                 script = _USER_SCRIPT.format(name=BENCH_USER, password=password, email=email)
-                out = _manage(env, "shell", "-c", script)
+                out = manage(env, "shell", "-c", script)
                 report = next(line for line in out.splitlines() if line.startswith("BENCHJSON "))
                 hasher = json.loads(report[len("BENCHJSON ") :])
                 credentials = {"username": BENCH_USER, "password": password}
@@ -133,7 +136,7 @@ def start_authdemo(*, mode: str, mode_env: dict, tmp: Path) -> tuple[Server, Ser
 
 def bench_user_delete(server: Server) -> None:
     """Delete the bench user from ``server``'s database (the services database outlives the run)."""
-    _manage(
+    manage(
         server.env,
         "shell",
         "-c",
@@ -218,7 +221,10 @@ def start_verifier(site: Server, tmp: Path) -> Server:
                                  f"JWKS_URL=http://127.0.0.1:{site.port}/.well-known/jwks.json"],
         cwd=ROOT, env=env, port=port, log_dir=tmp,
     )  # fmt: skip
-    server.note = "verifier/: offline signature check, no database, no cache"
+    server.note = (
+        "verifier/: offline signature check, no database, no cache; "
+        "make verifier: several worker processes, no access log"
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:  # /whoami answers 401 JSON without a token once it is up
         try:

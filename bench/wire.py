@@ -24,6 +24,9 @@ MECHANISMS = {
     "session-mixed": "session cookie, logins going on",
     "jwt-bearer-mixed": "JWT bearer, logins going on",
     "jwt-cookie-mixed": "JWT cookie, logins going on",
+    "session-clients": "session cookie, many clients",
+    "jwt-bearer-clients": "JWT bearer, many clients",
+    "jwt-cookie-clients": "JWT cookie, many clients",
 }
 
 
@@ -71,6 +74,45 @@ def _rss_kib(pids: list[int]) -> int:
         except OSError:
             pass
     return total
+
+
+def worker_rss_mib(server: Server) -> list[float]:
+    """Return the RSS of each worker process of ``server`` (the leaves of its process tree), largest first."""
+    pids = tree_pids(server.proc.pid)
+    parents = set()
+    for pid in pids:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        parents.add(int(stat.rsplit(")", 1)[1].split()[1]))
+    leaves = [pid for pid in pids if pid not in parents]
+    return sorted((round(_rss_kib([pid]) / 1024, 1) for pid in leaves), reverse=True)
+
+
+# A script that ends its run by itself (bench/clients.py: a number of passes
+# over its credentials) prints this line once per wrk thread when it is done.
+WRK_PASS_DONE = "WRKPASSDONE"
+
+
+def wrk_exec(cmd: list[str], *, threads: int) -> subprocess.CompletedProcess:
+    """Run wrk and return its output; once each of its ``threads`` printed WRK_PASS_DONE, stop it.
+
+    wrk sleeps for its whole -d even when every thread has stopped; SIGINT ends
+    the sleep, and wrk still prints its summary (duration: the time it ran).
+    """
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines, finished = [], 0
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        lines.append(line)
+        if line.startswith(WRK_PASS_DONE):
+            finished += 1
+            if finished == threads:
+                proc.send_signal(signal.SIGINT)
+    stderr = proc.stderr.read() if proc.stderr else ""
+    proc.wait()
+    return subprocess.CompletedProcess(cmd, proc.returncode, "".join(lines), stderr)
 
 
 def without_settings_module(env) -> dict:
@@ -201,6 +243,10 @@ class Load:
     renew: Callable[[], dict[str, str]] | None = None
     # Logins to run in turn, one per LOGIN_EVERY seconds (measure.py), while wrk runs (a mixed load).
     background: list[Callable[[], Answer]] = field(default_factory=list)
+    # Its own wrk script (bench/clients.py: a credential per request from a file), else the run's.
+    script: Path | None = None
+    # The first run of a rotating load, before any warm-up: each credential's first request.
+    cold: dict | None = None
 
     def renewed(self) -> Load:
         if self.renew is not None:

@@ -35,7 +35,7 @@ def _fake_servers(monkeypatch, *, ready: list[bool], manage=None):
     monkeypatch.setattr(bench_servers, "spawn", spawn)
     monkeypatch.setattr(bench_servers, "wait_ready", wait_ready)
     if manage is not None:
-        monkeypatch.setattr(bench_servers, "_manage", manage)
+        monkeypatch.setattr(bench_servers, "manage", manage)
     return started
 
 

@@ -1,0 +1,316 @@
+"""`make bench`, many clients: minted credentials, the rotating wrk script, the query counter, the targets."""
+
+from __future__ import annotations
+
+import http.server
+import itertools
+import json
+import shutil
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test import Client
+
+from accounts.usernames import username_canonical, username_skeleton
+from bench import clients as bench_clients
+from bench import querycount
+from bench import results as bench_results
+from bench import wire as bench_wire
+
+MECHANISMS = ("session", "jwt-bearer", "jwt-cookie")
+
+
+def _mint(tmp_path: Path, count: int) -> dict[str, list[str]]:
+    # The script `manage.py shell` runs, run here against the test database.
+    script = bench_clients.MINT_SCRIPT.format(
+        count=count, prefix=bench_clients.CLIENT_PREFIX, out=str(tmp_path)
+    )
+    exec(compile(script, "mint", "exec"), {})
+    return {m: (tmp_path / f"{m}.txt").read_text().splitlines() for m in MECHANISMS}
+
+
+def _me(line: str):
+    name, _, value = line.partition(": ")
+    meta = {"HTTP_" + name.upper().replace("-", "_"): value}
+    if name == "Cookie":
+        client = Client()
+        for pair in value.split("; "):
+            key, _, cookie = pair.partition("=")
+            client.cookies[key] = cookie
+        return client.get("/api/me/")
+    return Client().get("/api/me/", **meta)
+
+
+@pytest.mark.django_db
+def test_each_minted_credential_authenticates_its_own_user_by_its_mechanism(tmp_path):
+    lines = _mint(tmp_path, 3)
+    names = [f"{bench_clients.CLIENT_PREFIX}{i:05d}" for i in range(3)]
+    for mechanism in MECHANISMS:
+        assert len(lines[mechanism]) == 3
+        assert len(set(lines[mechanism])) == 3  # distinct credentials
+        for name, line in zip(names, lines[mechanism], strict=True):
+            answer = _me(line)
+            assert answer.status_code == 200, (mechanism, answer.content)
+            assert answer.json()["auth"] == mechanism
+            assert answer.json()["username"] == name
+
+
+@pytest.mark.django_db
+def test_minting_again_reuses_the_users_and_mints_new_credentials(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first, second = _mint(tmp_path / "a", 2), _mint(tmp_path / "b", 2)
+    users = get_user_model().objects.filter(username__startswith=bench_clients.CLIENT_PREFIX)
+    assert users.count() == 2
+    # What save() would have kept: the canonical key and the skeleton the look-alike rule reads.
+    assert all(u.username_key == username_canonical(u.username) for u in users)
+    assert all(u.username_skeleton == username_skeleton(u.username) for u in users)
+    assert len({u.username_skeleton for u in users}) == 2
+    assert not users.filter(password__startswith="argon2").exists()  # no usable password
+    for mechanism in MECHANISMS:
+        assert not set(first[mechanism]) & set(second[mechanism])
+        assert _me(first[mechanism][0]).status_code == 200  # the older credentials stay good
+
+
+def test_a_bad_credentials_file_is_a_bench_error_not_a_load(tmp_path):
+    empty = tmp_path / "session.txt"
+    empty.write_text("\n no header here\n")
+    with pytest.raises(bench_clients.BenchError):
+        bench_clients.first_credential(empty)
+    empty.write_text("Cookie: sessionid=abc\n")
+    assert bench_clients.first_credential(empty) == {"Cookie": "sessionid=abc"}
+
+
+class _Recorder(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    seen: list[str] = []
+    by_port: list[tuple[int, str]] = []
+    lock = threading.Lock()
+
+    def do_GET(self):
+        with self.lock:
+            self.seen.append(self.headers.get("Authorization", ""))
+            self.by_port.append((self.client_address[1], self.headers.get("Authorization", "")))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        return None
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="needs wrk")
+def test_the_wrk_script_sends_a_new_credential_with_each_request_from_each_threads_offset(tmp_path):
+    credentials = tmp_path / "jwt-bearer.txt"
+    credentials.write_text("".join(f"Authorization: Bearer token-{i}\n" for i in range(40)))
+    script = tmp_path / "rotate.lua"
+    # No reconnect within the run: one connection per thread, told apart by its port.
+    script.write_text(bench_clients.rotate_script(credentials, threads=2, reconnect_every=10**9))
+    _Recorder.seen, _Recorder.by_port = [], []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        # One connection per thread: each thread's requests arrive in its own order.
+        done = subprocess.run(
+            ["wrk", "-t2", "-c2", "-d1s", "-s", str(script), f"http://127.0.0.1:{server.server_port}/"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert "WRKJSON" in done.stdout, done.stdout + done.stderr
+    seen = [s for s in _Recorder.seen if s]
+    assert len(seen) == len(_Recorder.seen) >= 40  # every request carried a credential
+    assert set(seen) == {f"Bearer token-{i}" for i in range(40)}  # all of them, none invented
+    # Per connection, each request carries the next credential; the first
+    # connections of the two threads start about 20 apart (wrk may build a
+    # thread's first request before its connection is up, so one either way);
+    # from one offset they would start alike.
+    by_connection: dict[int, list[int]] = {}
+    for port, header in _Recorder.by_port:
+        by_connection.setdefault(port, []).append(int(header.rsplit("-", 1)[1]))
+    sequences = list(by_connection.values())
+    assert len(sequences) == 2
+    for sequence in sequences:
+        assert all(b == (a + 1) % 40 for a, b in itertools.pairwise(sequence))
+    first, second = sequences[0][0], sequences[1][0]
+    assert 18 <= (second - first) % 40 <= 22
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="needs wrk")
+def test_a_pass_run_sends_each_credential_once_and_ends_long_before_its_duration(tmp_path):
+    credentials = tmp_path / "session.txt"
+    credentials.write_text("".join(f"Authorization: Bearer token-{i}\n" for i in range(40)))
+    load = bench_wire.Load(
+        bench_wire.Server("s", "authdemo", 0, None, tmp_path / "log"),
+        "session-clients",
+        "/",
+        {},
+        lambda answer: True,
+        script=tmp_path / "session.lua",
+    )
+    assert bench_clients.credential_count(load) == 40
+    one = bench_clients.pass_load(load, passes=1, threads=2, reconnect_every=10**9)
+    assert one.script != load.script and load.script is not None and one.runs == []
+    _Recorder.seen, _Recorder.by_port = [], []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        # -d 600s: only the script's own end (WRK_PASS_DONE, then SIGINT) stops it within the timeout.
+        cmd = [
+            "wrk",
+            "-t2",
+            "-c2",
+            "-d600s",
+            "-s",
+            str(one.script),
+            f"http://127.0.0.1:{server.server_port}/",
+        ]
+        done = bench_wire.wrk_exec(cmd, threads=2)
+    finally:
+        server.shutdown()
+        server.server_close()
+    report = json.loads(next(ln for ln in done.stdout.splitlines() if ln.startswith("WRKJSON "))[8:])
+    assert done.stdout.count(bench_wire.WRK_PASS_DONE) == 2
+    assert report["duration_us"] < 60 * 1e6
+    seen = [s for s in _Recorder.seen if s]
+    # Each thread its half: every credential once, a request in flight at the stop at most.
+    assert {f"Bearer token-{i}" for i in range(40)} <= set(seen)
+    assert 40 <= len(seen) <= 42
+    assert bench_clients.pass_seconds(load, passes=2) == 60 + 40 * 2 / 25
+
+
+@pytest.mark.django_db
+def test_the_query_counter_counts_requests_that_ran_sql_and_their_statements(tmp_path):
+    querycount.pre_request(None, None)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.execute("SELECT 2")
+    querycount.post_request(None, None, {}, None)
+    querycount.pre_request(None, None)
+    querycount.post_request(None, None, {}, None)
+    # A statement outside a request is not counted.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 3")
+    counts = querycount.counts()
+    (tmp_path / "1.json").write_text('{"requests": 0, "db_requests": 0, "statements": 0}')
+    before = querycount.totals(tmp_path)
+    (tmp_path / "1.json").write_text(
+        f'{{"requests": {counts["requests"]}, "db_requests": {counts["db_requests"]}, '
+        f'"statements": {counts["statements"]}}}'
+    )
+    (tmp_path / "2.json").write_text('{"requests": 2, "db_requests": 0, "statements": 0}')
+    (tmp_path / "3.json").write_text("{half a file")  # skipped, never an error
+    after = querycount.totals(tmp_path)
+    assert after["requests"] - before["requests"] == counts["requests"] + 2
+    got = querycount.share(before, after)
+    assert counts["requests"] >= 2 and counts["statements"] >= 2
+    assert got["counted_requests"] == counts["requests"] + 2
+    assert got["db_share"] == round(counts["db_requests"] / (counts["requests"] + 2), 4)
+    assert querycount.share(before, before) == {
+        "counted_requests": 0,
+        "db_share": None,
+        "statements_per_request": None,
+    }
+    assert querycount.totals(tmp_path / "missing") == {"requests": 0, "db_requests": 0, "statements": 0}
+
+
+def _row(server, mechanism, rounds, **extra):
+    ordered = sorted(rounds)
+    return {
+        "server": server,
+        "mechanism": mechanism,
+        "rps": ordered[len(ordered) // 2],
+        "rps_rounds": rounds,
+        **extra,
+    }
+
+
+def _judged(results, prefix):
+    return {t: (m, ok) for t, m, ok in bench_results.targets(results) if t.startswith(prefix)}
+
+
+def test_many_clients_are_judged_within_each_round_against_one_credential_and_the_rss_bound():
+    server = "authdemo services"
+    results = {
+        "loads": [
+            _row(server, "anon", [1000.0, 1000.0]),
+            _row(server, "session", [800.0, 400.0]),
+            _row(server, "session-clients", [640.0, 320.0], worker_rss_mib=120.0, cold={"rps": 300.0}),
+            _row(server, "jwt-bearer", [800.0, 800.0]),
+            _row(server, "jwt-bearer-clients", [600.0, 620.0], worker_rss_mib=300.0),
+        ],
+        "logins": [],
+        "bursts": [],
+    }
+    bench_results.add_ratios(results)
+    judged = _judged(results, server)
+    session = judged[f"{server}: session cookie, many clients >= 0.8x one credential (warm)"]
+    assert session[1] is True and session[0].startswith("0.80x")  # the slow round hit both alike
+    bearer = judged[f"{server}: JWT bearer, many clients >= 0.8x one credential (warm)"]
+    assert bearer[1] is False
+    rss = judged[
+        f"{server}: largest worker RSS under many clients <= {bench_results.WORKER_RSS_BOUND_MIB} MiB"
+    ]
+    assert rss == ("300 MiB", False)
+    table = bench_results.clients_table({**results, "settings": _settings()})
+    assert "## Many clients (10000 credentials per mechanism, one per request in turn)" in table
+    (session_row,) = [row for row in table if row.startswith(f"| {server} | session cookie |")]
+    assert "| 300 (0 req) |" in session_row and "| 0.80 |" in session_row
+    assert bench_results.clients_table({"loads": results["loads"][:2], "settings": _settings()}) == []
+
+
+def test_steadiness_is_judged_over_eight_rounds_only_and_names_the_slowest_round():
+    steady = _row("authdemo embedded", "session", [1000.0] * 7 + [690.0])
+    short = _row("authdemo services", "session", [1000.0, 300.0])
+    results = {"loads": [steady, short], "logins": [], "bursts": []}
+    bench_results.add_ratios(results)
+    assert steady["spread"] == 0.69 and short["spread"] == 0.46
+    judged = {t: (m, ok) for t, m, ok in bench_results.steady_targets(results)}
+    eight = judged["authdemo embedded / session cookie: slowest round >= 0.7x median"]
+    assert eight == ("0.69x (690 / 1000 req/s, 8 rounds)", False)
+    assert judged["authdemo services / session cookie: slowest round >= 0.7x median"][1] is None
+    assert bench_results.spread({"rps_rounds": []}) is None
+
+
+def test_the_verifier_is_judged_at_twice_the_sites_revocable_bearer():
+    results = {
+        "loads": [
+            _row("authdemo embedded", "jwt-bearer", [1000.0, 1000.0]),
+            _row("verifier", "jwt-bearer-stateless", [2100.0, 1900.0]),
+        ],
+        "logins": [],
+        "bursts": [],
+    }
+    bench_results.add_ratios(results)
+    (verdict,) = [v for v in bench_results.targets(results) if "the stateless verifier" in v[0]]
+    assert verdict == (
+        "authdemo embedded: the stateless verifier >= 2x the revocable JWT bearer",
+        "2.00x",
+        True,
+    )
+    results["loads"][1]["rps_rounds"] = [1900.0, 1900.0]
+    (verdict,) = [v for v in bench_results.targets(results) if "the stateless verifier" in v[0]]
+    assert verdict[2] is False
+
+
+def _machine():
+    return {
+        "hostname": "h",
+        "cpu": "c",
+        "cores": 2,
+        "kernel": "k",
+        "python": "3",
+        "loadavg_at_start": [0, 0, 0],
+    }
+
+
+def _settings():
+    return {"threads": 2, "connections": 32, "rounds": 2, "seconds": 3, "clients": 10_000}
