@@ -103,7 +103,7 @@ def bench_results_load(path: Path | None = None) -> BenchResults | None:
         rows.append(
             BenchRow(
                 server=_text(item.get("server")),
-                mode=_text(server.get("note")),
+                mode=_text(server.get("note"), limit=160),
                 mechanism=_text(item.get("mechanism")),
                 rps=_num(item.get("rps")),
                 p50_ms=_num(item.get("p50_ms")),
