@@ -26,9 +26,11 @@ def test_the_verifier_runs_several_workers_without_an_access_log_by_default():
     assert cfg.errorlog == "-"  # errors are still logged
 
     def dry_run(*args: str) -> str:
-        done = subprocess.run(["make", "-n", "verifier", *args], cwd=ROOT, capture_output=True, text=True)
+        cmd = ["make", "--no-print-directory", "-n", "verifier", *args]
+        done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
-        return done.stdout.strip().splitlines()[-1]
+        (line,) = [ln for ln in done.stdout.splitlines() if "gunicorn " in ln]
+        return line
 
     default = dry_run()
     assert "--workers " in default and "--access-logfile" not in default
