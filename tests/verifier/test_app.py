@@ -287,7 +287,10 @@ def test_gunicorn_serves_the_verifier_app_with_threads():
 
     cfg = gunicorn_config(ROOT / "verifier" / "gunicorn.conf.py")
     assert cfg.worker_class_str == "gthread" and cfg.threads >= 2
-    assert cfg.workers == 1  # the key cache and its rate limit live in the process
+    # Several processes, each with its own key cache and refetch limit: N
+    # processes fetch the JWKS at most N times per refetch interval.
+    assert cfg.workers >= 2
+    assert cfg.accesslog is None  # no log line per request by default
     assert cfg.limit_request_field_size >= 16 * 1024 + 100
     app = import_app(cfg.wsgi_app)
     assert app.config == config_from_env()
