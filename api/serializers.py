@@ -39,9 +39,13 @@ class MfaLoginSerializer(CodeSerializer):
 
 
 class MfaRequiredSerializer(serializers.Serializer):
+    """A refused login: bad credentials, or the right password of a user with a second factor."""
+
     detail = serializers.CharField()
-    code = serializers.CharField(help_text='"mfa_required"')
-    mfa_token = serializers.CharField(help_text="Single-use; POST it with a code to the login's mfa/ path")
+    code = serializers.CharField(help_text='"invalid_credentials" or "mfa_required"')
+    mfa_token = serializers.CharField(
+        required=False, help_text="With mfa_required only: single-use; POST it with a code to the mfa/ path"
+    )
 
 
 class TotpEnrolmentSerializer(serializers.Serializer):

@@ -84,3 +84,14 @@ def test_root_handler403_answers_json_under_api(rf):
     response = handler403(rf.get("/api/x/"))
     assert response.status_code == 403
     assert response["Content-Type"] == "application/json"
+
+
+def test_an_unsafe_request_with_cookies_to_an_unknown_api_path_is_a_json_404_not_a_csrf_page():
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.cookies["csrftoken"] = "x" * 32
+    for method in ("patch", "delete", "post"):
+        response = getattr(client, method)("/api/auth/passkeys/%C2%84/", content_type="application/json")
+        assert response.status_code == 404, method
+        assert response.json()["code"] == "not_found"
