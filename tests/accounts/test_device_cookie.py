@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
@@ -14,6 +13,7 @@ from rest_framework.test import APIClient
 
 from accounts.devicecookie import SALT, device_cookie_name, device_token_issue
 from accounts.ratelimit import login_attempt_register, login_success_register
+from tests.livehttp import parallel
 
 pytestmark = pytest.mark.django_db
 
@@ -279,26 +279,16 @@ class TestCookieAttributes:
 def test_concurrent_attempts_from_one_trusted_device_never_exceed_its_limit(rf, limits, root):
     """Counted before the password check, atomically: 20 parallel attempts, 4 allowed."""
     token = device_token_issue(username="root")
-    allowed = []
-    lock = threading.Lock()
-    barrier = threading.Barrier(20)
 
-    def attempt():
+    def attempt() -> bool:
         request = rf.post("/")
         request.COOKIES[device_cookie_name()] = token
-        barrier.wait()
         try:
-            result = login_attempt_register(request, username="root")
+            return not login_attempt_register(request, username="root").limited
         finally:
             connections.close_all()
-        with lock:
-            allowed.append(not result.limited)
 
-    threads = [threading.Thread(target=attempt) for _ in range(20)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
+    allowed = parallel([attempt] * 20)
     assert len(allowed) == 20
     assert sum(allowed) == 4
     # The username's own counter was never touched: untrusted clients still get LIMIT tries.

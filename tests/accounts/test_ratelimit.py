@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections
@@ -17,6 +15,7 @@ from accounts.ratelimit import (
     username_normalize,
 )
 from authcache.shared import shared_cache
+from tests.livehttp import parallel
 
 # The counters live in the shared cache: a table of the database without Redis.
 pytestmark = pytest.mark.django_db
@@ -142,25 +141,14 @@ def test_concurrent_attempts_never_exceed_the_limit(rf, limits):
 
     Each thread has its own database connection, as each process has its own.
     """
-    allowed = []
-    lock = threading.Lock()
-    barrier = threading.Barrier(20)
-
-    def attempt():
+    def attempt() -> bool:
         request = rf.post("/")
-        barrier.wait()
         try:
-            result = login_attempt_register(request, username="alice")
+            return not login_attempt_register(request, username="alice").limited
         finally:
             connections.close_all()
-        with lock:
-            allowed.append(not result.limited)
 
-    threads = [threading.Thread(target=attempt) for _ in range(20)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
+    allowed = parallel([attempt] * 20)
     assert len(allowed) == 20
     assert sum(allowed) == 3
 
