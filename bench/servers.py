@@ -34,7 +34,9 @@ BENCH_USER = "bench-load"
 
 
 def _authdemo_env(*, mode_env: dict, var_dir: Path, port: int, secret: str, stateless: bool) -> dict:
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "JWT_STATELESS")}
+    # MAKEFLAGS carries `make bench VAR=...` overrides into the nested `make serve`: the mode is mode_env's.
+    dropped = ("DATABASE_URL", "REDIS_URL", "JWT_STATELESS", "MAKEFLAGS", "MFLAGS", "MAKELEVEL")
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
     env.update(mode_env)
     env.update(
         {
