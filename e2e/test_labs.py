@@ -30,7 +30,7 @@ def verifier(site, settings):
 
     app = application_create(config=Config(jwks_url=f"{site}/.well-known/jwks.json"))
     server = make_server("127.0.0.1", 0, app, server_class=ThreadingWSGIServer, handler_class=_QuietHandler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True).start()
     settings.VERIFIER_URL = f"http://127.0.0.1:{server.server_port}"
     yield settings.VERIFIER_URL
     server.shutdown()

@@ -112,7 +112,7 @@ def test_the_wrk_script_sends_a_new_credential_with_each_request_from_each_threa
     script.write_text(bench_clients.rotate_script(credentials, threads=2, reconnect_every=10**9))
     _Recorder.seen, _Recorder.by_port = [], []
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
     thread.start()
     try:
         # One connection per thread: each thread's requests arrive in its own order.
@@ -161,7 +161,7 @@ def test_a_pass_run_sends_each_credential_once_and_ends_long_before_its_duration
     assert one.script != load.script and load.script is not None and one.runs == []
     _Recorder.seen, _Recorder.by_port = [], []
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True).start()
     try:
         # -d 600s: only the script's own end (WRK_PASS_DONE, then SIGINT) stops it within the timeout.
         cmd = [

@@ -36,7 +36,7 @@ def verifier(settings):
         server_class=ThreadingWSGIServer,
         handler_class=_QuietHandler,
     )
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True).start()
     settings.VERIFIER_URL = f"http://127.0.0.1:{server.server_port}"
     yield settings.VERIFIER_URL
     server.shutdown()

@@ -67,7 +67,7 @@ def verifier_for():
         server = make_server(
             "127.0.0.1", 0, running.app, server_class=ThreadingWSGIServer, handler_class=QuietHandler
         )
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True).start()
         servers.append(server)
         running.url = f"http://127.0.0.1:{server.server_port}"
         return running

@@ -162,7 +162,7 @@ def local(verifier_for):
             return None
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Jwks)
-    Thread(target=server.serve_forever, daemon=True).start()
+    Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True).start()
     verifier = verifier_for(f"http://127.0.0.1:{server.server_port}/jwks")
     verifier.key, verifier.rsa_key = key, rsa_key
     yield verifier
@@ -368,7 +368,7 @@ def redirecting_jwks():
 
     redirect = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
     for server in (target, redirect):
-        Thread(target=server.serve_forever, daemon=True).start()
+        Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True).start()
     yield f"http://127.0.0.1:{redirect.server_port}/jwks", key, hits
     for server in (target, redirect):
         server.shutdown()

@@ -273,7 +273,7 @@ def test_when_the_site_is_down_known_keys_keep_working_and_unknown_kids_get_401(
 ):
     relay_handler = type("Relay", (_Relay,), {"upstream": site.jwks_url})
     relay = ThreadingHTTPServer(("127.0.0.1", 0), relay_handler)
-    threading.Thread(target=relay.serve_forever, daemon=True).start()
+    threading.Thread(target=relay.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True).start()
     relay_url = f"http://127.0.0.1:{relay.server_port}{JWKS_PATH}"
     verifier = verifier_for(relay_url, refetch_interval=10, jwks_max_ttl=60)
     access = site.obtain(user.username, password)["access"]
