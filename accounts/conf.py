@@ -50,8 +50,11 @@ settings.SESSION_REMEMBER_ABSOLUTE_LIFETIME = getattr(
     settings, "SESSION_REMEMBER_ABSOLUTE_LIFETIME", 14 * 24 * 60 * 60
 )
 # Last activity is written at most once per this many seconds per session, so
-# an authenticated request normally writes nothing to the database.
-settings.SESSION_ACTIVITY_UPDATE_INTERVAL = getattr(settings, "SESSION_ACTIVITY_UPDATE_INTERVAL", 60)
+# an authenticated request normally writes nothing to the database. The idle
+# timeout counts from the last write: a session ends 55 to 60 min after its
+# last request (never later than the timeout), and a site with many active
+# clients writes once per client per 5 minutes (docs/bench/analysis.md).
+settings.SESSION_ACTIVITY_UPDATE_INTERVAL = getattr(settings, "SESSION_ACTIVITY_UPDATE_INTERVAL", 5 * 60)
 # Logins per page on "Your sessions" and "Your devices" (a user may have thousands).
 settings.LOGIN_LIST_PAGE_SIZE = getattr(settings, "LOGIN_LIST_PAGE_SIZE", 50)
 # Admin change lists count at most this many rows, never a whole table

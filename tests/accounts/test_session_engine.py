@@ -53,6 +53,18 @@ def test_warm_cache_request_makes_no_query_and_writes_nothing(
         assert _authenticated(client)
 
 
+def test_the_idle_timeout_counts_from_the_last_written_activity_never_later(client, user, clock):
+    # A request inside the interval writes nothing, so the session ends at most
+    # SESSION_IDLE_TIMEOUT after its last request and at the earliest one
+    # interval sooner: the idle timeout is never exceeded (ASVS V7.3.1).
+    client.force_login(user)
+    clock.shift(timedelta(seconds=settings.SESSION_ACTIVITY_UPDATE_INTERVAL - 1))
+    assert _authenticated(client)  # not written: the last written activity is the login
+    clock.shift(timedelta(seconds=settings.SESSION_IDLE_TIMEOUT - settings.SESSION_ACTIVITY_UPDATE_INTERVAL + 1))
+    assert not _authenticated(client)
+    assert not Session.objects.filter(user=user).exists()
+
+
 def test_last_activity_is_written_at_most_once_per_interval(
     client, user, clock, django_assert_max_num_queries
 ):
