@@ -58,9 +58,10 @@ def test_the_idle_timeout_counts_from_the_last_written_activity_never_later(clie
     # SESSION_IDLE_TIMEOUT after its last request and at the earliest one
     # interval sooner: the idle timeout is never exceeded (ASVS V7.3.1).
     client.force_login(user)
-    clock.shift(timedelta(seconds=settings.SESSION_ACTIVITY_UPDATE_INTERVAL - 1))
+    interval = settings.SESSION_ACTIVITY_UPDATE_INTERVAL
+    clock.shift(timedelta(seconds=interval - 1))
     assert _authenticated(client)  # not written: the last written activity is the login
-    clock.shift(timedelta(seconds=settings.SESSION_IDLE_TIMEOUT - settings.SESSION_ACTIVITY_UPDATE_INTERVAL + 1))
+    clock.shift(timedelta(seconds=settings.SESSION_IDLE_TIMEOUT - interval + 1))
     assert not _authenticated(client)
     assert not Session.objects.filter(user=user).exists()
 
