@@ -1,16 +1,22 @@
-"""Passkeys as a factor of the session side's logins: the second step with a passkey, and removal.
+"""Passkeys as a factor of a known user: a login's second step, re-authentication, and removal.
 
 A pending login (accounts.mfa: the password was right, a second factor is
 due) is completed by a passkey of that user as by a code; the pending token
 stays usable after a refused assertion and is spent by the one that
-succeeds. Removing a passkey may mean a lost or stolen one: the logins it
+succeeds. Wherever the user is known, a refused assertion counts as a wrong
+code does, under the same login limit (accounts.mfa.factor_attempt_register;
+OWASP ASVS 5.0 V6.3.1). Removing a passkey may mean a lost or stolen one: the logins it
 protected end through the one revocation path, accounts.services.user_revoke_all
 (OWASP ASVS 5.0 V7.4.3), keeping only the caller's own.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
 
 from accounts import mfa, services
 from accounts.assurance import Assurance
@@ -22,24 +28,74 @@ def passkey_login_assurance(login: passkey_services.PasskeyLogin) -> Assurance:
     return Assurance(amr=login.amr, auth_time=int(time.time()))
 
 
+def passkey_factor_verify(
+    *, request: HttpRequest, user, state: object, credential: object, reauthenticate: bool = False
+) -> passkey_services.PasskeyLogin:
+    """Verify ``user``'s passkey assertion under the login limits, as a code is checked.
+
+    Raise mfa.CodeThrottled past the limit (before the assertion is looked
+    at), and passkeys.services.PasskeyError if refused: a refused assertion
+    stays counted as a failure; a malformed one or an unknown ceremony is
+    not an attempt, as a malformed code is not.
+    """
+    mfa.factor_attempt_register(request=request, user=user)
+    try:
+        login = passkey_services.passkey_authenticate(
+            state=state, credential=credential, user=user, reauthenticate=reauthenticate
+        )
+    except passkey_services.PasskeyError as exc:
+        if exc.code != "passkey_invalid":
+            mfa.factor_attempt_refund(request=request, user=user)
+        raise
+    mfa.factor_attempt_refund(request=request, user=user)
+    return login
+
+
 def passkey_second_step_begin(*, token: object) -> passkey_services.Ceremony:
     """Start the passkey ceremony of the pending login ``token`` (its user's passkeys only)."""
     pending = mfa.mfa_pending_read(token=token)
     return passkey_services.passkey_login_begin(user=pending.user)
 
 
-def passkey_second_step_complete(*, token: object, state: object, credential: object) -> mfa.SecondStep:
+def passkey_second_step_complete(
+    *, request: HttpRequest, token: object, state: object, credential: object
+) -> mfa.SecondStep:
     """Complete the pending login ``token`` with a passkey assertion of its user; spend the token.
 
     Raise ValidationError ``mfa_token_invalid`` for a bad, expired or used
-    token, and passkeys.services.PasskeyError for a refused assertion (the
-    token stays usable).
+    token, passkeys.services.PasskeyError for a refused assertion (the
+    token stays usable) and mfa.CodeThrottled past the login limit (the
+    token is spent: the password step starts again).
     """
     pending = mfa.mfa_pending_read(token=token)
-    login = passkey_services.passkey_authenticate(state=state, credential=credential, user=pending.user)
+    try:
+        login = passkey_factor_verify(request=request, user=pending.user, state=state, credential=credential)
+    except mfa.CodeThrottled:
+        with contextlib.suppress(ValidationError):
+            mfa.mfa_pending_consume(pending)
+        raise
     mfa.mfa_pending_consume(pending)
     return mfa.SecondStep(
         user=pending.user, assurance=passkey_login_assurance(login), remember=pending.remember
+    )
+
+
+def passkey_reauthenticate_begin(*, user) -> passkey_services.Ceremony:
+    """Start re-authenticating the logged-in ``user`` with a passkey (that user's passkeys only).
+
+    Raise passkeys.services.PasskeyError ``passkey_not_found`` if the user has none.
+    """
+    if not user.passkeys.exists():
+        raise passkey_services.PasskeyError("You have no passkey.", code="passkey_not_found")
+    return passkey_services.passkey_login_begin(user=user, reauthenticate=True)
+
+
+def passkey_reauthenticate(
+    *, request: HttpRequest, user, state: object, credential: object
+) -> passkey_services.PasskeyLogin:
+    """Verify the logged-in ``user``'s re-authentication with a passkey, under the login limits."""
+    return passkey_factor_verify(
+        request=request, user=user, state=state, credential=credential, reauthenticate=True
     )
 
 

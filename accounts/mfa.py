@@ -109,7 +109,7 @@ def totp_enrol_confirm(*, request: HttpRequest, user, code: str) -> list[str]:
     normal = code_normalize(code)
     if not _TOTP_FORM.fullmatch(normal):
         raise ValidationError("Enter the 6-digit code your app shows.", code="malformed_code")
-    throttle = _attempt(request, user)
+    throttle = factor_attempt_register(request=request, user=user)
     with transaction.atomic():
         device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).first()
         if device is None:
@@ -121,7 +121,7 @@ def totp_enrol_confirm(*, request: HttpRequest, user, code: str) -> list[str]:
         device.confirmed = True
         device.save(update_fields=["confirmed"])
         codes = recovery_codes_issue(user=user)
-    login_success_register(request, username=user.get_username())
+    factor_attempt_refund(request=request, user=user)
     security_log.info("totp enrolled user_id=%s", user.pk)
     return codes
 
@@ -190,11 +190,17 @@ class CodeVerified:
     recovery: bool  # a recovery code was used (and is now spent)
 
 
-def _attempt(request: HttpRequest, user) -> LoginThrottle:
+def factor_attempt_register(*, request: HttpRequest, user) -> LoginThrottle:
+    """Count an attempt at a factor of ``user`` (code, password, passkey) as a login; raise past the limit."""
     throttle = login_attempt_register(request, username=user.get_username())
     if throttle.limited:
         raise CodeThrottled(throttle)
     return throttle
+
+
+def factor_attempt_refund(*, request: HttpRequest, user) -> None:
+    """Take back the count of an attempt that succeeded, as for a right password (it holds failures)."""
+    login_success_register(request, username=user.get_username())
 
 
 def _refused(throttle: LoginThrottle) -> None:
@@ -216,7 +222,7 @@ def mfa_code_verify(*, request: HttpRequest, user, code: object) -> CodeVerified
         raise ValidationError(
             "Enter the 6-digit code of your app or one of your recovery codes.", code="malformed_code"
         )
-    throttle = _attempt(request, user)
+    throttle = factor_attempt_register(request=request, user=user)
     model = TOTPDevice if is_totp else StaticDevice
     with transaction.atomic():
         # The row lock serialises parallel checks of one device: the second
@@ -225,7 +231,7 @@ def mfa_code_verify(*, request: HttpRequest, user, code: object) -> CodeVerified
         verified = any(device.verify_token(normal) for device in devices)
     if not verified:
         _refused(throttle)
-    login_success_register(request, username=user.get_username())
+    factor_attempt_refund(request=request, user=user)
     if is_recovery:
         security_log.warning("recovery code used user_id=%s", user.pk)
     return CodeVerified(method=assurance.OTP, recovery=is_recovery)
@@ -244,13 +250,13 @@ def mfa_reauthenticate_code(
 
 def password_reverify(*, request: HttpRequest, user, password: object) -> None:
     """Check the password of the logged-in ``user`` under the login limits; raise if refused."""
-    throttle = _attempt(request, user)
+    throttle = factor_attempt_register(request=request, user=user)
     # authenticate(), never check_password by hand: the backends decide (inactive users fail).
     found = authenticate(request, username=user.get_username(), password=password)
     if found is None or found.pk != user.pk:
         message = "That password is not right."
         raise ValidationError(f"{message} {throttle.warning}".strip(), code="invalid_password")
-    login_success_register(request, username=user.get_username())
+    factor_attempt_refund(request=request, user=user)
 
 
 # --- Pending logins --------------------------------------------------------------

@@ -22,13 +22,19 @@ from django.utils.safestring import mark_safe
 from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
+from django_otp import user_has_device
 
 from accounts import mfa
-from accounts.assurance import OTP, PWD, assurance_stepped_up, session_assurance, session_assurance_set
+from accounts.assurance import OTP, PWD, session_assurance_set
 from accounts.devicecookie import device_cookie_set
 from accounts.mfaforms import MfaLoginForm, ReauthenticateForm, TotpConfirmForm
 from accounts.sessions import session_remember_set
-from accounts.stepup import ReauthenticationRequiredMixin, reauthenticate_redirect, session_is_fresh
+from accounts.stepup import (
+    ReauthenticationRequiredMixin,
+    reauthenticate_redirect,
+    session_is_fresh,
+    session_step_up,
+)
 from accounts.views import login_ratelimited_response, mfa_login_step_render, safe_next
 
 
@@ -68,12 +74,18 @@ class LoginMfaView(View):
 
 @method_decorator(never_cache, name="dispatch")
 class ReauthenticateView(LoginRequiredMixin, View):
-    """Prove it is you again (password or code): the session's assurance is upgraded in place."""
+    """Prove it is you again (password, code or passkey): the session's assurance is upgraded in place."""
 
     template_name = "accounts/reauthenticate.html"
 
     def render_form(self, request, form, status=200):
-        context = {"form": form, "next": safe_next(request), "has_factor": mfa.mfa_enabled(user=request.user)}
+        user = request.user
+        context = {
+            "form": form,
+            "next": safe_next(request),
+            "has_code": user_has_device(user, confirmed=True),
+            "has_passkey": user.passkeys.exists(),
+        }
         return render(request, self.template_name, context, status=status)
 
     def get(self, request: HttpRequest) -> HttpResponse:
@@ -101,11 +113,7 @@ class ReauthenticateView(LoginRequiredMixin, View):
         except ValidationError as exc:
             form.add_error("code" if code else "password", exc)
             return self.render_form(request, form)
-        # Upgraded in place, under a new key: an authentication gets a new session id (ASVS 5.0 V7.2.4).
-        request.session.cycle_key()
-        session_assurance_set(
-            request.session, assurance_stepped_up(session_assurance(request.session), method=method)
-        )
+        session_step_up(request, method=method)
         return HttpResponseRedirect(safe_next(request) or reverse("accounts:mfa"))
 
 

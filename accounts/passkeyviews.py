@@ -1,9 +1,11 @@
-"""Passkeys on the session side: the security page (list, rename, remove) and the passwordless login.
+"""Passkeys on the session side: the security page (list, rename, remove), login and re-authentication.
 
-Registering and listing go through the JSON endpoints of the API, which the
-page's script calls with the session (and its CSRF token); the ceremonies are
-passkeys.services'. Logging in with a passkey is Django's login(): a new
-session key (fixation) and a new CSRF token, as for a password.
+Registering, listing and starting a ceremony go through the JSON endpoints
+of the API, which the pages' script calls with the session (and its CSRF
+token); the ceremonies are passkeys.services'. Logging in with a passkey is
+Django's login(): a new session key (fixation) and a new CSRF token, as for
+a password; re-authenticating upgrades the session in place as a password
+or a code does (accounts.stepup.session_step_up).
 """
 
 from __future__ import annotations
@@ -22,11 +24,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from accounts import factors
+from accounts import factors, mfa
 from accounts.assurance import Assurance, session_assurance_set
 from accounts.devicecookie import device_cookie_set
 from accounts.sessions import session_remember_set
-from accounts.stepup import reauthenticate_redirect, session_is_fresh
+from accounts.stepup import reauthenticate_redirect, session_is_fresh, session_step_up
 from passkeys import services
 from passkeys.services import PasskeyError
 
@@ -35,6 +37,22 @@ _STATUS = {"passkey_not_found": 404, "passkey_invalid": 401}
 
 def _refused(exc: PasskeyError) -> JsonResponse:
     return JsonResponse({"detail": exc.message, "code": exc.code}, status=_STATUS.get(exc.code, 400))
+
+
+def _throttled(exc: mfa.CodeThrottled) -> JsonResponse:
+    retry_after = exc.throttle.retry_after
+    response = JsonResponse({"detail": exc.throttle.message, "code": "throttled"}, status=429)
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
+def _target(request: HttpRequest, target: object, *, default: str) -> str:
+    """Return ``target`` if it is a URL of this site, else ``default``."""
+    if isinstance(target, str) and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
 
 
 @never_cache
@@ -95,14 +113,7 @@ def _logged_in(
     auth_login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
     session_assurance_set(request.session, proven)
     session_remember_set(request.session, remember=remember)
-    if not (
-        isinstance(target, str)
-        and url_has_allowed_host_and_scheme(
-            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-        )
-    ):
-        target = settings.LOGIN_REDIRECT_URL
-    response = JsonResponse({"redirect": target})
+    response = JsonResponse({"redirect": _target(request, target, default=settings.LOGIN_REDIRECT_URL)})
     # This browser is now a trusted device of the user (accounts.ratelimit).
     device_cookie_set(response, user=user)
     return response
@@ -133,8 +144,13 @@ def passkey_login_second_step(request: HttpRequest) -> JsonResponse:
         return _bad_body()
     try:
         step = factors.passkey_second_step_complete(
-            token=body.get("mfa_token"), state=body.get("state"), credential=body.get("credential")
+            request=request,
+            token=body.get("mfa_token"),
+            state=body.get("state"),
+            credential=body.get("credential"),
         )
+    except mfa.CodeThrottled as exc:
+        return _throttled(exc)
     except PasskeyError as exc:
         return _refused(exc)
     except ValidationError as exc:  # the pending login: bad, expired or used
@@ -142,3 +158,26 @@ def passkey_login_second_step(request: HttpRequest) -> JsonResponse:
     return _logged_in(
         request, user=step.user, proven=step.assurance, remember=step.remember, target=body.get("next")
     )
+
+
+@require_POST
+@login_required
+def passkey_reauthenticate(request: HttpRequest) -> JsonResponse:
+    """Prove it is you again with a passkey (JSON ``{"state", "credential", "next"}``); answer where to go.
+
+    The ceremony starts at POST /api/auth/reauthenticate/passkey/options/
+    (the user's passkeys only); success upgrades this session in place.
+    """
+    body = _json_body(request)
+    if body is None:
+        return _bad_body()
+    try:
+        login = factors.passkey_reauthenticate(
+            request=request, user=request.user, state=body.get("state"), credential=body.get("credential")
+        )
+    except mfa.CodeThrottled as exc:
+        return _throttled(exc)
+    except PasskeyError as exc:
+        return _refused(exc)
+    session_step_up(request, method=login.method)
+    return JsonResponse({"redirect": _target(request, body.get("next"), default=reverse("accounts:mfa"))})

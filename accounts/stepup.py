@@ -2,7 +2,7 @@
 
 The rule is accounts.assurance's (REAUTH_SECONDS); the session records its
 assurance at login (accounts.signals) and is upgraded in place by the
-re-authentication page (accounts.mfaviews).
+re-authentication page (accounts.mfaviews, accounts.passkeyviews).
 """
 
 from __future__ import annotations
@@ -12,13 +12,21 @@ from urllib.parse import urlencode
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 
-from accounts.assurance import session_assurance
+from accounts.assurance import assurance_stepped_up, session_assurance, session_assurance_set
 
 
 def session_is_fresh(request: HttpRequest) -> bool:
     """Return whether the request's session authenticated recently enough for a sensitive action."""
     proven = session_assurance(request.session)
     return proven is not None and proven.is_fresh()
+
+
+def session_step_up(request: HttpRequest, *, method: str) -> None:
+    """Upgrade the session in place after a re-authentication with ``method``: auth_time now, a new key."""
+    # An authentication gets a new session id (OWASP ASVS 5.0 V7.2.4).
+    request.session.cycle_key()
+    proven = assurance_stepped_up(session_assurance(request.session), method=method)
+    session_assurance_set(request.session, proven)
 
 
 def reauthenticate_redirect(request: HttpRequest, *, next_url: str | None = None) -> HttpResponseRedirect:

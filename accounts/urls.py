@@ -11,6 +11,7 @@ urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("login/mfa/", mfaviews.LoginMfaView.as_view(), name="login_mfa"),
     path("reauthenticate/", mfaviews.ReauthenticateView.as_view(), name="reauthenticate"),
+    path("reauthenticate/passkey/", passkeyviews.passkey_reauthenticate, name="reauthenticate_passkey"),
     path("mfa/", mfaviews.mfa_home, name="mfa"),
     path("mfa/totp/", mfaviews.TotpSetupView.as_view(), name="mfa_totp"),
     path("mfa/remove/", mfaviews.mfa_remove, name="mfa_remove"),

@@ -98,12 +98,16 @@ MFA_TOTP_CONFIRM = {
 
 REAUTHENTICATE = {
     "tags": ["tokens"],
-    "summary": "Re-authenticate a JWT login (password or code): a new pair of the same login, new auth_time",
+    "summary": "Re-authenticate a JWT login (password, code or passkey): a new pair, new auth_time",
     "description": (
         "Step-up: the new tokens carry a new `auth_time` and every method proven in `amr`; the "
         "login's previous refresh token is rotated out, and the old access token keeps its old claims "
         "until it expires. A cookie login gets the new pair in its cookies. Wrong passwords and codes "
-        "count against the login limits; a recovery code ends every other login of the user."
+        "and refused passkey assertions count against the login limits; a recovery code ends every "
+        "other login of the user. A passkey: `state` of POST /api/auth/reauthenticate/passkey/options/ "
+        "and the assertion as `credential`; a used, expired, other user's or other purpose's state is "
+        "400 `passkey_state_invalid`, a malformed credential 400 `passkey_malformed`, another user's "
+        "passkey, origin or RP ID 401 `passkey_invalid`."
     ),
     "request": serializers.ReauthenticateSerializer,
     "responses": {
@@ -115,5 +119,6 @@ REAUTHENTICATE = {
     "examples": [
         OpenApiExample("password", value={"password": "..."}, request_only=True),
         OpenApiExample("code", value={"code": "123456"}, request_only=True),
+        OpenApiExample("passkey", value={"state": "...", "credential": {"id": "..."}}, request_only=True),
     ],
 }

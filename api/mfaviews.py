@@ -12,11 +12,12 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import mfa
+from accounts import factors, mfa
 from accounts.assurance import OTP, PWD, assurance_stepped_up
 from api import mfaschema as schema
 from api import serializers, services, stepup
 from api.authentication import db_user
+from api.passkeys import passkey_call
 from api.tokens import AccessToken
 from api.views import (
     BearerTransport,
@@ -119,7 +120,7 @@ class TotpConfirmView(NoStoreMixin, APIView):
 
 
 class ReauthenticateView(NoStoreMixin, APIView):
-    """Prove it is you again: a new pair of the same login with a new ``auth_time``."""
+    """Prove it is you again (password, code or passkey): a new pair of the same login, new ``auth_time``."""
 
     permission_classes = [IsAuthenticated]
 
@@ -134,6 +135,19 @@ class ReauthenticateView(NoStoreMixin, APIView):
         if password is not None:
             credentials_user(request, {"username": user.get_username(), "password": password})
             method = PWD
+        elif code is None:
+            try:
+                login = passkey_call(
+                    factors.passkey_reauthenticate,
+                    refused_status=401,
+                    request=request._request,
+                    user=user,
+                    state=data.validated_data["state"],
+                    credential=data.validated_data["credential"],
+                )
+            except mfa.CodeThrottled as exc:
+                raise LoginThrottled(exc.throttle) from exc
+            method = login.method
         else:
             _mfa_call(
                 mfa.mfa_reauthenticate_code,

@@ -14,7 +14,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import factors
+from accounts import factors, mfa
 from accounts.ratelimit import action_attempt_register, client_ip_key
 from api import passkeys_schema as schema
 from api import stepup
@@ -28,7 +28,15 @@ from api.passkeys_serializers import (
     PasskeySerializer,
 )
 from api.tokens import AccessToken
-from api.views import BearerTransport, CookieLoginView, LoginViewBase, NoStoreMixin, PublicAuthMixin, Refused
+from api.views import (
+    BearerTransport,
+    CookieLoginView,
+    LoginThrottled,
+    LoginViewBase,
+    NoStoreMixin,
+    PublicAuthMixin,
+    Refused,
+)
 from passkeys import conf, services
 
 _STATUS = {
@@ -133,6 +141,15 @@ class PasskeyLoginOptionsView(PublicAuthMixin, NoStoreMixin, APIView):
         return Response({"state": ceremony.state, "options": ceremony.options})
 
 
+class ReauthenticatePasskeyOptionsView(NoStoreMixin, APIView):
+    """POST: start re-authenticating the user with a passkey (the user's own passkeys only)."""
+
+    @extend_schema(**schema.REAUTHENTICATE_PASSKEY_OPTIONS)
+    def post(self, request):
+        ceremony = passkey_call(factors.passkey_reauthenticate_begin, user=db_user(request))
+        return Response({"state": ceremony.state, "options": ceremony.options})
+
+
 class PasskeyLogin:
     """The login views' proof: a passkey assertion instead of a username and a password."""
 
@@ -156,6 +173,8 @@ def _pending_call(func, **kwargs):
     """Call a second-step service: a bad pending token is mfa's 401, a refused passkey ours."""
     try:
         return passkey_call(func, refused_status=401, **kwargs)
+    except mfa.CodeThrottled as exc:
+        raise LoginThrottled(exc.throttle) from exc
     except ValidationError as exc:
         raise stepup.MfaRefused(exc) from exc
 
@@ -177,6 +196,7 @@ class PasskeyMfaStep:
         data = _valid(PasskeyMfaSerializer, request)
         step = _pending_call(
             factors.passkey_second_step_complete,
+            request=request._request,
             token=data["mfa_token"],
             state=data["state"],
             credential=data["credential"],

@@ -155,7 +155,12 @@ PASSKEY_MFA_LOGIN = {
     "description": "Spends the `mfa_token`." + MFA_AMR,
     "auth": [],
     "request": PasskeyMfaSerializer,
-    "responses": {200: TokenPairSerializer, 400: CEREMONY_INVALID, 401: MFA_TOKEN_INVALID},
+    "responses": {
+        200: TokenPairSerializer,
+        400: CEREMONY_INVALID,
+        401: MFA_TOKEN_INVALID,
+        429: schema.THROTTLED,
+    },
     "examples": [schema.TOKEN_PAIR_EXAMPLE],
 }
 PASSKEY_MFA_COOKIE_LOGIN = {
@@ -164,6 +169,27 @@ PASSKEY_MFA_COOKIE_LOGIN = {
     "description": "Spends the `mfa_token`." + MFA_AMR,
     "auth": [],
     "request": PasskeyMfaSerializer,
-    "responses": {200: CookieSessionSerializer, 400: CEREMONY_INVALID, 401: MFA_TOKEN_INVALID},
+    "responses": {
+        200: CookieSessionSerializer,
+        400: CEREMONY_INVALID,
+        401: MFA_TOKEN_INVALID,
+        429: schema.THROTTLED,
+    },
     "examples": [schema.COOKIE_SESSION_EXAMPLE],
+}
+REAUTHENTICATE_PASSKEY_OPTIONS = {
+    "tags": TAGS,
+    "summary": "Re-authenticate with a passkey: options for navigator.credentials.get()",
+    "description": (
+        "Only the user's own passkeys are allowed; send the state and the assertion to "
+        "POST /api/auth/reauthenticate/ (a JWT login) or /accounts/reauthenticate/passkey/ (a session). "
+        "The state serves only this purpose and this user, once, for `WEBAUTHN_CHALLENGE_SECONDS` (300)."
+    ),
+    "request": None,
+    "responses": {
+        200: CeremonySerializer,
+        401: schema.UNAUTHENTICATED,
+        403: schema.CSRF_FAILED,
+        404: error("You have no passkey.", "passkey_not_found", "The user has no passkey"),
+    },
 }

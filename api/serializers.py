@@ -62,10 +62,21 @@ class ReauthenticateSerializer(serializers.Serializer):
         max_length=4096, trim_whitespace=False, required=False, style={"input_type": "password"}
     )
     code = serializers.CharField(max_length=64, required=False)
+    state = serializers.CharField(
+        max_length=64, required=False, help_text="Of POST /api/auth/reauthenticate/passkey/options/"
+    )
+    credential = serializers.DictField(
+        required=False, help_text="The PublicKeyCredential of navigator.credentials.get(), as JSON"
+    )
 
     def validate(self, attrs):
-        if ("password" in attrs) == ("code" in attrs):
-            raise serializers.ValidationError("Send either a password or a code.", code="invalid")
+        proofs = ["password" in attrs, "code" in attrs, "state" in attrs or "credential" in attrs]
+        if sum(proofs) != 1:
+            raise serializers.ValidationError(
+                "Send a password, a code, or a passkey's state and credential.", code="invalid"
+            )
+        if proofs[2] and not ("state" in attrs and "credential" in attrs):
+            raise serializers.ValidationError("A passkey needs both state and credential.", code="invalid")
         return attrs
 
 

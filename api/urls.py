@@ -20,6 +20,11 @@ urlpatterns = [
     path("api/auth/mfa/totp/", mfaviews.TotpView.as_view(), name="mfa-totp"),
     path("api/auth/mfa/totp/confirm/", mfaviews.TotpConfirmView.as_view(), name="mfa-totp-confirm"),
     path("api/auth/reauthenticate/", mfaviews.ReauthenticateView.as_view(), name="reauthenticate"),
+    path(
+        "api/auth/reauthenticate/passkey/options/",
+        passkeys.ReauthenticatePasskeyOptionsView.as_view(),
+        name="reauthenticate-passkey-options",
+    ),
     path("api/me/", views.MeView.as_view(), name="me"),
     # Passkeys (WebAuthn)
     path("api/auth/passkeys/", passkeys.PasskeyListView.as_view(), name="passkeys"),

@@ -40,11 +40,12 @@ class PasskeyChallenge(models.Model):
         REGISTER = "register"
         LOGIN = "login"
         SECOND_FACTOR = "second_factor"
+        REAUTHENTICATE = "reauthenticate"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     challenge = models.CharField(max_length=128)  # base64url
     purpose = models.CharField(max_length=16, choices=Purpose.choices)
-    # The user of a registration or of a second-factor step; none for a passwordless login.
+    # The user of a registration, a second-factor step or a re-authentication; none for a passwordless login.
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, related_name="+")
     # A registration's user handle, as sent in its options (the account's first passkey makes it).
     user_handle = models.CharField(max_length=128, blank=True)

@@ -81,6 +81,11 @@ class PasskeyLogin:
     amr: tuple[str, ...]
     user_verified: bool
 
+    @property
+    def method(self) -> str:
+        """Return the RFC 8176 method the passkey itself proves: ``hwk`` or ``swk``."""
+        return "hwk" if self.passkey.device_type == "single_device" else "swk"
+
 
 def _ceremony_start(*, purpose: str, user, options, user_handle: str = "") -> Ceremony:
     now = timezone.now()
@@ -206,8 +211,20 @@ def passkey_register(*, user, state: object, credential: object, name: object) -
     return passkey
 
 
-def passkey_login_begin(*, user=None) -> Ceremony:
-    """Start a login: passwordless (``user`` None, any discoverable passkey) or ``user``'s second step."""
+def _purpose(user, reauthenticate: bool) -> str:
+    if user is None:
+        return PasskeyChallenge.Purpose.LOGIN
+    if reauthenticate:
+        return PasskeyChallenge.Purpose.REAUTHENTICATE
+    return PasskeyChallenge.Purpose.SECOND_FACTOR
+
+
+def passkey_login_begin(*, user=None, reauthenticate: bool = False) -> Ceremony:
+    """Start a login: passwordless (``user`` None, any discoverable passkey) or ``user``'s second step.
+
+    ``reauthenticate``: the logged-in ``user`` proves it is them again; the
+    challenge serves only that purpose and only that user's passkeys.
+    """
     options = generate_authentication_options(
         rp_id=conf.rp_id(),
         timeout=conf.setting("WEBAUTHN_CHALLENGE_SECONDS") * 1000,
@@ -218,8 +235,7 @@ def passkey_login_begin(*, user=None) -> Ceremony:
         if user is None
         else UserVerificationRequirement.PREFERRED,
     )
-    purpose = PasskeyChallenge.Purpose.LOGIN if user is None else PasskeyChallenge.Purpose.SECOND_FACTOR
-    return _ceremony_start(purpose=purpose, user=user, options=options)
+    return _ceremony_start(purpose=_purpose(user, reauthenticate), user=user, options=options)
 
 
 def _refused(reason: str, **log) -> PasskeyError:
@@ -229,8 +245,12 @@ def _refused(reason: str, **log) -> PasskeyError:
     return PasskeyError("The passkey could not be verified.", code="passkey_invalid")
 
 
-def passkey_authenticate(*, state: object, credential: object, user=None) -> PasskeyLogin:
-    """Verify an assertion: passwordless (``user`` None) or as ``user``'s second factor; count the use.
+def passkey_authenticate(
+    *, state: object, credential: object, user=None, reauthenticate: bool = False
+) -> PasskeyLogin:
+    """Verify an assertion: passwordless (``user`` None), ``user``'s second factor or re-authentication.
+
+    The signature counter is stored (the passkey's use).
 
     Refused, with nothing changed but the challenge used up: an unknown
     passkey or another user's, another origin or RP ID, a used or expired
@@ -238,8 +258,7 @@ def passkey_authenticate(*, state: object, credential: object, user=None) -> Pas
     signature counter that did not grow (a cloned authenticator, WebAuthn 6.1.1).
     """
     credential = _credential_check(credential)
-    purpose = PasskeyChallenge.Purpose.LOGIN if user is None else PasskeyChallenge.Purpose.SECOND_FACTOR
-    challenge, _ = _challenge_consume(state=state, purpose=purpose, user=user)
+    challenge, _ = _challenge_consume(state=state, purpose=_purpose(user, reauthenticate), user=user)
     passkeys = Passkey.objects.select_related("user")
     if user is not None:
         passkeys = passkeys.filter(user=user)  # another user's passkey is as unknown as none
@@ -284,6 +303,8 @@ def passkey_authenticate(*, state: object, credential: object, user=None) -> Pas
     key = "hwk" if passkey.device_type == "single_device" else "swk"
     # The password was the first step of a second factor; alone, the user was verified (required above).
     amr = ("pwd", key, "mfa") if user is not None else (key, "mfa")
+    if reauthenticate:
+        amr = (key,)  # added to what the login proved (accounts.assurance)
     return PasskeyLogin(user=passkey.user, passkey=passkey, amr=amr, user_verified=verified.user_verified)
 
 
