@@ -10,6 +10,8 @@ HOST ?= 127.0.0.1
 # JWKS on PORT, and the browser origins of its pages).
 VERIFIER_PORT ?= 8001
 JWKS_URL ?= http://127.0.0.1:$(PORT)/.well-known/jwks.json
+# The host name `make run` is opened at: localhost on the loopback address (passkeys need a name).
+RUN_SITE_HOST = $(if $(filter 127.0.0.1 localhost,$(HOST)),localhost,$(HOST))
 VERIFIER_ALLOWED_ORIGINS ?= http://127.0.0.1:$(PORT),http://localhost:$(PORT)
 # Its worker processes (default: the CPU count, at least 2); VERIFIER_ACCESS_LOG=1
 # adds one access-log line per request (off by default: hot path).
@@ -35,7 +37,7 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check --no-input
 .PHONY: help run serve verifier test lint bench bench-passwords bench-size prune e2e fuzz clean
 
 help:
-	@echo "make run    - embedded demo on http://$(HOST):$(PORT) (SQLite, demo user)"
+	@echo "make run    - embedded demo on http://$(RUN_SITE_HOST):$(PORT) (SQLite, demo user)"
 	@echo "make test   - the whole pytest suite (follows DATABASE_URL / REDIS_URL)"
 	@echo "make serve  - production mode under gunicorn (needs DJANGO_SECRET_KEY)"
 	@echo "make verifier - stateless token verifier on http://$(HOST):$(VERIFIER_PORT)/whoami"
@@ -76,12 +78,23 @@ $(VENV)/.fuzz-installed: requirements-fuzz.txt requirements-dev.txt requirements
 # Development server on the embedded default. DJANGO_DEBUG defaults to 1 here
 # only. The demo user exists only without DATABASE_URL (embedded SQLite).
 # The stateless verifier runs beside it and stops with it.
-# SITE_URL (the address in password-reset links) is this server's own.
+# SITE_URL (the address in password-reset links, and the passkeys' relying
+# party) is this server's own: on the loopback address http://localhost:PORT,
+# since WebAuthn refuses an IP address as the RP ID; localhost is then an
+# allowed host too.
 # DJANGO_DEBUG=0 make run: production settings on the development server; it
 # needs DJANGO_SECRET_KEY, and collects the static files first (the manifest
 # storage of production refuses to render a page without them).
 run: $(VENV)/.runtime-installed
-	@export DJANGO_DEBUG=$${DJANGO_DEBUG:-1} SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)}; \
+	@export DJANGO_DEBUG=$${DJANGO_DEBUG:-1}; \
+	if [ -z "$${SITE_URL:-}" ]; then \
+		SITE_URL=http://$(RUN_SITE_HOST):$(PORT); \
+		if [ -n "$${DJANGO_ALLOWED_HOSTS:-}" ]; then \
+			case ",$$DJANGO_ALLOWED_HOSTS," in *,$(RUN_SITE_HOST),*) ;; \
+				*) export DJANGO_ALLOWED_HOSTS="$$DJANGO_ALLOWED_HOSTS,$(RUN_SITE_HOST)";; esac; \
+		fi; \
+	fi; \
+	export SITE_URL; \
 	if [ "$$DJANGO_DEBUG" = 0 ]; then \
 		if [ -z "$${DJANGO_SECRET_KEY:-}" ]; then \
 			echo "make run: DJANGO_DEBUG=0 is production mode and needs DJANGO_SECRET_KEY (or leave DJANGO_DEBUG unset)." >&2; \
@@ -96,7 +109,7 @@ run: $(VENV)/.runtime-installed
 	$(VERIFIER) & verifier=$$!; \
 	trap 'kill $$verifier 2>/dev/null; wait $$verifier' EXIT; trap 'exit 130' INT; trap 'exit 143' TERM; \
 	echo "Stateless verifier on http://$(HOST):$(VERIFIER_PORT)/whoami (no database, no Redis; keys from $(JWKS_URL))"; \
-	echo "Serving http://$(HOST):$(PORT)/ (Ctrl-C stops both)"; \
+	echo "Serving on $(HOST):$(PORT): open $$SITE_URL/ (Ctrl-C stops both)"; \
 	VERIFIER_URL=$${VERIFIER_URL:-http://$(HOST):$(VERIFIER_PORT)} $(MANAGE) runserver $(HOST):$(PORT)
 
 # Production mode: DEBUG off, the environment decides database and cache.

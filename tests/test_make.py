@@ -46,6 +46,7 @@ if [ "$1" = "-m" ] && [ "$2" = "venv" ]; then
     for p in python ruff gunicorn; do cp "$FAKE_SELF" "$3/bin/$p"; done
 fi
 case "$*" in *runserver*)
+    echo "env SITE_URL=${SITE_URL-unset} DJANGO_ALLOWED_HOSTS=${DJANGO_ALLOWED_HOSTS-unset}" >> "$FAKE_LOG"
     n=0
     while [ $n -lt 200 ] && ! grep -q "^gunicorn " "$FAKE_LOG"; do sleep 0.05; n=$((n + 1)); done;;
 esac
@@ -74,7 +75,7 @@ class Sandbox:
             k: v
             for k, v in os.environ.items()
             if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_", "MAKE", "PORT", "HOST", "VERIFIER_"))
-            and k not in {"MFLAGS", "PORT", "HOST", "JWKS_URL"}
+            and k not in {"MFLAGS", "PORT", "HOST", "JWKS_URL", "SITE_URL"}
         }
         base.update(FAKE_LOG=str(self.log), FAKE_SELF=str(self.fake), PYTHON=str(self.fake))
         base.update(env)
@@ -122,6 +123,24 @@ def test_run_on_a_fresh_machine(sandbox):
     assert all(c.endswith("DJANGO_DEBUG=1") for c in secrets + migrate + demo + serve)
     # The embedded default's secrets are made (once) before anything reads them.
     assert calls.index(secrets[0]) < calls.index(migrate[0]) < calls.index(demo[0]) < calls.index(serve[0])
+
+
+def test_run_is_opened_at_localhost_for_passkeys(sandbox):
+    # WebAuthn refuses an IP address as the relying party ID: bound to 127.0.0.1, opened at localhost.
+    result = sandbox.make("run", PORT="8123")
+    assert result.returncode == 0, result.stderr
+    assert "open http://localhost:8123/" in result.stdout
+    assert _matching(sandbox.calls(), "runserver 127.0.0.1:8123")
+    assert _matching(sandbox.calls(), "env SITE_URL=http://localhost:8123 DJANGO_ALLOWED_HOSTS=unset")
+    # An explicit host list gains localhost; an explicit SITE_URL or another HOST is kept as it is.
+    assert sandbox.make("run", DJANGO_ALLOWED_HOSTS="127.0.0.1").returncode == 0
+    assert _matching(sandbox.calls(), "DJANGO_ALLOWED_HOSTS=127.0.0.1,localhost")
+    assert sandbox.make("run", DJANGO_ALLOWED_HOSTS="localhost,x").returncode == 0
+    assert _matching(sandbox.calls(), "DJANGO_ALLOWED_HOSTS=localhost,x")
+    assert sandbox.make("run", SITE_URL="http://demo.test:8000").returncode == 0
+    assert _matching(sandbox.calls(), "env SITE_URL=http://demo.test:8000 DJANGO_ALLOWED_HOSTS=unset")
+    assert sandbox.make("run", HOST="0.0.0.0").returncode == 0
+    assert _matching(sandbox.calls(), "env SITE_URL=http://0.0.0.0:8000")
 
 
 def test_run_starts_the_stateless_verifier_beside_the_site(sandbox):
