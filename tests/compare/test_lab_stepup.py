@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from accounts.assurance import session_assurance
 from api.tokens import AccessToken
+from compare import stepup_lab
 from tests.api.helpers import COOKIE_LOGIN_URL, assert_error
 from tests.helpers import PASSWORD
 
@@ -127,7 +128,9 @@ def test_wrong_password_changes_nothing(both):
     assert _run(both, action="state").json()["session"]["auth_time"] == aged["auth_time"]
 
 
-def test_copy_taken_before_step_up_keeps_its_old_claims_here_and_at_the_verifier(both, clock, verifier):
+def test_copy_taken_before_step_up_keeps_its_old_claims_here_and_at_the_verifier(
+    both, clock, rf, user, verifier
+):
     _run(both, action="age", side="jwt")
     aged_time = _access(both)["auth_time"]
     taken = _run(both, action="copy", side="jwt")
@@ -147,9 +150,15 @@ def test_copy_taken_before_step_up_keeps_its_old_claims_here_and_at_the_verifier
     assert again["verifier"]["accepted"] is True
     assert again["verifier"]["auth_time"] == aged_time and again["verifier"]["amr"] == ["pwd"]
     assert 0 < again["expires_in"] <= copy["expires_in"]
-    # Past exp the lab lets the copy go: it is kept no longer than it is valid.
-    clock.shift(timedelta(seconds=again["expires_in"] + 2))
-    assert_error(both.post(copy["replay_url"], content_type="application/json"), 404)
+    # The lab keeps the copy no longer than it is valid; past exp (and the
+    # leeway) both refuse it, and its claims still say what it held.
+    assert copy["ttl"] == copy["expires_in"] + 1
+    record = stepup_lab.store.get(request=both.get(PAGE_URL).wsgi_request, lab_id=copy["lab_id"], user=user)
+    clock.shift(timedelta(seconds=again["expires_in"] + settings.SIMPLE_JWT["LEEWAY"] + 6))
+    late = stepup_lab.copy_ask(request=rf.get("/"), lab_id=copy["lab_id"], record=record)
+    assert late["instance"]["accepted"] is False and late["instance"]["code"] == "token_expired"
+    assert late["verifier"]["accepted"] is False and late["verifier"]["code"] == "token_expired"
+    assert late["auth_time"] == aged_time and late["expires_in"] == 0
 
 
 def test_copy_without_a_verifier_says_so(both, no_verifier):
