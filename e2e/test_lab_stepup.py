@@ -79,4 +79,12 @@ def test_step_up_on_both_sides(site, user, csp_watched_page, verifier):
     # A reload shows what the server holds: both sides fresh, as the page said.
     page.reload()
     assert _fresh(page, "session") == _fresh(page, "jwt") == "true"
+    new_jwt_time = _held(page, "jwt", "auth_time")
+
+    # The comparison's assurance row: this instance's reading and the verifier's, of the new token.
+    page.goto(f"{site}/")
+    answers = "[data-testid=assurance-answers]"
+    assert f"auth_time {new_jwt_time}" in page.inner_text(f"{answers} [data-answer=instance]")
+    assert page.get_attribute(f"{answers} [data-answer=verifier]", "data-accepted") == "true"
+    assert f"auth_time {new_jwt_time}" in page.inner_text(f"{answers} [data-answer=verifier]")
     assert violations() == []
