@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from compare import lab_views, views
+from compare import lab_views, stepup_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -26,6 +26,9 @@ urlpatterns = [
         lab_views.RevocationReplayView.as_view(),
         name="lab-revocation-replay",
     ),
+    path("lab/stepup/", stepup_views.lab_stepup, name="lab-stepup"),
+    path("lab/stepup/run/", stepup_views.StepupRunView.as_view(), name="lab-stepup-run"),
+    path("lab/stepup/<str:lab_id>/copy/", stepup_views.StepupCopyView.as_view(), name="lab-stepup-copy"),
     path("lab/bearer/", lab_views.lab_bearer, name="lab-bearer"),
     path("lab/xss-csrf/", lab_views.lab_xss_csrf, name="lab-xss-csrf"),
     path("lab/xss-csrf/localstorage/", lab_views.lab_localstorage, name="lab-localstorage"),

@@ -27,7 +27,7 @@ from compare import benchresults, selectors, services
 from compare.costs import request_costs
 from compare.metering import login_costs
 from compare.state import jwt_access_token, jwt_user
-from compare.verifier_client import verifier_url
+from compare.verifier_client import PAGE_TIMEOUT, verifier_url, verifier_whoami
 
 # (URL name, title, what it shows): the template resolves each name with {% url %}.
 LABS = (
@@ -35,6 +35,8 @@ LABS = (
      "see the old credential refused at once here and accepted by a stateless verifier until exp"),
     ("lab-bearer", "Bearer playground", "a bearer pair held in page memory: obtain, call, refresh, "
      "replay an old refresh token and watch reuse detection end the login"),
+    ("lab-stepup", "Step-up lab", "age your authentication, try a sensitive action, re-authenticate: "
+     "the session changes in place, the JWT is replaced and an old copy keeps its claims until exp"),
     ("lab-xss-csrf", "XSS and CSRF lab",
      "what an injected script can read, and a cross-site request refused"),
 )  # fmt: skip
@@ -72,6 +74,9 @@ def home(request: HttpRequest) -> HttpResponse:
             "decoded": selectors.token_decode(raw=raw, token=token) if token else None,
             "session_assurance": session_assurance(request.session) if session_user else None,
             "jwt_assurance": assurance_from_claims(token.payload) if token else None,
+            # The verifier's own reading of this token, asked with a short ceiling (PAGE_TIMEOUT).
+            "jwt_verifier": verifier_whoami(raw_access=raw, timeout=PAGE_TIMEOUT) if token else None,
+            "verifier_timeout": min(PAGE_TIMEOUT, settings.VERIFIER_TIMEOUT),
             "family": family,
             "login_costs": costs,
             "login_writes_verdict": benchresults.login_writes_verdict(costs),

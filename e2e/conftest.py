@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
+from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 import pytest
 
@@ -89,3 +91,24 @@ def csp_watched_page(new_page):
         return recorded + [text for text in console if "Content Security Policy" in text]
 
     return page, violations
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format, *args):
+        return None
+
+
+@pytest.fixture
+def verifier(site, settings):
+    """The stateless verifier in a thread, trusting the live site's JWKS; VERIFIER_URL points at it."""
+    from verifier.__main__ import ThreadingWSGIServer
+    from verifier.app import application_create
+    from verifier.config import Config
+
+    app = application_create(config=Config(jwks_url=f"{site}/.well-known/jwks.json"))
+    server = make_server("127.0.0.1", 0, app, server_class=ThreadingWSGIServer, handler_class=_QuietHandler)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True).start()
+    settings.VERIFIER_URL = f"http://127.0.0.1:{server.server_port}"
+    yield settings.VERIFIER_URL
+    server.shutdown()
+    server.server_close()

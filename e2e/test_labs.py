@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from urllib.parse import urlsplit
-from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 import pytest
 from django.conf import settings
@@ -14,27 +12,6 @@ from e2e.conftest import PASSWORD
 from tests.helpers import PLAIN_COOKIE_NAMES
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format, *args):
-        return None
-
-
-@pytest.fixture
-def verifier(site, settings):
-    """The stateless verifier in a thread, trusting the live site's JWKS; VERIFIER_URL points at it."""
-    from verifier.__main__ import ThreadingWSGIServer
-    from verifier.app import application_create
-    from verifier.config import Config
-
-    app = application_create(config=Config(jwks_url=f"{site}/.well-known/jwks.json"))
-    server = make_server("127.0.0.1", 0, app, server_class=ThreadingWSGIServer, handler_class=_QuietHandler)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True).start()
-    settings.VERIFIER_URL = f"http://127.0.0.1:{server.server_port}"
-    yield settings.VERIFIER_URL
-    server.shutdown()
-    server.server_close()
 
 
 def _wait_until(page, expression: str, timeout: float = 10.0) -> None:

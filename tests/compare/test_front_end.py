@@ -17,7 +17,7 @@ from tests.helpers import PASSWORD
 pytestmark = pytest.mark.django_db
 
 STATIC_JS = Path(__file__).resolve().parents[2] / "static" / "js"
-PAGES = ["home", "lab-revocation", "lab-bearer", "lab-xss-csrf", "lab-localstorage", "devices"]
+PAGES = ["home", "lab-revocation", "lab-stepup", "lab-bearer", "lab-xss-csrf", "lab-localstorage", "devices"]
 
 
 def _scripts() -> dict[str, str]:

@@ -12,7 +12,7 @@ from django.urls import reverse
 pytestmark = pytest.mark.django_db
 
 STATIC_JS = Path(__file__).resolve().parents[2] / "static" / "js"
-LAB_PAGES = ["lab-revocation", "lab-bearer", "lab-xss-csrf", "lab-localstorage", "lab-attacker"]
+LAB_PAGES = ["lab-revocation", "lab-stepup", "lab-bearer", "lab-xss-csrf", "lab-localstorage", "lab-attacker"]
 
 
 def _inline_code(html: str) -> list[str]:
