@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import mfa, services
-from accounts.adminlists import SizedListMixin
+from accounts.adminlists import SizedListMixin, datetime_column
 from accounts.devices import device_summary
 from accounts.models import Session, User
 from passkeys.models import Passkey
@@ -168,7 +168,7 @@ class SessionStateFilter(admin.SimpleListFilter):
 class SessionAdmin(SizedListMixin, admin.ModelAdmin):
     """Read-only view of sessions; ending one goes through accounts.services (row and cache)."""
 
-    list_display = ("user", "ip", "device", "created_at", "last_activity", "expire_date", "remember_me")
+    list_display = ("user", "ip", "device", "created", "last_active", "expires", "remember_me")
     list_filter = (SessionStateFilter, "remember_me")
     search_fields = ("user__username",)
     list_select_related = ("user",)
@@ -187,9 +187,17 @@ class SessionAdmin(SizedListMixin, admin.ModelAdmin):
     readonly_fields = fields
     actions = ["revoke_selected"]
 
+    created = datetime_column("created_at", "created")
+    last_active = datetime_column("last_activity", "last activity")
+    expires = datetime_column("expire_date", "expire date")
+
     @admin.display(description="device")
     def device(self, obj):
         return device_summary(obj.user_agent)
+
+    def get_queryset(self, request):
+        # The signed session data is read by no admin page.
+        return super().get_queryset(request).defer("session_data")
 
     def has_add_permission(self, request):
         return False

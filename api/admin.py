@@ -13,7 +13,7 @@ from django.contrib import admin, messages
 from rest_framework_simplejwt.token_blacklist import admin as blacklist_admin
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
-from accounts.adminlists import SizedListMixin
+from accounts.adminlists import SizedListMixin, datetime_column
 from api import services
 from api.models import TokenFamily
 
@@ -54,9 +54,11 @@ for model in (OutstandingToken, BlacklistedToken):
 
 @admin.register(OutstandingToken)
 class OutstandingTokenAdmin(ReadOnlyAdmin):
-    list_display = ("jti", "user", "family", "created_at", "expires_at", "is_blacklisted")
+    list_display = ("jti", "user", "family", "created", "expires", "is_blacklisted")
     # Never the "token" column: it holds the whole signed refresh token.
-    fields = list_display
+    fields = ("jti", "user", "family", "created_at", "expires_at", "is_blacklisted")
+    created = datetime_column("created_at", "created at")
+    expires = datetime_column("expires_at", "expires at")
     # Creation order is id order, and the primary key's index serves it.
     ordering = ("-id",)
     search_fields = (*(f"user__{f}" for f in USER_SEARCH), "jti", "family_link__family__id")
@@ -66,7 +68,20 @@ class OutstandingTokenAdmin(ReadOnlyAdmin):
     actions = ["revoke_family"]
 
     def get_queryset(self, *args, **kwargs):
-        return super().get_queryset(*args, **kwargs).select_related("user", "family_link", "blacklistedtoken")
+        # What the columns show, in the one query of the page; never the token string.
+        return (
+            super()
+            .get_queryset(*args, **kwargs)
+            .select_related("user", "family_link", "blacklistedtoken")
+            .only(
+                "jti",
+                "created_at",
+                "expires_at",
+                "user__username",
+                "family_link__family_id",
+                "blacklistedtoken__id",
+            )
+        )
 
     @admin.display(description="family")
     def family(self, obj) -> str:
@@ -84,7 +99,8 @@ class OutstandingTokenAdmin(ReadOnlyAdmin):
 
 @admin.register(BlacklistedToken)
 class BlacklistedTokenAdmin(ReadOnlyAdmin, blacklist_admin.BlacklistedTokenAdmin):
-    list_display = (
+    list_display = ("token_jti", "token_user", "family", "token_created", "token_expires", "blacklisted")
+    fields = (
         "token_jti",
         "token_user",
         "family",
@@ -92,7 +108,9 @@ class BlacklistedTokenAdmin(ReadOnlyAdmin, blacklist_admin.BlacklistedTokenAdmin
         "token_expires_at",
         "blacklisted_at",
     )
-    fields = list_display
+    token_created = datetime_column("token__created_at", "created at")
+    token_expires = datetime_column("token__expires_at", "expires at")
+    blacklisted = datetime_column("blacklisted_at", "blacklisted at")
     search_fields = (
         *(f"token__user__{f}" for f in USER_SEARCH),
         "token__jti",
@@ -106,7 +124,20 @@ class BlacklistedTokenAdmin(ReadOnlyAdmin, blacklist_admin.BlacklistedTokenAdmin
     actions = ["revoke_family"]
 
     def get_queryset(self, *args, **kwargs):
-        return super().get_queryset(*args, **kwargs).select_related("token__user", "token__family_link")
+        # What the columns show, in the one query of the page; never the token string.
+        return (
+            super()
+            .get_queryset(*args, **kwargs)
+            .select_related("token__user", "token__family_link")
+            .only(
+                "blacklisted_at",
+                "token__jti",
+                "token__created_at",
+                "token__expires_at",
+                "token__user__username",
+                "token__family_link__family_id",
+            )
+        )
 
     @admin.display(description="family")
     def family(self, obj) -> str:
@@ -120,10 +151,14 @@ class BlacklistedTokenAdmin(ReadOnlyAdmin, blacklist_admin.BlacklistedTokenAdmin
 
 @admin.register(TokenFamily)
 class TokenFamilyAdmin(ReadOnlyAdmin):
-    list_display = (
+    list_display = ("id", "user", "transport", "ip", "created", "expires", "revoked", "revoked_reason")
+    fields = (
         "id", "user", "transport", "ip", "created_at", "expires_at", "revoked_at", "revoked_reason",
+        "user_agent",
     )
-    fields = (*list_display, "user_agent")
+    created = datetime_column("created_at", "created at")
+    expires = datetime_column("expires_at", "expires at")
+    revoked = datetime_column("revoked_at", "revoked at")
     list_filter = ("revoked_reason", "transport")
     search_fields = (*(f"user__{f}" for f in USER_SEARCH), "id")
     uuid_fields = ("id",)
