@@ -12,8 +12,8 @@ from rest_framework.response import Response
 from rest_framework_simplejwt.exceptions import TokenError
 
 from accounts import mfa
-from accounts.assurance import PWD, assurance_stepped_up, session_assurance, session_assurance_set
-from accounts.stepup import reauthenticate_redirect, session_is_fresh
+from accounts.assurance import PWD
+from accounts.stepup import reauthenticate_redirect, session_is_fresh, session_step_up
 from api.cookies import cookies_set
 from api.stepup import ReauthenticationRequired
 from api.views import LoginThrottled
@@ -81,16 +81,14 @@ def _sensitive(request: HttpRequest, side: str) -> Response:
 
 def _session_reauthenticate(request: HttpRequest, password: str) -> None:
     # As the re-authentication page: the password under the login limits, then
-    # the session's assurance upgraded in place under a new key (ASVS 5.0 V7.2.4).
+    # the session upgraded in place (accounts.stepup).
     try:
         mfa.password_reverify(request=request, user=request.user, password=password)
     except mfa.CodeThrottled as exc:
         raise LoginThrottled(exc.throttle) from exc
     except ValidationError as exc:
         raise exceptions.ValidationError({"password": [exc.message]}, code=exc.code) from exc
-    request.session.cycle_key()
-    proven = assurance_stepped_up(session_assurance(request.session), method=PWD)
-    session_assurance_set(request.session, proven)
+    session_step_up(request, method=PWD)
 
 
 class StepupRunView(LabApiView):
