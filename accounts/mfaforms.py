@@ -41,8 +41,17 @@ class ReauthenticateForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code"}),
     )
 
+    def __init__(self, *args, with_code: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not with_code:  # no authenticator app and no recovery codes: only the password
+            del self.fields["code"]
+
     def clean(self):
         cleaned = super().clean()
-        if bool(cleaned.get("password")) == bool(cleaned.get("code")):
+        if "code" not in self.fields:
+            if not cleaned.get("password"):
+                raise forms.ValidationError("Enter your password.", code="required")
+            cleaned["code"] = ""
+        elif bool(cleaned.get("password")) == bool(cleaned.get("code")):
             raise forms.ValidationError("Enter your password or a code.", code="one_of")
         return cleaned

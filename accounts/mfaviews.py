@@ -78,21 +78,24 @@ class ReauthenticateView(LoginRequiredMixin, View):
 
     template_name = "accounts/reauthenticate.html"
 
+    def form(self, request, data=None) -> ReauthenticateForm:
+        return ReauthenticateForm(data, with_code=user_has_device(request.user, confirmed=True))
+
     def render_form(self, request, form, status=200):
         user = request.user
         context = {
             "form": form,
             "next": safe_next(request),
-            "has_code": user_has_device(user, confirmed=True),
+            "has_code": "code" in form.fields,
             "has_passkey": user.passkeys.exists(),
         }
         return render(request, self.template_name, context, status=status)
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        return self.render_form(request, ReauthenticateForm())
+        return self.render_form(request, self.form(request))
 
     def post(self, request: HttpRequest) -> HttpResponse:
-        form = ReauthenticateForm(request.POST)
+        form = self.form(request, data=request.POST)
         if not form.is_valid():
             return self.render_form(request, form, status=400)
         password, code = form.cleaned_data["password"], form.cleaned_data["code"]

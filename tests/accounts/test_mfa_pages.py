@@ -216,3 +216,20 @@ def test_wrong_passwords_on_the_reauthentication_page_lock_like_logins(
     refused = client.post(REAUTH_URL, {"password": password})
     assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
     assert not session_assurance(client.session).is_fresh()
+
+
+def test_the_reauthentication_page_asks_for_a_code_only_from_a_user_who_has_one(
+    clock, client, user, password
+):
+    client.force_login(user)
+    clock.shift(timedelta(seconds=301))
+    page = client.get(REAUTH_URL)
+    assert b'name="password"' in page.content and b'name="code"' not in page.content
+    # A code sent anyway is not a way in: the password is required, nothing is renewed.
+    refused = client.post(REAUTH_URL, {"code": "123456"})
+    assert refused.status_code == 400 and b"Enter your password." in refused.content
+    assert not session_assurance(client.session).is_fresh()
+    enrol(user)
+    assert b'name="code"' in client.get(REAUTH_URL).content
+    done = client.post(REAUTH_URL, {"password": password, "next": "/accounts/mfa/"})
+    assert done.status_code == 302 and session_assurance(client.session).is_fresh()
