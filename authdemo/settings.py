@@ -35,7 +35,7 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 # Links in mails are built from it, never from the client's Host header (OWASP
 # ASVS 5.0 V3.5); unset, derived from ALLOWED_HOSTS; checked in accounts/checks.py.
 SITE_URL = env.str("SITE_URL", default="").rstrip("/") or (
-    "http://127.0.0.1:8000" if DEBUG else f"https://{ALLOWED_HOSTS[0]}" if ALLOWED_HOSTS else ""
+    "http://localhost:8000" if DEBUG else f"https://{ALLOWED_HOSTS[0]}" if ALLOWED_HOSTS else ""
 )
 
 INSTALLED_APPS = [
