@@ -88,6 +88,8 @@ def _batch_portable(model, *, cutoff: datetime, start: datetime | None, size: in
     rows = model.objects.select_for_update(skip_locked=True).filter(expires_at__lt=cutoff)
     if start is not None:
         rows = rows.filter(expires_at__gte=start)
+    if model is OutstandingToken:
+        rows = rows.exclude(family_link__family__expires_at__lt=cutoff)
     batch = list(rows.order_by("expires_at").values_list("pk", "expires_at")[:size])
     if batch:
         (_families_delete if model is TokenFamily else _tokens_delete)([pk for pk, _ in batch])
@@ -98,6 +100,14 @@ def _batch_sql(model, start: datetime | None) -> str:
     """Return the one PostgreSQL statement of a batch: lock the range, delete every row of it, report."""
     ot, bl, ft = OutstandingToken, BlacklistedToken, FamilyToken
     after = "AND expires_at >= %s " if start is not None else ""
+    if model is OutstandingToken:
+        fam = TokenFamily
+        after += (
+            f"AND NOT EXISTS (SELECT 1 FROM {_table(ft)} JOIN {_table(fam)} "  # noqa: S608
+            f"ON {_table(fam)}.{_column(fam, 'id')} = {_table(ft)}.{_column(ft, 'family')} "
+            f"WHERE {_table(ft)}.{_column(ft, 'token')} = {_table(ot)}.{_column(ot, 'id')} "
+            f"AND {_table(fam)}.expires_at < %s) "
+        )
     batch = (
         f"SELECT {_column(model, 'id')} AS id, expires_at FROM {_table(model)} "  # noqa: S608
         f"WHERE expires_at < %s {after}ORDER BY expires_at LIMIT %s FOR UPDATE SKIP LOCKED"
@@ -124,9 +134,13 @@ def _batch_sql(model, start: datetime | None) -> str:
 
 def _batch_postgresql(model, *, cutoff: datetime, start: datetime | None, size: int) -> tuple[int, object]:
     """As ``_batch_portable``, in one statement: every sub-statement sees the same locked batch."""
-    params = [cutoff, start, size] if start is not None else [cutoff, size]
+    params = [
+        cutoff,
+        *([start] if start is not None else []),
+        *([cutoff] if model is OutstandingToken else []),
+    ]
     with connection.cursor() as cursor:
-        cursor.execute(_batch_sql(model, start), params)
+        cursor.execute(_batch_sql(model, start), [*params, size])
         count, last = cursor.fetchone()
     return count, last
 
