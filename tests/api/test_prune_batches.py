@@ -7,6 +7,8 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
@@ -73,6 +75,37 @@ def test_a_revoked_family_stays_until_it_expires(user, obtain, api_client):
     assert TokenFamily.objects.filter(user=user, revoked_at__isnull=False).exists()
     # The revoked login's tokens stay refused: the family row is their denylist entry.
     assert api_client.post(REFRESH_URL, {"refresh": pair["refresh"]}, format="json").status_code == 401
+
+
+def test_each_batch_is_a_bounded_number_of_statements_whatever_its_size():
+    seed(30, 1.0)
+    with CaptureQueriesContext(connection) as queries:
+        output = prune("--batch-size", "10", "--pause-ms", "0")
+    assert [line for line in output.splitlines() if "deleted" in line] == [
+        "  token families: 10 deleted", "  token families: 20 deleted", "  token families: 30 deleted",
+    ]  # fmt: skip
+    # Set-based: per batch a few statements (one on PostgreSQL), never one per row;
+    # four batches of families (the last finds none) and one of tokens.
+    statements = [q for q in queries.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
+    assert len(statements) <= 5 * 6
+    assert not TokenFamily.objects.exists() and not OutstandingToken.objects.exists()
+
+
+def test_a_batch_of_one_deletes_one_family_with_its_rows_at_a_time():
+    seed(3, 1.0)
+    output = prune("--batch-size", "1", "--pause-ms", "0")
+    assert [line for line in output.splitlines() if "deleted" in line] == [
+        "  token families: 1 deleted", "  token families: 2 deleted", "  token families: 3 deleted",
+    ]  # fmt: skip
+    assert not FamilyToken.objects.exists() and not BlacklistedToken.objects.exists()
+
+
+@pytest.mark.parametrize("pause", ["-1", "60001", "soon"])
+def test_a_bad_pause_is_refused_and_deletes_nothing(pause):
+    seed(2, 1.0)
+    with pytest.raises(CommandError):
+        prune("--pause-ms", pause)
+    assert TokenFamily.objects.count() == 2 and OutstandingToken.objects.count() == 4
 
 
 @pytest.mark.parametrize("size", ["0", "-5"])
