@@ -60,8 +60,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    # django-csp's, with the site-wide policy built once (authdemo.middleware).
-    "authdemo.middleware.CSPMiddleware",
+    # The same Content-Security-Policy on every answer, API included (OWASP ASVS 5.0 V3.4.3).
+    "csp.middleware.CSPMiddleware",
     # A database or cache outage is a 503 with one log line, not a 500 (docs/operations.md).
     "authdemo.outage.OutageMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -72,8 +72,7 @@ MIDDLEWARE = [
     # Django's, with the user from its snapshot cached beside the session (accounts.backends).
     "accounts.middleware.AuthenticationMiddleware",
     "authdemo.middleware.PrivateResponseMiddleware",
-    # Django's, with the message storage made on first use (authdemo.middleware).
-    "authdemo.middleware.MessageMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

@@ -1,13 +1,11 @@
-"""Flash messages: the storage is made on first use (authdemo.middleware.MessageMiddleware)."""
+"""Flash messages: stored in the response, shown once on a later page."""
 
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.messages.middleware import MessageMiddleware
 from django.http import HttpResponse
 from django.test import RequestFactory
-
-from authdemo import middleware
-from authdemo.middleware import MessageMiddleware
 
 
 def _run(view, *, cookie: str | None = None):
@@ -17,34 +15,6 @@ def _run(view, *, cookie: str | None = None):
         request.COOKIES["messages"] = cookie
     response = MessageMiddleware(lambda req: view(req))(request)
     return request, response
-
-
-def test_a_request_that_never_uses_messages_builds_no_storage_and_keeps_the_cookie(monkeypatch):
-    built = []
-    monkeypatch.setattr(middleware, "default_storage", lambda request: built.append(request))
-
-    def view(request):
-        return HttpResponse("ok")
-
-    _, response = _run(view, cookie="queued-for-a-later-page")
-    # Nothing read the storage: it was never built, and the browser's cookie
-    # (messages queued for a later page) is neither consumed nor deleted.
-    assert built == []
-    assert "messages" not in response.cookies
-
-
-def test_the_storage_is_built_once_when_a_view_uses_it(monkeypatch):
-    built = []
-    real = middleware.default_storage
-    monkeypatch.setattr(middleware, "default_storage", lambda request: built.append(1) or real(request))
-
-    def view(request):
-        messages.info(request, "one")
-        messages.info(request, "two")
-        return HttpResponse("ok")
-
-    _, response = _run(view)
-    assert built == [1] and "messages" in response.cookies
 
 
 def test_a_message_added_is_stored_in_the_response():

@@ -116,7 +116,7 @@ def test_every_answer_has_a_strict_content_security_policy(client, db, path):
     assert "unsafe" not in response["Content-Security-Policy"]
 
 
-def test_the_policy_built_once_is_django_csps_and_follows_the_settings(client, settings):
+def test_the_policy_is_django_csps_and_follows_the_settings(client, settings):
     from csp.utils import build_policy
 
     assert client.get("/api/me/")["Content-Security-Policy"] == build_policy()
