@@ -7,11 +7,9 @@ and an unreachable cache is skipped (every cache call goes through
 authcache.live; cached data carries the revocation epoch it was written
 under, so data cached before a revocation the cache missed is never trusted).
 
-Only documented hooks are overridden: ``get_model_class`` and
-``create_model_instance`` (the model with a user column, created, last
-activity, IP and user agent), ``get_session_cookie_age`` (the cookie follows
-the login's lifetime) and ``load`` (the server-side lifetime check around the
-inherited cache-then-database read).
+The model with a user column, created, last activity, IP and user agent
+comes from ``get_model_class`` and ``create_model_instance``; the cookie
+follows the login's lifetime (``get_session_cookie_age``).
 
 Lifetimes (OWASP ASVS 5.0 V7.3.1 idle timeout, V7.3.2 absolute lifetime) are
 enforced here on every read, from timestamps stored inside the session data,
@@ -23,6 +21,7 @@ most once per SESSION_ACTIVITY_UPDATE_INTERVAL (one UPDATE, ASVS V7.1.1's
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -33,7 +32,7 @@ from django.contrib.auth import SESSION_KEY, get_user_model
 from django.contrib.sessions.backends.base import VALID_KEY_CHARS
 from django.contrib.sessions.backends.cached_db import SessionStore as CachedDBStore
 from django.contrib.sessions.backends.db import SessionStore as DBStore
-from django.core.exceptions import ValidationError
+from django.core.exceptions import SuspiciousOperation, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -103,7 +102,7 @@ def _ts(value: object) -> datetime | None:
     return None if stamp is None else datetime.fromtimestamp(stamp, tz=UTC)
 
 
-def session_deadline_stamps(data: dict) -> tuple[float, float] | None:
+def session_deadline_stamps(data) -> tuple[float, float] | None:
     """Return (idle deadline, absolute deadline) of session data in epoch seconds, or None without stamps.
 
     Seconds, not datetimes: load() checks them on every request.
@@ -118,11 +117,9 @@ def session_deadline_stamps(data: dict) -> tuple[float, float] | None:
 
 def session_deadlines(data: dict) -> tuple[datetime, datetime] | None:
     """Return (idle deadline, absolute deadline) of session data, or None when it carries no stamps."""
-    stamps = session_deadline_stamps(data)
-    if stamps is None:
+    if (stamps := session_deadline_stamps(data)) is None:
         return None
-    idle, absolute = (datetime.fromtimestamp(min(stamp, _MAX_STAMP), tz=UTC) for stamp in stamps)
-    return idle, absolute
+    return tuple(datetime.fromtimestamp(min(stamp, _MAX_STAMP), tz=UTC) for stamp in stamps)
 
 
 def session_login_stamp(session, *, ip: str | None, user_agent: str, remember: bool = False) -> None:
@@ -165,11 +162,10 @@ PRUNE_BATCH = 10_000
 def sessions_expired_delete(*, batch_size: int = PRUNE_BATCH, progress=None) -> int:
     """Delete every session past its expiry in batches of ``batch_size`` rows; return how many went.
 
-    One short transaction per batch (``DELETE ... WHERE pk IN (SELECT ... LIMIT n)``
-    through the expiry index), so the site's own writes never wait behind a
-    million-row delete. Their cache entries need nothing: they expire with
-    the session, and load() refuses an expired one anyway. ``progress(done)``
-    is called after each batch.
+    One short transaction per batch (``DELETE ... WHERE pk IN (SELECT ... LIMIT n)``),
+    so the site's own writes never wait behind a million-row delete. Cache
+    entries expire with the session, and load() refuses an expired one.
+    ``progress(done)`` is called after each batch.
     """
     model = SessionStore.get_model_class()
     now = _now()
@@ -207,20 +203,18 @@ class SessionStore(CachedDBStore):
     def get_session_cookie_age(self) -> int:
         # The cookie (and the cache entry) last until the absolute deadline;
         # the idle deadline is enforced in load() and by expire_date.
-        data = self._session
-        deadlines = session_deadline_stamps(data)
+        deadlines = session_deadline_stamps(self)
         if deadlines is None:
             return super().get_session_cookie_age()
         return max(0, int(deadlines[1] - _now().timestamp()))
 
     def load(self) -> dict:
-        # cached_db's load(), with three changes: the cache is read through
-        # authcache.live (an unreachable cache means the database; data
-        # cached under an older revocation epoch is a miss); it is filled
-        # with add(), not set(), so a revocation's tombstone written meanwhile
-        # wins the race; and the server-side lifetimes are checked.
-        # The session data and its user's snapshot in one round trip
-        # (authcache.snapshots): a warm request then reads no database at all.
+        # cached_db's load(), except: the cache is read through authcache.live
+        # (unreachable or an older revocation epoch: the database); it is
+        # filled with add(), so a revocation's tombstone written meanwhile
+        # wins; the lifetimes are checked; and the user's snapshot comes in
+        # the same round trip (authcache.snapshots), so a warm request reads
+        # no database at all.
         reads = cache_read_many(
             keys=[self.cache_key, self.user_snapshot_key], alias=settings.SESSION_CACHE_ALIAS
         )
@@ -231,8 +225,9 @@ class SessionStore(CachedDBStore):
         # current epoch, or a tombstone.
         data = read.value if read.live or _is_tombstone(read.value) else None
         if data is None:
-            row = self._get_session_from_db()
+            row = self.row_read()
             if row is None:
+                self._session_key = None  # as Django's load(): a missing row ends the key
                 return {}
             data = self.decode(row.session_data)
             cache_write_live(
@@ -263,6 +258,15 @@ class SessionStore(CachedDBStore):
             self.modified = True
         return data
 
+    def row_read(self):
+        """Return this session's unexpired row, or None (Django's own query and security log)."""
+        try:
+            return self.model.objects.get(session_key=self.session_key, expire_date__gt=timezone.now())
+        except (self.model.DoesNotExist, SuspiciousOperation) as error:
+            if isinstance(error, SuspiciousOperation):
+                logging.getLogger(f"django.security.{type(error).__name__}").warning(str(error))
+            return None
+
     @property
     def user_snapshot_key(self) -> str:
         return session_snapshot_key(self.session_key or "")
@@ -272,7 +276,7 @@ class SessionStore(CachedDBStore):
 
         The authentication backend's get_user() (accounts.backends) asks here.
         """
-        self._get_session()  # load() reads the snapshot with the data
+        self.get(SESSION_KEY)  # loads the data, and the snapshot read with it
         read = getattr(self, "_user_snapshot_read", None) or CacheRead(value=None, epoch=None)
         if read.live:
             user = user_from_snapshot(read.value, user_id=user_id)
@@ -294,7 +298,7 @@ class SessionStore(CachedDBStore):
         DBStore.save(self, must_create=must_create)
         cache_write_live(
             key=self.cache_key,
-            payload=self._session,
+            payload=dict(self.items()),
             epoch=epoch,
             timeout=self.get_expiry_age(),
             add=False,
@@ -308,23 +312,6 @@ class SessionStore(CachedDBStore):
         with transaction.atomic():
             DBStore.delete(self, session_key)
             sessions_cache_tombstone(session_keys=[session_key])
-
-    # The async twins run the sync methods above in a thread: cached_db's own
-    # would read the cache entry without its epoch and write no tombstone.
-    async def aload(self) -> dict:
-        return await sync_to_async(self.load)()
-
-    async def aexists(self, session_key) -> bool:
-        return await sync_to_async(self.exists)(session_key)
-
-    async def asave(self, must_create: bool = False) -> None:
-        await sync_to_async(self.save)(must_create=must_create)
-
-    async def adelete(self, session_key=None) -> None:
-        await sync_to_async(self.delete)(session_key)
-
-    async def acreate_model_instance(self, data: dict):
-        return await sync_to_async(self.create_model_instance)(data)
 
     def create_model_instance(self, data: dict):
         now = _now()
@@ -353,3 +340,11 @@ class SessionStore(CachedDBStore):
             return get_user_model()._meta.pk.to_python(raw)
         except ValidationError:
             return None
+
+    # The async twins run the methods above in a thread: cached_db's own
+    # would read the cache entry without its epoch and write no tombstone.
+    aload = sync_to_async(load)
+    aexists = sync_to_async(exists)
+    asave = sync_to_async(save)
+    adelete = sync_to_async(delete)
+    acreate_model_instance = sync_to_async(create_model_instance)

@@ -145,14 +145,14 @@ def test_revocation_wins_the_race_with_a_cold_cache_read(user):
     key = _key(victim)
     caches[settings.SESSION_CACHE_ALIAS].clear()  # cold cache: the next read goes to the database
     store = SessionStore(key)
-    read_row = store._get_session_from_db
+    read_row = store.row_read
 
     def read_then_revoke():
         row = read_row()
         services.sessions_revoke_all(user=user)  # lands between the read and the cache fill
         return row
 
-    store._get_session_from_db = read_then_revoke
+    store.row_read = read_then_revoke
     store.load()
     assert not _cached(key)
     assert not _authenticated(victim)
