@@ -18,6 +18,7 @@ from django.test import Client
 from accounts.usernames import username_canonical, username_skeleton
 from bench import clients as bench_clients
 from bench import querycount
+from bench import report as bench_report
 from bench import results as bench_results
 from bench import wire as bench_wire
 
@@ -260,11 +261,11 @@ def test_many_clients_are_judged_within_each_round_against_one_credential_and_th
         f"{server}: largest worker RSS under many clients <= {bench_results.WORKER_RSS_BOUND_MIB} MiB"
     ]
     assert rss == ("300 MiB", False)
-    table = bench_results.clients_table({**results, "settings": _settings()})
+    table = bench_report.clients_table({**results, "settings": _settings()})
     assert "## Many clients (10000 credentials per mechanism, one per request in turn)" in table
     (session_row,) = [row for row in table if row.startswith(f"| {server} | session cookie |")]
     assert "| 300 (0 req) |" in session_row and "| 0.80 |" in session_row
-    assert bench_results.clients_table({"loads": results["loads"][:2], "settings": _settings()}) == []
+    assert bench_report.clients_table({"loads": results["loads"][:2], "settings": _settings()}) == []
 
 
 def test_steadiness_is_judged_over_eight_rounds_only_and_names_the_slowest_round():

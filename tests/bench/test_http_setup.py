@@ -96,12 +96,12 @@ def test_authdemo_that_cannot_start_ends_the_bench_with_a_message_not_a_tracebac
 
 def _fake_run_results(monkeypatch):
     from bench import __main__ as bench_main
-    from bench import results as results_file
+    from bench import report
 
     written: list = []
     monkeypatch.setattr(bench_http, "run", lambda **kwargs: {"servers": [], "loads": []})
-    monkeypatch.setattr(results_file, "write", lambda results, out, inprocess="": written.append(out) or [])
-    monkeypatch.setattr(results_file, "markdown", lambda results, inprocess="": "")
+    monkeypatch.setattr(report, "write", lambda results, out, inprocess="": written.append(out) or [])
+    monkeypatch.setattr(report, "markdown", lambda results, inprocess="": "")
     return bench_main, written
 
 
