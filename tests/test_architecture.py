@@ -71,7 +71,8 @@ _KNOWN_INTERNALS = {
     "_make_cache_key", "_get_window", "_split_rate", "_csp_update", "_csp_replace", "_csp_exempt",
     "_csp_config", "_csp_nonce", "_loaded_messages", "_prepare_messages", "_get_or_create_session_key",
     "_session_cache", "_clear_cache", "_get_session_key", "_set_session_key", "_validate_session_key",
-    "_lock_name",
+    "_lock_name", "_session", "_get_session", "_get_session_from_db", "_messages", "_csp_exempt_ro",
+    "_csp_nonce_post_response",
 }  # fmt: skip
 
 
@@ -227,3 +228,31 @@ def test_the_audit_finds_what_it_looks_for(tmp_path):
         "sample.py: locmem._x",
         "sample.py: ._wrapped",
     }
+
+
+# --- Module size ---------------------------------------------------------------
+
+MODULE_LINES_MAX = 350
+# Modules still over the limit, to be split; this set may only shrink.
+OVER_LIMIT_PENDING = {"api/services.py", "api/schema.py"}
+_NOT_MODULES = {"tests", "migrations", "e2e", "fuzz", "node_modules"}
+
+
+def _module_sizes() -> dict[str, int]:
+    """Return path -> line count of every project module, bench/ and settings included."""
+    sizes = {}
+    for path in ROOT.rglob("*.py"):
+        parts = path.relative_to(ROOT).parts
+        if any(part in _NOT_MODULES or part.startswith(".") for part in parts[:-1]):
+            continue
+        sizes["/".join(parts)] = len(path.read_text().splitlines())
+    return sizes
+
+
+def test_no_module_is_over_the_line_limit():
+    sizes = _module_sizes()
+    over = {path for path, lines in sizes.items() if lines > MODULE_LINES_MAX}
+    assert over - OVER_LIMIT_PENDING == set(), {path: sizes[path] for path in over - OVER_LIMIT_PENDING}
+    # A pending module that shrank under the limit leaves the list.
+    assert OVER_LIMIT_PENDING - over == set()
+    assert {"authdemo/settings.py", "bench/__main__.py"} <= sizes.keys()
