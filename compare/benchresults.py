@@ -76,7 +76,7 @@ def bench_results_load(path: Path | None = None) -> BenchResults | None:
     except (OSError, ValueError):
         logger.warning("unreadable benchmark results in %s", path, exc_info=True)
         return None
-    # The format `make bench` writes (bench/results.py): "servers" describe
+    # The format `make bench` writes (bench/report.py): "servers" describe
     # each server, "loads" hold one row per server and mechanism.
     if not isinstance(data, dict) or not isinstance(data.get("loads"), list):
         return None
