@@ -26,7 +26,7 @@ security_log = logging.getLogger("authdemo.security")
 # Sent by user_revoke_all with ``user`` (and ``keep_family_id``): every credential of that user other
 # than sessions (the JWT side's tokens) must die now. Apps that issue such
 # credentials connect to it in their AppConfig.ready(), so this app needs to
-# know none of them (api connects api.services.tokens_on_credentials_revoked).
+# know none of them (api connects api.revocation.tokens_on_credentials_revoked).
 credentials_revoked = Signal()
 
 
@@ -69,9 +69,9 @@ def user_revoke_all(*, user, keep_session_key: str | None = None, keep_family_id
 
     The one entry point to "end everything of this user". Sessions end here;
     then ``credentials_revoked`` is sent with ``user``, and its receiver
-    ``api.services.tokens_on_credentials_revoked`` (connected in
+    ``api.revocation.tokens_on_credentials_revoked`` (connected in
     ``ApiConfig.ready()``) revokes every token through
-    ``api.services.tokens_revoke_all``. Receivers' errors propagate: a
+    ``api.revocation.tokens_revoke_all``. Receivers' errors propagate: a
     revocation that failed is never reported as done. ``keep_family_id``
     (a JWT login's id, opaque here) is passed on, for a JWT client that
     ends every login but its own.

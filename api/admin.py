@@ -4,7 +4,7 @@ Replaces SimpleJWT's token admins: searchable by username and email, the
 family of each token shown, every page read-only and without token strings
 (a refresh token is a live credential: OWASP ASVS 5.0 V7.2.3). The only
 write is the "revoke family" action, which kills every refresh and access
-token of that login at once (api.services.family_revoke).
+token of that login at once (api.revocation.family_revoke).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from rest_framework_simplejwt.token_blacklist import admin as blacklist_admin
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts.adminlists import SizedListMixin, datetime_column
-from api import services
+from api import revocation
 from api.models import TokenFamily
 
 USER_SEARCH = ("username", "email")
@@ -22,7 +22,7 @@ USER_SEARCH = ("username", "email")
 
 def _revoke(modeladmin, request, family_ids) -> None:
     ids = {fid for fid in family_ids if fid is not None}
-    count = sum(services.family_revoke(family_id=fid, reason=TokenFamily.Reason.ADMIN) for fid in ids)
+    count = sum(revocation.family_revoke(family_id=fid, reason=TokenFamily.Reason.ADMIN) for fid in ids)
     modeladmin.message_user(request, f"Revoked {count} token families.", messages.SUCCESS)
 
 

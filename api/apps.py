@@ -10,10 +10,10 @@ class ApiConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts.services import credentials_revoked
-        from api import checks, conf, services  # noqa: F401 (conf sets the defaults, checks registers)
+        from api import checks, conf, revocation  # noqa: F401 (conf sets the defaults, checks registers)
 
         # "End everything of this user" (accounts.services.user_revoke_all)
         # reaches the tokens through this hook: accounts imports nothing of api.
         credentials_revoked.connect(
-            services.tokens_on_credentials_revoked, dispatch_uid="api.tokens_on_credentials_revoked"
+            revocation.tokens_on_credentials_revoked, dispatch_uid="api.tokens_on_credentials_revoked"
         )

@@ -19,7 +19,7 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import ExpiredTokenError, TokenError
 from rest_framework_simplejwt.models import TokenUser
 
-from api import services
+from api import logins
 from api.tokens import AccessToken
 from authcache.snapshots import user_cached
 
@@ -71,10 +71,10 @@ class JWTBearerAuthentication(JWTAuthentication):
             # Benchmark mode: SimpleJWT's stateless user, no database, no revocation.
             return jwt_settings.api_settings.TOKEN_USER_CLASS(validated_token)
         # The revocation check and the user in one cache round trip
-        # (api.services.token_user); deleted and deactivated users answer
+        # (api.logins.token_user); deleted and deactivated users answer
         # alike: user_inactive.
         try:
-            return services.token_user(token=validated_token)
+            return logins.token_user(token=validated_token)
         except TokenError as exc:
             raise token_error_to_auth_failed(exc) from exc
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 from rest_framework.response import Response
 
-from api import serializers, services
+from api import logins, serializers
 
 
 def cookie_attributes() -> dict:
@@ -17,7 +17,7 @@ def cookie_attributes() -> dict:
     return {"httponly": True, "secure": settings.JWT_COOKIE_SECURE, "samesite": "Lax"}
 
 
-def cookies_set(response: Response, pair: services.TokenPair) -> None:
+def cookies_set(response: Response, pair: logins.TokenPair) -> None:
     """Put the access and refresh tokens of ``pair`` into their cookies on ``response``."""
     # HttpOnly: no script reads the tokens (ASVS 5.0 V3.3.4); SameSite=Lax and
     # the CSRF check keep cross-site requests from using them (V3.3.2);
@@ -42,7 +42,7 @@ def cookies_clear(response: Response) -> None:
     response.delete_cookie(settings.JWT_REFRESH_COOKIE, path=settings.JWT_REFRESH_COOKIE_PATH, samesite="Lax")
 
 
-def cookie_session_body(user, pair: services.TokenPair) -> dict:
+def cookie_session_body(user, pair: logins.TokenPair) -> dict:
     """Return the body beside the cookies: the user and the expiry times, no token."""
     return serializers.CookieSessionSerializer(
         {"user": user, "access_expires": pair.access_expires, "refresh_expires": pair.refresh_expires}

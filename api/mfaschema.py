@@ -5,7 +5,7 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 
 from api import serializers
-from api.schema import BAD_INPUT, CSRF_FAILED, THROTTLED, UNAUTHENTICATED, error_response
+from api.schema_common import BAD_INPUT, CSRF_FAILED, THROTTLED, UNAUTHENTICATED, error_response
 
 CODE_REFUSED = error_response(
     "That code is not valid.",

@@ -1,6 +1,6 @@
 """Views of second factors and step-up on the JWT side: parse, call one service, respond.
 
-Paths and bodies: docs/contract.md; OpenAPI descriptions: api/schema.py.
+Paths and bodies: docs/contract.md; OpenAPI descriptions: api/mfaschema.py.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from accounts import factors, mfa
 from accounts.assurance import OTP, PWD, assurance_stepped_up
 from api import mfaschema as schema
-from api import serializers, services, stepup
+from api import rotation, serializers, stepup
 from api.authentication import db_user
 from api.passkeys import passkey_call
 from api.tokens import AccessToken
@@ -158,7 +158,7 @@ class ReauthenticateView(NoStoreMixin, APIView):
             )
             method = OTP
         proven = assurance_stepped_up(stepup.request_assurance(request), method=method)
-        pair = token_call(services.token_reauthenticate, access=request.auth, user=user, assurance=proven)
+        pair = token_call(rotation.token_reauthenticate, access=request.auth, user=user, assurance=proven)
         transport = getattr(request.successful_authenticator, "auth_mechanism", "")
         if transport == "jwt-cookie":
             return CookieTransport().pair_response(request, pair, user=user)

@@ -5,7 +5,7 @@ SimpleJWT's ``token_blacklist`` tables stay the record of every refresh token
 (``BlacklistedToken``); ``FamilyToken`` ties each outstanding refresh token to
 the family of the login it came from. The family row is the database source
 of truth for "is this login revoked"; the cache only mirrors it (see
-``api.services.family_is_revoked``), so flushing Redis loses no revocation.
+``api.revocation.family_is_revoked``), so flushing Redis loses no revocation.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ class TokenFamily(models.Model):
     expires_at = models.DateTimeField(db_index=True)
     # The jti of the one refresh token of this login that may still be
     # rotated; any other of its refresh tokens presented is reuse, whatever
-    # the blacklist says (api.services.token_refresh). Empty: none may.
+    # the blacklist says (api.rotation.token_refresh). Empty: none may.
     current_jti = models.CharField(max_length=255, blank=True, editable=False)
     # The jti of the refresh token that ``current_jti`` replaced: the only one
     # the reuse grace may answer (RFC 9700 section 4.14.2; docs/jwt.md).

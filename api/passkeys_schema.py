@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 
-from api import schema
+from api import schema_common as common
 from api.passkeys_serializers import (
     CeremonySerializer,
     PasskeyLoginSerializer,
@@ -71,7 +71,7 @@ MFA_AMR = " The tokens' `amr` (RFC 8176): `pwd`, `hwk` or `swk`, and `mfa`."
 PASSKEY_LIST = {
     "tags": TAGS,
     "summary": "The user's passkeys (never their public keys)",
-    "responses": {200: PasskeySerializer(many=True), 401: schema.UNAUTHENTICATED},
+    "responses": {200: PasskeySerializer(many=True), 401: common.UNAUTHENTICATED},
 }
 PASSKEY_REGISTER_OPTIONS = {
     "tags": TAGS,
@@ -81,7 +81,7 @@ PASSKEY_REGISTER_OPTIONS = {
         "expires after `WEBAUTHN_CHALLENGE_SECONDS` (300)."
     ),
     "request": None,
-    "responses": {200: CeremonySerializer, 401: REAUTH, 403: schema.CSRF_FAILED},
+    "responses": {200: CeremonySerializer, 401: REAUTH, 403: common.CSRF_FAILED},
 }
 PASSKEY_REGISTER = {
     "tags": TAGS,
@@ -93,8 +93,8 @@ PASSKEY_REGISTER = {
             ErrorSerializer,
             description="invalid, passkey_state_invalid, passkey_invalid or passkey_name_invalid",
         ),
-        401: schema.UNAUTHENTICATED,
-        403: schema.CSRF_FAILED,
+        401: common.UNAUTHENTICATED,
+        403: common.CSRF_FAILED,
         409: error("This passkey is already registered.", "passkey_exists"),
     },
     "examples": [PASSKEY_EXAMPLE],
@@ -103,7 +103,7 @@ PASSKEY_RENAME = {
     "tags": TAGS,
     "summary": "Rename one of the user's passkeys",
     "request": PasskeyRenameSerializer,
-    "responses": {200: PasskeySerializer, 400: schema.BAD_INPUT, 401: schema.UNAUTHENTICATED, 404: NOT_FOUND},
+    "responses": {200: PasskeySerializer, 400: common.BAD_INPUT, 401: common.UNAUTHENTICATED, 404: NOT_FOUND},
 }
 PASSKEY_REMOVE = {
     "tags": TAGS,
@@ -121,25 +121,25 @@ PASSKEY_LOGIN_OPTIONS = {
     "description": "No username: the browser offers the user's discoverable passkeys for this site.",
     "auth": [],
     "request": None,
-    "responses": {200: CeremonySerializer, 429: schema.THROTTLED},
+    "responses": {200: CeremonySerializer, 429: common.THROTTLED},
 }
 PASSKEY_LOGIN = {
     "tags": TAGS,
     "summary": "Log in with a passkey: an access and a refresh token",
-    "description": schema.DEVICE_COOKIE + AMR,
+    "description": common.DEVICE_COOKIE + AMR,
     "auth": [],
     "request": PasskeyLoginSerializer,
     "responses": {200: TokenPairSerializer, 400: CEREMONY_INVALID, 401: PASSKEY_INVALID},
-    "examples": [schema.TOKEN_PAIR_EXAMPLE],
+    "examples": [common.TOKEN_PAIR_EXAMPLE],
 }
 PASSKEY_COOKIE_LOGIN = {
     "tags": TAGS,
     "summary": "Log in with a passkey: the token cookies",
-    "description": schema.DEVICE_COOKIE + AMR,
+    "description": common.DEVICE_COOKIE + AMR,
     "auth": [],
     "request": PasskeyLoginSerializer,
     "responses": {200: CookieSessionSerializer, 400: CEREMONY_INVALID, 401: PASSKEY_INVALID},
-    "examples": [schema.COOKIE_SESSION_EXAMPLE],
+    "examples": [common.COOKIE_SESSION_EXAMPLE],
 }
 PASSKEY_MFA_OPTIONS = {
     "tags": TAGS,
@@ -147,7 +147,7 @@ PASSKEY_MFA_OPTIONS = {
     "description": "`mfa_token` from the first step's 401 `mfa_required`; only the user's passkeys count.",
     "auth": [],
     "request": PasskeyMfaOptionsSerializer,
-    "responses": {200: CeremonySerializer, 400: schema.BAD_INPUT, 401: MFA_TOKEN_INVALID},
+    "responses": {200: CeremonySerializer, 400: common.BAD_INPUT, 401: MFA_TOKEN_INVALID},
 }
 PASSKEY_MFA_LOGIN = {
     "tags": TAGS,
@@ -159,9 +159,9 @@ PASSKEY_MFA_LOGIN = {
         200: TokenPairSerializer,
         400: CEREMONY_INVALID,
         401: MFA_TOKEN_INVALID,
-        429: schema.THROTTLED,
+        429: common.THROTTLED,
     },
-    "examples": [schema.TOKEN_PAIR_EXAMPLE],
+    "examples": [common.TOKEN_PAIR_EXAMPLE],
 }
 PASSKEY_MFA_COOKIE_LOGIN = {
     "tags": TAGS,
@@ -173,9 +173,9 @@ PASSKEY_MFA_COOKIE_LOGIN = {
         200: CookieSessionSerializer,
         400: CEREMONY_INVALID,
         401: MFA_TOKEN_INVALID,
-        429: schema.THROTTLED,
+        429: common.THROTTLED,
     },
-    "examples": [schema.COOKIE_SESSION_EXAMPLE],
+    "examples": [common.COOKIE_SESSION_EXAMPLE],
 }
 REAUTHENTICATE_PASSKEY_OPTIONS = {
     "tags": TAGS,
@@ -188,8 +188,8 @@ REAUTHENTICATE_PASSKEY_OPTIONS = {
     "request": None,
     "responses": {
         200: CeremonySerializer,
-        401: schema.UNAUTHENTICATED,
-        403: schema.CSRF_FAILED,
+        401: common.UNAUTHENTICATED,
+        403: common.CSRF_FAILED,
         404: error("You have no passkey.", "passkey_not_found", "The user has no passkey"),
     },
 }

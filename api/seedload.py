@@ -1,7 +1,7 @@
 """Bulk rows for a database at size: seeded users, their sessions and JWT logins (``manage.py seed_load``).
 
 Each login is written as the app leaves it (accounts.sessions,
-api.tokens.RefreshToken.for_user, api.services.token_refresh): a session
+api.tokens.RefreshToken.for_user, api.rotation.token_refresh): a session
 row with its signed data, and a token family refreshed once, so two
 outstanding refresh tokens, both linked to the family, the first one
 blacklisted, ``current_jti``/``previous_jti`` set. Only the stored refresh

@@ -1,4 +1,4 @@
-"""Request and response shapes of the API (parsing only; the work is in api.services)."""
+"""API request and response shapes; parsing only (the work: api.logins, api.rotation, api.revocation)."""
 
 from __future__ import annotations
 

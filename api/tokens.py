@@ -107,7 +107,7 @@ class RefreshToken(FamilyMixin, BackendMixin, SimpleRefreshToken):
 
     def check_blacklist(self) -> None:
         # Not SimpleJWT's per-token blacklist query: whether this token was
-        # rotated out is decided under a row lock by api.services.token_refresh
+        # rotated out is decided under a row lock by api.rotation.token_refresh
         # (reuse detection), and everywhere else by token_revocation_check.
         return None
 

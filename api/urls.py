@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from api import exceptions, mfaviews, passkeys, schema, views
+from api import exceptions, mfaviews, openapi, passkeys, views
 
 app_name = "api"
 
@@ -62,8 +62,8 @@ urlpatterns = [
     ),
     # Keys and OpenAPI
     path(".well-known/jwks.json", views.JwksView.as_view(), name="jwks"),
-    path("api/schema/", schema.SchemaView.as_view(), name="schema"),
-    path("api/docs/", schema.DocsView.as_view(), name="docs"),
+    path("api/schema/", openapi.SchemaView.as_view(), name="schema"),
+    path("api/docs/", openapi.DocsView.as_view(), name="docs"),
     # Last: any other /api/ path is a JSON 404, also under DJANGO_DEBUG=1 (where
     # handler404 is bypassed) and for a POST without the trailing slash (which
     # CommonMiddleware's APPEND_SLASH would turn into a 500 under DEBUG).

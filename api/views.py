@@ -25,7 +25,7 @@ from accounts import services as account_services
 from accounts.assurance import PWD, Assurance, assurance_new
 from accounts.devicecookie import device_cookie_set
 from accounts.ratelimit import login_attempt_register, login_success_register
-from api import cookies, jwk, keyring, schema, serializers, services, stepup
+from api import cookies, jwk, keyring, logins, revocation, rotation, schema, serializers, stepup
 from api.authentication import csrf_enforce, db_user, token_error_to_auth_failed
 from api.models import TokenFamily
 from api.tokens import AccessToken
@@ -117,7 +117,7 @@ class BearerTransport:
         data.is_valid(raise_exception=True)
         return data.validated_data["refresh"]
 
-    def pair_response(self, request, pair: services.TokenPair, *, user) -> Response:
+    def pair_response(self, request, pair: logins.TokenPair, *, user) -> Response:
         return Response({"access": str(pair.access), "refresh": str(pair.refresh)})
 
 
@@ -134,7 +134,7 @@ class CookieTransport:
             raise exceptions.AuthenticationFailed("No refresh token cookie", code="not_authenticated")
         return raw
 
-    def pair_response(self, request, pair: services.TokenPair, *, user) -> Response:
+    def pair_response(self, request, pair: logins.TokenPair, *, user) -> Response:
         response = Response(cookies.cookie_session_body(user, pair))
         cookies.cookies_set(response, pair)
         return response
@@ -154,7 +154,7 @@ class LoginViewBase(PublicAuthMixin, NoStoreMixin, APIView):
 
     def login_response(self, request, user, proven: Assurance) -> Response:
         """Return the response of a completed login of ``user`` that proved ``proven``."""
-        pair = services.token_pair_issue(
+        pair = logins.token_pair_issue(
             user=user,
             ip=client_ip(request._request),
             user_agent=request.META.get("HTTP_USER_AGENT", ""),
@@ -173,7 +173,7 @@ class RefreshViewBase(PublicAuthMixin, NoStoreMixin, APIView):
     def post(self, request):
         raw = self.refresh_raw(request)
         pair = token_call(
-            services.token_refresh,
+            rotation.token_refresh,
             raw=raw,
             ip=client_ip(request._request),
             user_agent=request.META.get("HTTP_USER_AGENT", ""),
@@ -195,7 +195,7 @@ class TokenRefreshView(BearerTransport, RefreshViewBase):
 class CookieLoginView(CookieTransport, LoginViewBase):
     """Log in with the token cookies: tokens travel only in HttpOnly cookies, never in the body."""
 
-    def pair_response(self, request, pair: services.TokenPair, *, user) -> Response:
+    def pair_response(self, request, pair: logins.TokenPair, *, user) -> Response:
         # A new login gets a new CSRF token, as Django's login() does (fixation).
         rotate_token(request._request)
         return super().pair_response(request, pair, user=user)
@@ -222,7 +222,7 @@ class TokenVerifyView(PublicAuthMixin, NoStoreMixin, APIView):
     def post(self, request):
         data = serializers.VerifySerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        token_call(services.token_verify, raw=data.validated_data["token"])
+        token_call(logins.token_verify, raw=data.validated_data["token"])
         return Response({})
 
 
@@ -241,7 +241,7 @@ class TokenRevokeView(NoStoreMixin, APIView):
             raise exceptions.AuthenticationFailed(
                 "A bearer access token is required", code="not_authenticated"
             )
-        token_call(services.token_revoke, access=access, raw_refresh=data.validated_data["refresh"])
+        token_call(revocation.token_revoke, access=access, raw_refresh=data.validated_data["refresh"])
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -252,7 +252,7 @@ class CookieLogoutView(PublicAuthMixin, APIView):
     def post(self, request):
         csrf_enforce(request)
         _no_body(request)
-        services.cookie_tokens_revoke(
+        revocation.cookie_tokens_revoke(
             raw_access=request.COOKIES.get(settings.JWT_ACCESS_COOKIE, ""),
             raw_refresh=request.COOKIES.get(settings.JWT_REFRESH_COOKIE, ""),
         )

@@ -4,7 +4,7 @@ The one-credential loads of bench/http.py measure a warm path that a single
 user keeps hot. Here ``mint_credentials`` creates CLIENTS users in bulk and
 logs each of them in through the site's own code: Django's ``login()`` (the
 test client's ``force_login``, so the app's login signal stamps the session
-as a form login does) for a session, ``api.services.token_pair_issue`` for a
+as a form login does) for a session, ``api.logins.token_pair_issue`` for a
 bearer login and for a cookie login. Each credential becomes one header line
 in a file, and ``rotate_script`` is a wrk script that reads the file and
 sends the next credential with every request, each wrk thread from its own
@@ -60,7 +60,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.test import Client
-from api import services
+from api import logins
 from accounts.usernames import username_canonical, username_skeleton
 from api.models import TokenFamily
 User = get_user_model()
@@ -91,9 +91,9 @@ for start in range(0, len(users), 500):
             session = client.cookies[settings.SESSION_COOKIE_NAME].value
             lines["session"].append(f"Cookie: {{settings.SESSION_COOKIE_NAME}}={{session}}")
             client.cookies.clear()
-            bearer = services.token_pair_issue(user=user, transport=TokenFamily.Transport.BEARER)
+            bearer = logins.token_pair_issue(user=user, transport=TokenFamily.Transport.BEARER)
             lines["jwt-bearer"].append(f"Authorization: Bearer {{bearer.access}}")
-            cookie = services.token_pair_issue(user=user, transport=TokenFamily.Transport.COOKIE)
+            cookie = logins.token_pair_issue(user=user, transport=TokenFamily.Transport.COOKIE)
             lines["jwt-cookie"].append(f"Cookie: {{settings.JWT_ACCESS_COOKIE}}={{cookie.access}}")
 for mechanism, found in lines.items():
     (out / f"{{mechanism}}.txt").write_text("\\n".join(found) + "\\n")

@@ -198,8 +198,8 @@ def prune_measure(heavy, baseline_seconds: float) -> dict:
     from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
     from accounts.models import Session
+    from api.logins import token_pair_issue
     from api.models import TokenFamily
-    from api.services import token_pair_issue
 
     access = str(token_pair_issue(user=heavy).access)
     now = timezone.now()

@@ -17,7 +17,7 @@ from django.urls import reverse
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
 
-from api import services as api_services
+from api import revocation as api_revocation
 from api.tokens import AccessToken
 from compare.labstore import LabStore
 from compare.replay import me_replay
@@ -67,7 +67,7 @@ def credentials_capture(*, request: HttpRequest, user) -> Captured:
 
 def jwt_login_revoke(*, raw_access: str) -> bool:
     """Revoke the login (token family) of ``raw_access``; return whether it was live."""
-    return api_services.family_revoke(family_id=AccessToken(raw_access).family_id)
+    return api_revocation.family_revoke(family_id=AccessToken(raw_access).family_id)
 
 
 def _access_lifetime() -> int:

@@ -1,4 +1,4 @@
-"""Write services of the device list: end a user's own JWT logins through api.services.family_revoke."""
+"""Write services of the device list: end a user's own JWT logins through api.revocation.family_revoke."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import uuid
 
 from django.utils import timezone
 
-from api.services import family_revoke
+from api.revocation import family_revoke
 
 
 def jwt_login_revoke(*, user, family_id: uuid.UUID) -> bool:

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from rest_framework_simplejwt.exceptions import TokenError
 
-from api import services as api_services
+from api import logins as api_logins
 from api.tokens import AccessToken
 
 logger = logging.getLogger(__name__)
@@ -19,7 +19,7 @@ def jwt_user(request: HttpRequest) -> object | None:
     if hasattr(request, "_authdemo_jwt_user"):
         return request._authdemo_jwt_user
     try:
-        user = api_services.jwt_cookie_user(request)
+        user = api_logins.jwt_cookie_user(request)
     except Exception:
         # A broken JWT lookup must not take the HTML pages down with it.
         logger.exception("jwt_cookie_user failed")

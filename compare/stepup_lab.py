@@ -19,7 +19,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 
 from accounts.assurance import Assurance, assurance_from_claims, session_assurance, session_assurance_set
 from accounts.conf import reauth_seconds
-from api import services as api_services
+from api import logins, rotation
 from api.tokens import AccessToken
 from compare.labstore import LabStore
 from compare.replay import me_replay
@@ -86,7 +86,7 @@ def session_age(*, request: HttpRequest, now: int | None = None) -> None:
         session_assurance_set(request.session, aged)
 
 
-def jwt_age(*, request: HttpRequest, now: int | None = None) -> api_services.TokenPair | None:
+def jwt_age(*, request: HttpRequest, now: int | None = None) -> logins.TokenPair | None:
     """Return a new pair of this browser's JWT login with its ``auth_time`` moved back (None: nothing to age).
 
     The pair replaces the cookie's (the refresh token rotates out); the
@@ -99,7 +99,7 @@ def jwt_age(*, request: HttpRequest, now: int | None = None) -> api_services.Tok
     aged = _aged(assurance_from_claims(token.payload), now=_now() if now is None else now)
     if aged is None:
         return None
-    return api_services.token_reauthenticate(access=token, user=user, assurance=aged)
+    return rotation.token_reauthenticate(access=token, user=user, assurance=aged)
 
 
 def copy_take(*, request: HttpRequest, now: int | None = None) -> tuple[str, int] | None:

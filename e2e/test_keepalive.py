@@ -71,7 +71,7 @@ def test_an_expired_access_cookie_is_refreshed_and_the_call_retried_once(site, u
     _cookie_login(page, site)
     # An access token of this user that expired beyond the verification leeway,
     # sent by the browser as if its cookie had outlived it (clock skew).
-    from api.services import token_pair_issue
+    from api.logins import token_pair_issue
 
     short_access(-60)
     expired = str(token_pair_issue(user=user).access)

@@ -50,7 +50,7 @@ def test_the_jwt_side_listens_to_the_revocation_hook(user):
     from rest_framework_simplejwt.exceptions import TokenError
 
     from accounts.services import credentials_revoked
-    from api.services import token_pair_issue, token_verify
+    from api.logins import token_pair_issue, token_verify
 
     pair = token_pair_issue(user=user)
     token_verify(raw=str(pair.access))

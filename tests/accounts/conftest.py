@@ -22,7 +22,7 @@ def login(client, password):
 @pytest.fixture
 def obtain_pair():
     """obtain_pair(user) -> the id of a new JWT login (token family) of ``user``."""
-    from api.services import token_pair_issue
+    from api.logins import token_pair_issue
 
     def do(user):
         return token_pair_issue(user=user).refresh.family_id

@@ -80,10 +80,10 @@ def test_sessions_admin_delete_goes_through_the_service(admin_client, alice_clie
 
 
 def test_user_admin_revoke_all_action(admin_client, alice_clients, user, user_factory, monkeypatch):
-    import api.services
+    import api.revocation
 
     revoked = []
-    monkeypatch.setattr(api.services, "tokens_revoke_all", lambda *, user, **kw: revoked.append(user) or 0)
+    monkeypatch.setattr(api.revocation, "tokens_revoke_all", lambda *, user, **kw: revoked.append(user) or 0)
     bob = user_factory(username="bob")
     bob_client = Client()
     bob_client.force_login(bob)

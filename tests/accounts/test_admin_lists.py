@@ -10,9 +10,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
+from api.logins import token_pair_issue
 from api.models import TokenFamily
 from api.seedload import seed_username
-from api.services import token_pair_issue
 
 pytestmark = pytest.mark.django_db
 

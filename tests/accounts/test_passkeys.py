@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 
 from accounts.devicecookie import device_cookie_name
 from accounts.models import Session
-from api.services import token_pair_issue
+from api.logins import token_pair_issue
 from passkeys import services
 from passkeys.models import Passkey
 from tests.passkeys.authenticator import SoftAuthenticator

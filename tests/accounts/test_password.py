@@ -26,12 +26,14 @@ def _authenticated(client) -> bool:
 
 
 def test_password_change_keeps_current_session_and_ends_others(user, password, monkeypatch):
-    import api.services
+    import api.revocation
 
     revoked = []
-    real = api.services.tokens_revoke_all
+    real = api.revocation.tokens_revoke_all
     monkeypatch.setattr(
-        api.services, "tokens_revoke_all", lambda *, user, **kw: revoked.append(user) or real(user=user, **kw)
+        api.revocation,
+        "tokens_revoke_all",
+        lambda *, user, **kw: revoked.append(user) or real(user=user, **kw),
     )
     me, other1, other2 = _client(user), _client(user), _client(user)
     old_key = me.cookies[settings.SESSION_COOKIE_NAME].value

@@ -69,9 +69,9 @@ def test_sessions_revoke_all_keeps_one(user, user_factory):
 
 def test_user_revoke_all_ends_sessions_and_tokens(user, monkeypatch):
     calls = []
-    import api.services
+    import api.revocation
 
-    monkeypatch.setattr(api.services, "tokens_revoke_all", lambda *, user, **kw: calls.append(user) or 0)
+    monkeypatch.setattr(api.revocation, "tokens_revoke_all", lambda *, user, **kw: calls.append(user) or 0)
     a, b = _logged_in_clients(user, 2)
     services.user_revoke_all(user=user)
     assert calls == [user]
@@ -167,7 +167,7 @@ def _bearer_works(access: str) -> bool:
 
 
 def _token_pair(user) -> str:
-    from api.services import token_pair_issue
+    from api.logins import token_pair_issue
 
     return str(token_pair_issue(user=user).access)
 
@@ -236,7 +236,7 @@ def _refresh_works(refresh: str) -> bool:
 
 
 def _full_pair(user) -> tuple[str, str]:
-    from api.services import token_pair_issue
+    from api.logins import token_pair_issue
 
     pair = token_pair_issue(user=user)
     return str(pair.access), str(pair.refresh)

@@ -49,7 +49,7 @@ def test_unexpected_error_in_a_view_is_500_json(api_client, monkeypatch, caplog)
     def boom(**kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("api.services.token_verify", boom)
+    monkeypatch.setattr("api.logins.token_verify", boom)
     response = api_client.post("/api/auth/token/verify/", {"token": "x"}, format="json")
     body = assert_error(response, 500, "server_error")
     assert "boom" not in body["detail"]

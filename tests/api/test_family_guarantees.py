@@ -6,7 +6,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache, caches
 
-from api import services
+from api import revocation
 from api.models import TokenFamily
 from api.tokens import RefreshToken
 from tests.api.helpers import COOKIE_LOGIN_URL, ME_URL, REFRESH_URL, assert_error
@@ -34,7 +34,7 @@ def _revoke_before_the_next_write(monkeypatch, family_id) -> None:
         def call(*args, **kwargs):
             if not landed:
                 landed.append(True)
-                services.family_revoke(family_id=family_id)
+                revocation.family_revoke(family_id=family_id)
             return originals[name](*args, **kwargs)
 
         return call
@@ -50,10 +50,10 @@ def test_revocation_wins_the_race_with_a_cold_cache_read(user, obtain, bearer, m
     cache.clear()  # cold cache: the next check reads the family row
     _revoke_before_the_next_write(monkeypatch, family_id)
     # The in-flight request read the row before the revocation: it may still pass.
-    assert services.family_is_revoked(family_id=family_id) is False
+    assert revocation.family_is_revoked(family_id=family_id) is False
     assert TokenFamily.objects.get(pk=family_id).revoked_at is not None
     # Every later request sees the revocation, without another database read.
-    assert services.family_is_revoked(family_id=family_id) is True
+    assert revocation.family_is_revoked(family_id=family_id) is True
     assert_error(bearer(pair["access"]).get(ME_URL), 401, "token_revoked")
 
 

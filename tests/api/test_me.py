@@ -289,7 +289,7 @@ def test_many_users_stay_warm_at_once(django_assert_num_queries, settings):
     from django.contrib.auth import get_user_model
 
     from accounts.usernames import username_skeleton
-    from api.services import token_pair_issue
+    from api.logins import token_pair_issue
 
     users = get_user_model().objects.bulk_create(
         get_user_model()(

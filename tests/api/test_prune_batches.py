@@ -13,7 +13,7 @@ from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from api.models import FamilyToken, TokenFamily
-from api.services import family_revoke
+from api.revocation import family_revoke
 from tests.api.helpers import ME_URL, REFRESH_URL
 
 pytestmark = pytest.mark.django_db

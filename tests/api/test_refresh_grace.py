@@ -161,7 +161,7 @@ def test_a_grandparent_replayed_before_its_child_is_still_reuse(api_client, user
 def test_grace_does_not_revive_a_revoked_login(api_client, user, obtain):
     pair = obtain(user)
     _refresh(api_client, pair["refresh"])
-    from api.services import family_revoke
+    from api.revocation import family_revoke
 
     family_revoke(family_id=RefreshToken(pair["refresh"]).family_id)
     assert_error(_refresh(api_client, pair["refresh"]), 401, "token_revoked")

@@ -9,8 +9,10 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from accounts.services import user_revoke_all
-from api import services
+from api import revocation
+from api.logins import jwt_cookie_user
 from api.models import TokenFamily
+from api.tokens import AccessToken
 from tests.api.helpers import (
     COOKIE_LOGOUT_URL,
     LOGOUT_ALL_URL,
@@ -87,7 +89,7 @@ def test_user_revoke_all_kills_access_tokens_on_the_next_request(user, obtain, b
 
 def test_tokens_issued_after_revoke_all_work(user, obtain, bearer):
     obtain(user)
-    services.tokens_revoke_all(user=user)
+    revocation.tokens_revoke_all(user=user)
     assert bearer(obtain(user)["access"]).get(ME_URL).status_code == 200
 
 
@@ -131,7 +133,7 @@ def test_deletion_kills_tokens(user, obtain, bearer, cookie_login):
 
 def test_revocation_survives_cache_flush(user, obtain, bearer):
     pair = obtain(user)
-    services.tokens_revoke_all(user=user)
+    revocation.tokens_revoke_all(user=user)
     cache.clear()
     assert_error(bearer(pair["access"]).get(ME_URL), 401, "token_revoked")
 
@@ -140,7 +142,7 @@ def test_stale_live_verdict_is_overwritten_by_revocation(user, obtain, bearer):
     pair = obtain(user)
     client = bearer(pair["access"])
     assert client.get(ME_URL).status_code == 200
-    services.family_revoke(family_id=services.AccessToken(pair["access"]).family_id)
+    revocation.family_revoke(family_id=AccessToken(pair["access"]).family_id)
     assert_error(client.get(ME_URL), 401, "token_revoked")
 
 
@@ -150,7 +152,7 @@ def test_stateless_mode_skips_revocation_and_user_query(
     settings.JWT_STATELESS = True
     pair = obtain(user)
     client = bearer(pair["access"])
-    services.tokens_revoke_all(user=user)
+    revocation.tokens_revoke_all(user=user)
     cache.clear()
     # Documented trade-off of the benchmark mode: the revoked token still
     # authenticates, with no family lookup and no user query. /api/me/ needs
@@ -185,14 +187,14 @@ def test_jwt_cookie_user_for_the_home_page(user, cookie_login, rf):
     client = cookie_login(user)
     request = rf.get("/")
     request.COOKIES[settings.JWT_ACCESS_COOKIE] = client.cookies[settings.JWT_ACCESS_COOKIE].value
-    assert services.jwt_cookie_user(request) == user
+    assert jwt_cookie_user(request) == user
     request.COOKIES[settings.JWT_ACCESS_COOKIE] = "garbage"
-    assert services.jwt_cookie_user(request) is None
+    assert jwt_cookie_user(request) is None
     request.COOKIES.pop(settings.JWT_ACCESS_COOKIE)
-    assert services.jwt_cookie_user(request) is None
+    assert jwt_cookie_user(request) is None
     request.COOKIES[settings.JWT_ACCESS_COOKIE] = client.cookies[settings.JWT_ACCESS_COOKIE].value
-    services.tokens_revoke_all(user=user)
-    assert services.jwt_cookie_user(request) is None
+    revocation.tokens_revoke_all(user=user)
+    assert jwt_cookie_user(request) is None
 
 
 def test_cookie_logout_then_home_shows_no_jwt(user, cookie_login):

@@ -115,22 +115,22 @@ def test_refresh_token_from_another_issuer_setup_is_refused(api_client, user, ob
 def test_a_logout_committed_between_the_revocation_check_and_the_row_lock_wins(user, obtain, monkeypatch):
     from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
-    from api import services
+    from api import revocation, rotation
     from api.tokens import RevokedTokenError
 
     pair = obtain(user)
     family_id = RefreshToken(pair["refresh"]).family_id
-    real_user_active = services._user_active
+    real_user_active = rotation.active_user
 
     def logout_commits_meanwhile(token):
         # Runs after the cached revocation check and before the row lock.
         found = real_user_active(token)
-        services.family_revoke(family_id=family_id)
+        revocation.family_revoke(family_id=family_id)
         return found
 
-    monkeypatch.setattr(services, "_user_active", logout_commits_meanwhile)
+    monkeypatch.setattr(rotation, "active_user", logout_commits_meanwhile)
     issued = OutstandingToken.objects.count()
     with pytest.raises(RevokedTokenError):
-        services.token_refresh(raw=pair["refresh"])
+        rotation.token_refresh(raw=pair["refresh"])
     assert OutstandingToken.objects.count() == issued  # no new pair minted into the revoked family
     assert TokenFamily.objects.get(pk=family_id).revoked_reason == TokenFamily.Reason.LOGOUT

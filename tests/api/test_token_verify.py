@@ -25,7 +25,7 @@ def test_rotated_out_refresh_token_does_not_verify(api_client, user, obtain):
 
 
 def test_revoked_tokens_do_not_verify(api_client, user, obtain):
-    from api.services import tokens_revoke_all
+    from api.revocation import tokens_revoke_all
 
     pair = obtain(user)
     tokens_revoke_all(user=user)

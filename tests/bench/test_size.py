@@ -39,7 +39,7 @@ def test_pages_are_measured_for_every_list_search_and_login_page(settings):
 
 @pytest.mark.django_db(transaction=True)
 def test_the_me_load_runs_until_the_work_ends_and_counts_errors(user):
-    from api.services import token_pair_issue
+    from api.logins import token_pair_issue
 
     access = str(token_pair_issue(user=user).access)
     seen = threading.Event()

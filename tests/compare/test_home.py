@@ -26,10 +26,10 @@ def test_home_shows_session_user(client, user):
 
 
 def test_home_jwt_column_uses_jwt_cookie_user(client, user, user_factory, monkeypatch):
-    import api.services
+    import api.logins
 
     bob = user_factory(username="bob")
-    monkeypatch.setattr(api.services, "jwt_cookie_user", lambda request: bob, raising=False)
+    monkeypatch.setattr(api.logins, "jwt_cookie_user", lambda request: bob)
     client.force_login(user)
     body = client.get("/").content.decode()
     assert "Authenticated by session as <strong>alice</strong>" in body
@@ -37,12 +37,12 @@ def test_home_jwt_column_uses_jwt_cookie_user(client, user, user_factory, monkey
 
 
 def test_home_survives_a_failing_jwt_helper(client, monkeypatch):
-    import api.services
+    import api.logins
 
     def boom(request):
         raise RuntimeError("broken")
 
-    monkeypatch.setattr(api.services, "jwt_cookie_user", boom, raising=False)
+    monkeypatch.setattr(api.logins, "jwt_cookie_user", boom)
     response = client.get("/")
     assert response.status_code == 200
     assert "Not authenticated by JWT cookie." in response.content.decode()
