@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from api.models import FamilyToken, TokenFamily
-from api.services import family_revoke
+from api.revocation import family_revoke
 from api.tokens import RefreshToken
 from tests.api.helpers import ME_URL, REFRESH_URL
 
