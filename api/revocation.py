@@ -115,7 +115,10 @@ def family_revoke(*, family_id: uuid.UUID, reason: str = TokenFamily.Reason.LOGO
 def tokens_revoke_all(*, user, keep_family_id: uuid.UUID | str | None = None) -> int:
     """Revoke every token of ``user`` (but those of login ``keep_family_id``); return how many logins."""
     families = TokenFamily.objects.filter(user=user)
-    outstanding = OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True)
+    # Live tokens only: an expired one is refused anyway, and jwt_prune may be deleting it.
+    outstanding = OutstandingToken.objects.filter(
+        user=user, blacklistedtoken__isnull=True, expires_at__gt=timezone.now()
+    )
     if keep_family_id:
         families = families.exclude(pk=keep_family_id)
         outstanding = outstanding.exclude(family_link__family_id=keep_family_id)

@@ -216,3 +216,22 @@ def test_password_reset_completion_kills_tokens(user, obtain, bearer, client, ma
     )
     assert response.status_code == 302
     assert_error(bearer(pair["access"]).get(ME_URL), 401, "token_revoked")
+
+
+def test_revoke_all_blacklists_live_tokens_outside_a_login_and_leaves_expired_ones_to_the_prune(user):
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+
+    now = timezone.now()
+    live, expired = (
+        OutstandingToken.objects.create(
+            user=user, jti=jti, token="x", created_at=now - timedelta(days=2), expires_at=now + delta
+        )
+        for jti, delta in (("live-jti", timedelta(hours=1)), ("expired-jti", -timedelta(hours=1)))
+    )
+    revocation.tokens_revoke_all(user=user)
+    assert BlacklistedToken.objects.filter(token=live).exists()
+    # An expired token is refused anyway; blacklisting it could race jwt_prune deleting it.
+    assert not BlacklistedToken.objects.filter(token=expired).exists()
