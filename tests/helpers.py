@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+from io import StringIO
+
+from django.core.management import call_command
 
 PASSWORD = "correct horse battery staple"
 
@@ -51,3 +54,11 @@ def cookies_https(settings) -> None:
     settings.JWT_COOKIE_SECURE = True
     for setting, name in SECURE_COOKIE_NAMES.items():
         setattr(settings, setting, name)
+
+
+def seed_logins(*, users: int, logins: int, expired: float) -> None:
+    """Seed ``logins`` sessions and JWT logins over ``users`` users, a fraction ``expired`` expired."""
+    call_command(
+        "seed_load", "--users", str(users), "--logins", str(logins), "--expired", str(expired), "--force",
+        "--no-progress", stdout=StringIO(),
+    )  # fmt: skip

@@ -10,15 +10,13 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from accounts.models import Session
+from tests.helpers import seed_logins
 
 pytestmark = pytest.mark.django_db
 
 
 def seed(logins: int, expired: float) -> None:
-    call_command(
-        "seed_load", "--users", "2", "--logins", str(logins), "--expired", str(expired), "--force",
-        "--no-progress", stdout=StringIO(),
-    )  # fmt: skip
+    seed_logins(users=2, logins=logins, expired=expired)
 
 
 def clear(*args) -> str:

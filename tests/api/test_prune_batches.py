@@ -15,15 +15,13 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from api.models import FamilyToken, TokenFamily
 from api.revocation import family_revoke
 from tests.api.helpers import ME_URL, REFRESH_URL
+from tests.helpers import seed_logins
 
 pytestmark = pytest.mark.django_db
 
 
 def seed(logins: int, expired: float) -> None:
-    call_command(
-        "seed_load", "--users", "3", "--logins", str(logins), "--expired", str(expired), "--force",
-        "--no-progress", stdout=StringIO(),
-    )  # fmt: skip
+    seed_logins(users=3, logins=logins, expired=expired)
 
 
 def prune(*args) -> str:
