@@ -57,9 +57,6 @@ settings.SESSION_REMEMBER_ABSOLUTE_LIFETIME = getattr(
 settings.SESSION_ACTIVITY_UPDATE_INTERVAL = getattr(settings, "SESSION_ACTIVITY_UPDATE_INTERVAL", 5 * 60)
 # Logins per page on "Your sessions" and "Your devices" (a user may have thousands).
 settings.LOGIN_LIST_PAGE_SIZE = getattr(settings, "LOGIN_LIST_PAGE_SIZE", 50)
-# Admin change lists count at most this many rows, never a whole table
-# (accounts/adminlists.py, docs/maintenance.md).
-settings.ADMIN_COUNT_LIMIT = getattr(settings, "ADMIN_COUNT_LIMIT", 10_000)
 # Seconds an email confirmation link stays valid (accounts/emails.py).
 settings.EMAIL_CONFIRMATION_TIMEOUT = getattr(settings, "EMAIL_CONFIRMATION_TIMEOUT", 3 * 24 * 60 * 60)
 

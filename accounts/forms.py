@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, UserCreationForm
 from django.core.exceptions import ValidationError
 
-from accounts.mfa import mfa_enabled
 from accounts.ratelimit import login_attempt_register, login_success_register
 
 EMAIL_HELP = "The address is attached to your account once you follow the link we send to it."
@@ -76,20 +74,6 @@ class LoginForm(RateLimitedLoginMixin, AuthenticationForm):
             "Please enter a correct username and password. Note that the password is case-sensitive."
         ),
     }
-
-
-class AdminLoginForm(RateLimitedLoginMixin, AdminAuthenticationForm):
-    """The admin's login form under the same login limit as every other login path."""
-
-    def confirm_login_allowed(self, user):
-        super().confirm_login_allowed(user)
-        # This form has no second step: a user with a second factor signs in
-        # through the site's login, which asks for it (OWASP ASVS 5.0 V6.3.3).
-        if mfa_enabled(user=user):
-            raise ValidationError(
-                "This account has a second factor: log in on the site's login page first.",
-                code="mfa_required",
-            )
 
 
 class RateLimitedPasswordChangeForm(PasswordChangeForm):

@@ -134,7 +134,7 @@ class User(AbstractUser):
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
-        # The admin's search by username prefix (accounts.adminlists) on PostgreSQL:
+        # The admin's search by username prefix (siteadmin.lists) on PostgreSQL:
         # LIKE 'prefix%' uses a btree only under text_pattern_ops (ignored elsewhere).
         indexes = [
             models.Index(

@@ -43,7 +43,8 @@ INSTALLED_APPS = [
     "accounts",
     "api",
     "compare",
-    "accounts.admin_site.AdminConfig",  # django.contrib.admin with the project's AdminSite
+    "siteadmin",  # the admin's pages of users, sessions and tokens
+    "siteadmin.admin_site.AdminConfig",  # django.contrib.admin with the project's AdminSite
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

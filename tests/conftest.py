@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 from api import keyring
 from authcache.live import cache_state_reset
 from authcache.shared import SharedDatabaseCache
+from tests.api.helpers import TOKEN_URL
 from tests.helpers import PASSWORD
 
 
@@ -136,6 +137,32 @@ def user(user_factory):
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()
+
+
+@pytest.fixture
+def obtain(password):
+    """obtain(user) -> {"access", "refresh"} through POST /api/auth/token/."""
+
+    def do(user, client=None) -> dict:
+        response = (client or APIClient()).post(
+            TOKEN_URL, {"username": user.username, "password": password}, format="json"
+        )
+        assert response.status_code == 200, response.content
+        return response.json()
+
+    return do
+
+
+@pytest.fixture
+def bearer():
+    """bearer(access) -> an APIClient sending that access token."""
+
+    def make(access: str) -> APIClient:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
+        return client
+
+    return make
 
 
 @pytest.fixture

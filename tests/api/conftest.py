@@ -5,33 +5,7 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from tests.api.helpers import COOKIE_LOGIN_URL, TOKEN_URL
-
-
-@pytest.fixture
-def obtain(password):
-    """obtain(user) -> {"access", "refresh"} through POST /api/auth/token/."""
-
-    def do(user, client=None) -> dict:
-        response = (client or APIClient()).post(
-            TOKEN_URL, {"username": user.username, "password": password}, format="json"
-        )
-        assert response.status_code == 200, response.content
-        return response.json()
-
-    return do
-
-
-@pytest.fixture
-def bearer():
-    """bearer(access) -> an APIClient sending that access token."""
-
-    def make(access: str) -> APIClient:
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
-        return client
-
-    return make
+from tests.api.helpers import COOKIE_LOGIN_URL
 
 
 @pytest.fixture

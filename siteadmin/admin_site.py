@@ -1,9 +1,10 @@
 """The project's admin site: Django's, with its login under the shared login limit.
 
-INSTALLED_APPS names ``accounts.admin_site.AdminConfig`` instead of
+INSTALLED_APPS names ``siteadmin.admin_site.AdminConfig`` instead of
 ``django.contrib.admin``, so ``admin.site`` is this site (Django's
-``default_site`` hook). This module is imported before the models are
-ready: it imports the forms only when the site is built.
+``default_site`` hook); the pages are registered by siteadmin/admin.py.
+This module is imported before the models are ready: it imports the login
+form only when the site is built.
 """
 
 from __future__ import annotations
@@ -26,11 +27,14 @@ class AdminSite(admin.AdminSite):
     gives the browser its device cookie, as every other login path does.
     """
 
+    site_header = "authdemo administration"
+    site_title = "authdemo admin"
+    index_title = "Users, sessions and tokens"
     # The change lists of logins and tokens need the width the navigation sidebar takes.
     enable_nav_sidebar = False
 
     def __init__(self, *args, **kwargs):
-        from accounts.forms import AdminLoginForm
+        from siteadmin.forms import AdminLoginForm
 
         super().__init__(*args, **kwargs)
         self.login_form = AdminLoginForm
@@ -58,4 +62,4 @@ class AdminSite(admin.AdminSite):
 class AdminConfig(DjangoAdminConfig):
     """django.contrib.admin with the project's site."""
 
-    default_site = "accounts.admin_site.AdminSite"
+    default_site = "siteadmin.admin_site.AdminSite"

@@ -1,3 +1,5 @@
+"""The admin of users and sessions: columns, search, read-only sessions, revoking through the services."""
+
 from datetime import timedelta
 
 import pytest

@@ -13,9 +13,9 @@ from django.contrib import admin, messages
 from rest_framework_simplejwt.token_blacklist import admin as blacklist_admin
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
-from accounts.adminlists import SizedListMixin, datetime_column
 from api import revocation
 from api.models import TokenFamily
+from siteadmin.lists import SizedListMixin, datetime_column
 
 USER_SEARCH = ("username", "email")
 

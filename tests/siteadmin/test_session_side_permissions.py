@@ -105,7 +105,7 @@ def test_superuser_can_run_the_bulk_action(user_factory, root):
 
 def test_the_bulk_action_asks_the_same_per_user_question_as_the_button(user_factory, root, monkeypatch):
     """An admin that refuses a change of one user refuses that user's revocation by both paths."""
-    from accounts.admin import UserAdmin
+    from siteadmin.users import UserAdmin
 
     superuser, root_client = root
     operator = _staff(user_factory, "operator", "view_user", "change_user")
