@@ -23,8 +23,8 @@ from django.conf import settings
 from django.core import signing
 from django.http import HttpRequest, HttpResponseBase
 
-from accounts.usernames import username_canonical
 from authdemo.cookienames import cookie_name
+from usernames import username_canonical
 
 SALT = "accounts.devicecookie"
 DEFAULT_AGE = int(timedelta(days=365).total_seconds())

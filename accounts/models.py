@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 
-from accounts.usernames import username_canonical, username_lookalike_validate, username_skeleton
+from usernames import username_canonical, username_lookalike_validate, username_skeleton
 
 
 class UserManager(DjangoUserManager):
@@ -50,7 +50,7 @@ class User(AbstractUser):
     # already looked like an earlier user when the rule came (1, 2, ...: they
     # keep their names): so the database refuses a look-alike that two
     # concurrent signups both saw as free, and the pair's index serves the
-    # look-alike lookup (accounts.usernames).
+    # look-alike lookup (usernames.username_lookalike_validate).
     username_skeleton = models.TextField("username skeleton", editable=False)
     username_lookalike_rank = models.PositiveSmallIntegerField("look-alike rank", default=0, editable=False)
 

@@ -50,10 +50,10 @@ from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 
 from accounts.devicecookie import device_token_read
-from accounts.usernames import username_canonical
 from authcache.guard import cache_guarded
 from authcache.shared import shared_cache
 from authdemo.http import client_ip
+from usernames import username_canonical
 
 GROUP_IP = "login-ip"
 GROUP_USERNAME = "login-username"

@@ -35,8 +35,8 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 
 from accounts import sessions as session_engine
 from accounts.models import Session
-from accounts.usernames import username_canonical, username_skeleton
 from api.models import FamilyToken, TokenFamily
+from usernames import username_canonical, username_skeleton
 
 USERNAME_PREFIX = "seed-"
 USER_AGENT = (

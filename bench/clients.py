@@ -61,7 +61,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.test import Client
 from api import logins
-from accounts.usernames import username_canonical, username_skeleton
+from usernames import username_canonical, username_skeleton
 from api.models import TokenFamily
 User = get_user_model()
 count, prefix, out = {count!r}, {prefix!r}, Path({out!r})

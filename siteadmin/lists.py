@@ -5,7 +5,7 @@ full count); on PostgreSQL that alone takes seconds at a million rows. Here
 ``show_full_result_count`` is off and the paginator counts at most
 ``ADMIN_COUNT_LIMIT`` rows (``SELECT COUNT(*) FROM (... LIMIT n)``), so a
 list of any size costs one bounded count and one indexed page. Search by
-user is a prefix of the canonical username (accounts.usernames), which a
+user is a prefix of the canonical username (usernames.username_canonical), which a
 ``text_pattern_ops`` index answers, instead of ``LIKE '%term%'`` over a join.
 What is left is rendering the page's rows, so each cell costs little: a
 plain selection box, dates in one ``strftime``, the columns' fields only.
@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext
 
-from accounts.usernames import username_canonical
+from usernames import username_canonical
 
 # A search matching more users than this lists the rows of the first ones only.
 USER_MATCH_LIMIT = 1000

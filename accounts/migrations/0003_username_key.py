@@ -1,8 +1,8 @@
-"""Usernames get a canonical key (accounts.usernames): unique, the one lookup and rate-limit key."""
+"""Usernames get a canonical key (username_canonical): unique, the one lookup and rate-limit key."""
 
 from django.db import migrations, models
 
-from accounts.usernames import username_canonical
+from usernames import username_canonical
 
 
 def username_key_fill(apps, schema_editor):

@@ -1,4 +1,4 @@
-"""Usernames get a stored TR39 skeleton (accounts.usernames), unique for every new or renamed user.
+"""Usernames get a stored TR39 skeleton (username_skeleton), unique for every new or renamed user.
 
 Existing users keep their names: users that already look like an earlier
 user (the same skeleton) get look-alike ranks 1, 2, ... in the order they
@@ -8,7 +8,7 @@ user has rank 0, and so does every new user.
 
 from django.db import migrations, models
 
-from accounts.usernames import username_skeleton
+from usernames import username_skeleton
 
 BATCH = 1000
 

@@ -288,8 +288,8 @@ def test_many_users_stay_warm_at_once(django_assert_num_queries, settings):
     settings.CACHE_EPOCH_SYNC_SECONDS = 3600
     from django.contrib.auth import get_user_model
 
-    from accounts.usernames import username_skeleton
     from api.logins import token_pair_issue
+    from usernames import username_skeleton
 
     users = get_user_model().objects.bulk_create(
         get_user_model()(

@@ -14,10 +14,10 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 
 from accounts.models import Session
 from accounts.sessions import SessionStore, public_id_for
-from accounts.usernames import username_canonical, username_skeleton
 from api.models import FamilyToken, TokenFamily
 from api.seedload import USERNAME_PREFIX, seed_username
 from tests.api.helpers import REFRESH_URL
+from usernames import username_canonical, username_skeleton
 
 pytestmark = pytest.mark.django_db
 

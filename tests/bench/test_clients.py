@@ -15,12 +15,12 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test import Client
 
-from accounts.usernames import username_canonical, username_skeleton
 from bench import clients as bench_clients
 from bench import querycount
 from bench import report as bench_report
 from bench import results as bench_results
 from bench import wire as bench_wire
+from usernames import username_canonical, username_skeleton
 
 MECHANISMS = ("session", "jwt-bearer", "jwt-cookie")
 

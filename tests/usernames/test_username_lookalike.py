@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, transaction
 
-from accounts.usernames import USERNAME_LOOKALIKE, username_scripts_mixed, username_skeleton
+from usernames import USERNAME_LOOKALIKE, username_scripts_mixed, username_skeleton
 
 pytestmark = pytest.mark.django_db
 
