@@ -32,7 +32,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from accounts.ratelimit import address_mail_register
+from limits.ratelimit import address_mail_register
 
 security_log = logging.getLogger("authdemo.security")
 

@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, UserCreationForm
 from django.core.exceptions import ValidationError
 
-from accounts.ratelimit import login_attempt_register, login_success_register
+from limits.ratelimit import login_attempt_register, login_success_register
 
 EMAIL_HELP = "The address is attached to your account once you follow the link we send to it."
 
@@ -30,7 +30,7 @@ class SignupForm(UserCreationForm):
 
 
 class RateLimitedLoginMixin:
-    """The shared login limit (accounts.ratelimit) in front of an AuthenticationForm's password check."""
+    """The shared login limit (limits.ratelimit) in front of an AuthenticationForm's password check."""
 
     def __init__(self, request=None, *args, **kwargs):
         super().__init__(request, *args, **kwargs)

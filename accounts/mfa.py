@@ -2,7 +2,7 @@
 
 One code check for every path (the second login step of the form and of
 the API, re-authentication, enrolment): it counts against the login limits
-of accounts.ratelimit, so wrong codes lock the username exactly as wrong
+of limits.ratelimit, so wrong codes lock the username exactly as wrong
 passwords do (OWASP ASVS 5.0 V6.3.1), and it verifies through django-otp's
 ``verify_token`` with the device row locked, so a TOTP code is accepted once
 per time step (its ``last_t``; ASVS 5.0 V6.5.1) and a recovery code once,
@@ -35,9 +35,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import assurance, services
 from accounts.conf import RECOVERY_CODE_COUNT, mfa_pending_seconds
-from accounts.ratelimit import LoginThrottle, login_attempt_register, login_success_register
 from authcache.guard import cache_guarded
 from authcache.shared import shared_cache
+from limits.ratelimit import LoginThrottle, login_attempt_register, login_success_register
 
 security_log = logging.getLogger("authdemo.security")
 

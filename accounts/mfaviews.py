@@ -26,7 +26,6 @@ from django_otp import user_has_device
 
 from accounts import mfa
 from accounts.assurance import OTP, PWD, session_assurance_set
-from accounts.devicecookie import device_cookie_set
 from accounts.mfaforms import MfaLoginForm, ReauthenticateForm, TotpConfirmForm
 from accounts.sessions import session_remember_set
 from accounts.stepup import (
@@ -36,6 +35,7 @@ from accounts.stepup import (
     session_step_up,
 )
 from accounts.views import login_ratelimited_response, mfa_login_step_render, safe_next
+from limits.devicecookie import device_cookie_set
 
 
 def qr_svg(uri: str) -> str:

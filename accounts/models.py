@@ -17,7 +17,7 @@ from usernames import username_canonical, username_lookalike_validate, username_
 class UserManager(DjangoUserManager):
     def get_by_natural_key(self, username):
         # An exact match on the canonical form, the same key the login limiter
-        # counts under (accounts.ratelimit): "Alice" and its fullwidth form reach "alice"
+        # counts under (limits.ratelimit): "Alice" and its fullwidth form reach "alice"
         # under one counter; no spelling reaches an account under another.
         return self.get(username_key=username_canonical(username))
 

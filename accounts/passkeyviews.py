@@ -26,9 +26,9 @@ from django.views.decorators.http import require_POST
 
 from accounts import factors, mfa
 from accounts.assurance import Assurance, session_assurance_set
-from accounts.devicecookie import device_cookie_set
 from accounts.sessions import session_remember_set
 from accounts.stepup import reauthenticate_redirect, session_is_fresh, session_step_up
+from limits.devicecookie import device_cookie_set
 from passkeys import services
 from passkeys.services import PasskeyError
 
@@ -114,7 +114,7 @@ def _logged_in(
     session_assurance_set(request.session, proven)
     session_remember_set(request.session, remember=remember)
     response = JsonResponse({"redirect": _target(request, target, default=settings.LOGIN_REDIRECT_URL)})
-    # This browser is now a trusted device of the user (accounts.ratelimit).
+    # This browser is now a trusted device of the user (limits.ratelimit).
     device_cookie_set(response, user=user)
     return response
 

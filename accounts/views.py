@@ -24,18 +24,18 @@ from django.views.decorators.http import require_POST
 from django.views.generic import FormView, UpdateView
 
 from accounts import emails, mfa, services
-from accounts.devicecookie import device_cookie_set
 from accounts.forms import LoginForm, ProfileForm, RateLimitedPasswordChangeForm, SignupForm
 from accounts.mfaforms import MfaLoginForm
 from accounts.paging import login_page
-from accounts.ratelimit import (
+from accounts.sessions import public_id_for, session_remember_set
+from accounts.stepup import ReauthenticationRequiredMixin, reauthenticate_redirect, session_is_fresh
+from limits.devicecookie import device_cookie_set
+from limits.ratelimit import (
     LoginThrottle,
     password_reset_email_register,
     password_reset_ip_register,
     signup_attempt_register,
 )
-from accounts.sessions import public_id_for, session_remember_set
-from accounts.stepup import ReauthenticationRequiredMixin, reauthenticate_redirect, session_is_fresh
 
 
 def safe_next(request: HttpRequest) -> str:
@@ -132,7 +132,7 @@ class LoginView(auth_views.LoginView):
             return mfa_login_step_render(self.request, form=MfaLoginForm(initial={"mfa_token": token}))
         response = super().form_valid(form)
         session_remember_set(self.request.session, remember=remember)
-        # This browser is now a trusted device of the user (accounts.ratelimit).
+        # This browser is now a trusted device of the user (limits.ratelimit).
         device_cookie_set(response, user=form.get_user())
         return response
 

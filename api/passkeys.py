@@ -15,7 +15,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import factors, mfa
-from accounts.ratelimit import action_attempt_register, client_ip_key
 from api import passkeys_schema as schema
 from api import stepup
 from api.authentication import db_user
@@ -37,6 +36,7 @@ from api.views import (
     PublicAuthMixin,
     Refused,
 )
+from limits.ratelimit import action_attempt_register, client_ip_key
 from passkeys import conf, services
 
 _STATUS = {

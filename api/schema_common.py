@@ -115,7 +115,7 @@ ME_EXAMPLE = OpenApiExample(
 )
 
 
-# The device cookie both logins set (accounts.devicecookie; docs/contract.md).
+# The device cookie both logins set (limits.devicecookie; docs/contract.md).
 DEVICE_COOKIE = (
     f"A successful login also sets the device cookie, {cookie_forms('device')} (HttpOnly, "
     "SameSite=Lax, one year). A client that sends it back at a later login of the same username "

@@ -2,7 +2,7 @@
 
 Token responses carry ``Cache-Control: no-store`` (RFC 6749 section 5.1,
 OWASP ASVS 5.0 V14.3). Login endpoints share the one login rate limiter
-(accounts.ratelimit) with the HTML login. The OpenAPI descriptions are in
+(limits.ratelimit) with the HTML login. The OpenAPI descriptions are in
 api/schema.py, the cookie transport's helpers in api/cookies.py.
 """
 
@@ -23,13 +23,13 @@ from rest_framework_simplejwt.exceptions import TokenError
 from accounts import emails, mfa
 from accounts import services as account_services
 from accounts.assurance import PWD, Assurance, assurance_new
-from accounts.devicecookie import device_cookie_set
-from accounts.ratelimit import login_attempt_register, login_success_register
 from api import cookies, jwk, keyring, logins, revocation, rotation, schema, serializers, stepup
 from api.authentication import csrf_enforce, db_user, token_error_to_auth_failed
 from api.models import TokenFamily
 from api.tokens import AccessToken
 from authdemo.http import client_ip
+from limits.devicecookie import device_cookie_set
+from limits.ratelimit import login_attempt_register, login_success_register
 
 
 class PublicAuthMixin:
@@ -62,7 +62,7 @@ class Refused(exceptions.Throttled):
 
 
 class LoginThrottled(Refused):
-    """429 with the one wording of a refused login (accounts.ratelimit) and Retry-After."""
+    """429 with the one wording of a refused login (limits.ratelimit) and Retry-After."""
 
     def __init__(self, throttle) -> None:
         super().__init__(throttle.message, retry_after=throttle.retry_after)
@@ -162,7 +162,7 @@ class LoginViewBase(PublicAuthMixin, NoStoreMixin, APIView):
             assurance=proven,
         )
         response = self.pair_response(request, pair, user=user)
-        # Either transport: this client is now a trusted device of the user (accounts.ratelimit).
+        # Either transport: this client is now a trusted device of the user (limits.ratelimit).
         device_cookie_set(response, user=user)
         return response
 

@@ -2,7 +2,7 @@
 
 Without Redis it is this module's backend over authcache.SharedCacheEntry;
 its rules are in docs/operations.md ("The shared cache without Redis").
-accounts.ratelimit counts with ``add``, then ``incr``: both are atomic across
+limits.ratelimit counts with ``add``, then ``incr``: both are atomic across
 processes and threads, so no parallel burst gets more attempts than the
 limit (OWASP ASVS 5.0 V6.3.1).
 """

@@ -39,7 +39,7 @@ SITE_URL = env.str("SITE_URL", default="").rstrip("/") or (
 )
 
 INSTALLED_APPS = [
-    "authcache", "passkeys",  # the cache layer and the WebAuthn ceremonies: both sides build on them
+    "authcache", "passkeys", "limits",  # cache layer, WebAuthn, rate limits: both sides build on them
     "accounts",
     "api",
     "compare",
@@ -306,7 +306,7 @@ JWT_REFRESH_COOKIE = cookie_name("refresh_token", secure=JWT_COOKIE_SECURE, host
 
 # --- App tunables --------------------------------------------------------------
 # Their defaults and meaning are in each app's conf.py (accounts, api,
-# authcache, compare); only the ones the environment sets are declared here.
+# authcache, compare, limits); only the ones the environment sets are declared here.
 _APP_TUNABLES = {
     env.str: (
         "LOGIN_RATELIMIT_USERNAME LOGIN_RATELIMIT_IP SIGNUP_RATELIMIT_IP LAB_RATELIMIT_IP"

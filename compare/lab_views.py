@@ -21,7 +21,6 @@ from rest_framework_simplejwt.exceptions import TokenError
 from accounts import services as account_services
 from accounts.assurance import assurance_from_claims
 from accounts.forms import RateLimitedPasswordChangeForm
-from accounts.ratelimit import LoginThrottle, duration_human, lab_action_register
 from accounts.stepup import session_is_fresh
 from api.authentication import csrf_enforce
 from api.cookies import cookies_clear
@@ -31,6 +30,7 @@ from api.views import LoginThrottled, Refused
 from compare import csrf_lab, revocation
 from compare.state import browser_user, jwt_user, session_user
 from compare.verifier_client import verifier_url
+from limits.ratelimit import LoginThrottle, duration_human, lab_action_register
 
 
 class LabApiView(APIView):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig as DjangoAdminConfig
 
-from accounts.devicecookie import device_cookie_set
+from limits.devicecookie import device_cookie_set
 
 # Apps whose models the admin never shows (their rows hold second-factor secrets).
 HIDDEN_APP_LABELS = frozenset({"otp_totp", "otp_static"})

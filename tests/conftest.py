@@ -54,11 +54,11 @@ def _ratelimit_clock(monkeypatch):
 
     A limit window may end at any second; a test that counts up to a limit
     across that second would see its count restart. Tests of windows move
-    the clock themselves (``accounts.ratelimit._now``). Servers started as
+    the clock themselves (``limits.ratelimit._now``). Servers started as
     other processes keep the real clock.
     """
     start = int(time.time())
-    monkeypatch.setattr("accounts.ratelimit._now", lambda: start)
+    monkeypatch.setattr("limits.ratelimit._now", lambda: start)
 
 
 @pytest.fixture

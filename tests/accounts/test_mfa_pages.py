@@ -13,9 +13,9 @@ from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.assurance import session_assurance
-from accounts.devicecookie import device_cookie_name
 from accounts.models import Session
 from api.models import TokenFamily
+from limits.devicecookie import device_cookie_name
 from tests.mfahelpers import enrol, totp_code
 
 pytestmark = pytest.mark.django_db

@@ -9,9 +9,9 @@ from django.conf import settings
 from django.test import Client
 from rest_framework.test import APIClient
 
-from accounts.devicecookie import device_cookie_name
 from accounts.models import Session
 from api.logins import token_pair_issue
+from limits.devicecookie import device_cookie_name
 from passkeys import services
 from passkeys.models import Passkey
 from tests.passkeys.authenticator import SoftAuthenticator

@@ -161,7 +161,7 @@ def test_a_malformed_credential_is_400(user, credential):
 
 
 def test_refused_assertions_count_toward_the_lock(user, settings):
-    # The login left a trusted-device cookie: its own counter then (accounts.ratelimit).
+    # The login left a trusted-device cookie: its own counter then (limits.ratelimit).
     settings.LOGIN_RATELIMIT_USERNAME = settings.LOGIN_RATELIMIT_DEVICE = "3/15m"
     client, _, authenticator = _with_passkey(user)
     for _ in range(3):

@@ -11,7 +11,7 @@ from django.core import signing
 from django.test import Client
 from django.urls import reverse
 
-from accounts.devicecookie import device_cookie_name
+from limits.devicecookie import device_cookie_name
 from tests.api.helpers import COOKIE_LOGIN_URL, ME_URL, assert_error
 from tests.helpers import PASSWORD
 

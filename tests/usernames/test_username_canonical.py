@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from rest_framework.test import APIClient
 
-from accounts.ratelimit import username_normalize
+from limits.ratelimit import username_normalize
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ login gives the client a token ``{"u": <canonical username>, "d": <random
 device id>}``, signed with the site's key (Django's signing, own salt, with a
 timestamp). At the next login for that username the limiter counts the
 attempt against the device instead of against the username
-(accounts.ratelimit), so failures by anyone else cannot lock the owner out
+(limits.ratelimit), so failures by anyone else cannot lock the owner out
 from the device they used before. A token for another username, a tampered
 or an expired one makes the client untrusted; it is never an error.
 
@@ -26,6 +26,7 @@ from django.http import HttpRequest, HttpResponseBase
 from authdemo.cookienames import cookie_name
 from usernames import username_canonical
 
+# The signing salt stays as issued: another salt would untrust every device cookie in the wild.
 SALT = "accounts.devicecookie"
 DEFAULT_AGE = int(timedelta(days=365).total_seconds())
 

@@ -9,7 +9,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.test import Client
 from rest_framework.test import APIClient
 
-from accounts.ratelimit import client_ip_key, lab_action_register, login_attempt_register
+from limits.ratelimit import client_ip_key, lab_action_register, login_attempt_register
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,4 @@
-"""Device cookies (accounts.devicecookie): a locked username still lets its owner in from a known device."""
+"""Device cookies (limits.devicecookie): a locked username still lets its owner in from a known device."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from django.db import connections
 from django.test import Client
 from rest_framework.test import APIClient
 
-from accounts.devicecookie import SALT, device_cookie_name, device_token_issue
-from accounts.ratelimit import login_attempt_register, login_success_register
+from limits.devicecookie import SALT, device_cookie_name, device_token_issue
+from limits.ratelimit import login_attempt_register, login_success_register
 from tests.livehttp import parallel
 
 pytestmark = pytest.mark.django_db

@@ -143,7 +143,7 @@ def test_locked_out_unknown_and_real_usernames_answer_alike(live_server, user, c
         with pytest.raises(urllib.error.HTTPError) as info:
             urllib.request.urlopen(request, timeout=60)
         body = json.loads(info.value.read())
-        # Retry-After differs per name (accounts.ratelimit staggers windows by a
+        # Retry-After differs per name (limits.ratelimit staggers windows by a
         # hash of the key), a function of the string only, not of the account.
         assert int(info.value.headers["Retry-After"]) > 0
         answers.append((info.value.code, body["code"], durations_masked(body["detail"])))

@@ -15,7 +15,7 @@ device cookies"):
   (LOGIN_RATELIMIT_USERNAME, default 5/15m). Counting first keeps the limit
   under concurrency: 30 parallel wrong attempts against a limit of 5 let at
   most 5 reach the password hasher;
-- per device, for a client whose device cookie (accounts.devicecookie) was
+- per device, for a client whose device cookie (limits.devicecookie) was
   issued by a successful login of this username: that device's own counter,
   counted and refunded the same way (LOGIN_RATELIMIT_DEVICE, default 10/15m),
   instead of the username's. Whoever guesses from elsewhere locks out only
@@ -49,10 +49,10 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 
-from accounts.devicecookie import device_token_read
 from authcache.guard import cache_guarded
 from authcache.shared import shared_cache
 from authdemo.http import client_ip
+from limits.devicecookie import device_token_read
 from usernames import username_canonical
 
 GROUP_IP = "login-ip"

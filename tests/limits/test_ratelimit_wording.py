@@ -7,7 +7,7 @@ import re
 import pytest
 from rest_framework.test import APIClient
 
-from accounts.ratelimit import LoginThrottle, duration_human
+from limits.ratelimit import LoginThrottle, duration_human
 
 pytestmark = pytest.mark.django_db
 

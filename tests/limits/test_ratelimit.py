@@ -1,4 +1,4 @@
-"""The shared login rate limiter (accounts.ratelimit), below the views that use it."""
+"""The shared login rate limiter (limits.ratelimit), below the views that use it."""
 
 from __future__ import annotations
 
@@ -7,14 +7,14 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import connections
 from django.urls import reverse
 
-from accounts.checks import limits_check
-from accounts.ratelimit import (
+from authcache.shared import shared_cache
+from limits.checks import limits_check
+from limits.ratelimit import (
     login_attempt_register,
     login_success_register,
     rate_parse,
     username_normalize,
 )
-from authcache.shared import shared_cache
 from tests.livehttp import parallel
 
 # The counters live in the shared cache: a table of the database without Redis.
@@ -243,7 +243,7 @@ class TestCounter:
         settings.LOGIN_RATELIMIT_USERNAME = "1/m"
         settings.LOGIN_RATELIMIT_IP = "100/m"
         now = [1_800_000_000]
-        monkeypatch.setattr("accounts.ratelimit._now", lambda: now[0])
+        monkeypatch.setattr("limits.ratelimit._now", lambda: now[0])
         assert not login_attempt_register(rf.post("/"), username="alice").limited
         refused = login_attempt_register(rf.post("/"), username="alice")
         assert refused.limited
@@ -267,12 +267,12 @@ class TestLimitsCheck:
         settings.LOGIN_RATELIMIT_DEVICE = "5/0h"
         settings.RATELIMIT_IPV6_PREFIX = 200
         ids = sorted(message.id for message in limits_check())
-        assert ids == ["accounts.E020", "accounts.E020", "accounts.E021"]
+        assert ids == ["limits.E001", "limits.E001", "limits.E002"]
 
     def test_a_prefixed_device_cookie_that_is_not_secure_is_an_error(self, settings):
         settings.DEVICE_COOKIE_SECURE = False
         settings.DEVICE_COOKIE_NAME = "__Host-device"
-        assert [message.id for message in limits_check()] == ["accounts.E023"]
+        assert [message.id for message in limits_check()] == ["limits.E004"]
         settings.DEVICE_COOKIE_NAME = "device"
         assert limits_check() == []
 
@@ -285,4 +285,4 @@ class TestLimitsCheck:
         }
         for alias in ("perprocess", "ownperprocess", "plaindb"):
             settings.SHARED_CACHE_ALIAS = alias
-            assert [message.id for message in limits_check()] == ["accounts.E022"]
+            assert [message.id for message in limits_check()] == ["limits.E003"]
