@@ -79,9 +79,10 @@ def _signup_page(client, data) -> tuple[int, str, str]:
     return response.status_code, response["Location"], page
 
 
-def test_taken_email_answers_exactly_as_a_free_one(client, user, mailoutbox):
+def test_taken_email_answers_exactly_as_a_free_one(client, user, mailoutbox, clock):
     # The same status, redirect, message and page; only the mail differs,
-    # and it goes to the address's owner, who already has it.
+    # and it goes to the address's owner, who already has it. The clock stands
+    # still: the profile page shows the minute of the last login.
     taken = _signup_page(client, {**GOOD, "username": "eve", "email": "Alice@Example.com"})
     client.post(reverse("accounts:logout"))
     free = _signup_page(client, {**GOOD, "username": "eve2", "email": "Free@Example.com"})
