@@ -1,4 +1,4 @@
-"""System checks of the accounts app: the SITE_URL origin and the step-up times."""
+"""System checks of the accounts app: the SITE_URL origin, the step-up time and the second step."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core import checks
+from django.utils.module_loading import import_string
 
 
 @checks.register()
@@ -29,11 +30,22 @@ def site_url_check(app_configs, **kwargs) -> list[checks.CheckMessage]:
 
 @checks.register()
 def assurance_check(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
-    """System check: REAUTH_SECONDS and MFA_PENDING_SECONDS are positive whole seconds."""
-    errors = []
-    for name in ("REAUTH_SECONDS", "MFA_PENDING_SECONDS"):
-        value = getattr(settings, name, 1)
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            message = f"{name} must be a positive int of seconds, not {value!r}."
-            errors.append(checks.Error(message, id="accounts.E024"))
-    return errors
+    """System check: REAUTH_SECONDS is a positive whole number of seconds."""
+    value = getattr(settings, "REAUTH_SECONDS", 1)
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        message = f"REAUTH_SECONDS must be a positive int of seconds, not {value!r}."
+        return [checks.Error(message, id="accounts.E024")]
+    return []
+
+
+@checks.register()
+def login_second_step_check(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """System check: ACCOUNTS_LOGIN_SECOND_STEP, if set, names a class that imports."""
+    path = getattr(settings, "ACCOUNTS_LOGIN_SECOND_STEP", None)
+    try:
+        if path:
+            import_string(path)
+    except ImportError as exc:
+        message = f"ACCOUNTS_LOGIN_SECOND_STEP {path!r} does not import: {exc}"
+        return [checks.Error(message, id="accounts.E025")]
+    return []

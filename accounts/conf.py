@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 
 from django.conf import settings
+from django.utils.module_loading import import_string
 
 # Argon2 hashes running at once per process; each holds memory_cost (19 MiB),
 # so a burst of logins takes at most this many times 19 MiB of hashing memory.
@@ -44,24 +45,24 @@ settings.EMAIL_CONFIRMATION_TIMEOUT = getattr(settings, "EMAIL_CONFIRMATION_TIME
 
 # Step-up (accounts/assurance.py): how old an authentication may be for a
 # sensitive action (OWASP ASVS 5.0 V7.5.1: re-authentication before changing
-# credentials or factors), and how long a login waits for its second factor
-# (ASVS 5.0 V6.6.3: short-lived, single-use). Checked in accounts/checks.py.
+# credentials or factors). Checked in accounts/checks.py.
 settings.REAUTH_SECONDS = getattr(settings, "REAUTH_SECONDS", 300)
-settings.MFA_PENDING_SECONDS = getattr(settings, "MFA_PENDING_SECONDS", 300)
-# django-otp (accounts/mfa.py): wrong codes count under the login limits
-# above, so its own per-device delay is off: one limiter, one lock (V6.3.1).
-settings.OTP_TOTP_ISSUER = getattr(settings, "OTP_TOTP_ISSUER", "authdemo")
-settings.OTP_TOTP_THROTTLE_FACTOR = getattr(settings, "OTP_TOTP_THROTTLE_FACTOR", 0)
-settings.OTP_STATIC_THROTTLE_FACTOR = getattr(settings, "OTP_STATIC_THROTTLE_FACTOR", 0)
-# How many single-use recovery codes an enrolment gives.
-RECOVERY_CODE_COUNT = 10
+# Where a sensitive page sends a session whose authentication is too old
+# (accounts.stepup): a URL name or a path, as LOGIN_URL; the mfa app serves it.
+settings.REAUTH_URL = getattr(settings, "REAUTH_URL", "/accounts/reauthenticate/")
+# The login's second step: the dotted path of a class, as AUTHENTICATION_BACKENDS
+# name theirs (accounts knows the interface, not the app), whose instances answer
+# required(user) -> bool and begin(request, *, user, remember) -> HttpResponse,
+# the session anonymous until the step ends. None: a password suffices (checks.py).
+settings.ACCOUNTS_LOGIN_SECOND_STEP = getattr(settings, "ACCOUNTS_LOGIN_SECOND_STEP", None)
+
+
+def login_second_step():
+    """Return the login's second step (ACCOUNTS_LOGIN_SECOND_STEP), or None if a password suffices."""
+    path = settings.ACCOUNTS_LOGIN_SECOND_STEP
+    return import_string(path)() if path else None
 
 
 def reauth_seconds() -> int:
     """Return how old an authentication may be for a sensitive action (REAUTH_SECONDS)."""
     return settings.REAUTH_SECONDS
-
-
-def mfa_pending_seconds() -> int:
-    """Return how long a login may wait for its second factor (MFA_PENDING_SECONDS)."""
-    return settings.MFA_PENDING_SECONDS

@@ -48,7 +48,7 @@ def session_on_login(sender, request, user, **kwargs) -> None:
         user_agent=request.META.get("HTTP_USER_AGENT", ""),
     )
     # How and when: a password, unless the login's second step records more
-    # right after (accounts.mfaviews); step-up reads it (accounts.stepup).
+    # right after (ACCOUNTS_LOGIN_SECOND_STEP); step-up reads it (accounts.stepup).
     session_assurance_set(request.session, assurance_new(methods=[PWD]))
 
 

@@ -2,15 +2,16 @@
 
 The rule is accounts.assurance's (REAUTH_SECONDS); the session records its
 assurance at login (accounts.signals) and is upgraded in place by the
-re-authentication page (accounts.mfaviews, accounts.passkeyviews).
+re-authentication page (REAUTH_URL, the mfa app's).
 """
 
 from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponseRedirect
-from django.urls import reverse
+from django.shortcuts import resolve_url
 
 from accounts.assurance import assurance_stepped_up, session_assurance, session_assurance_set
 
@@ -32,7 +33,7 @@ def session_step_up(request: HttpRequest, *, method: str) -> None:
 def reauthenticate_redirect(request: HttpRequest, *, next_url: str | None = None) -> HttpResponseRedirect:
     """Return a redirect to the re-authentication page, which comes back to ``next_url`` (this page)."""
     query = urlencode({"next": next_url or request.get_full_path()})
-    return HttpResponseRedirect(f"{reverse('accounts:reauthenticate')}?{query}")
+    return HttpResponseRedirect(f"{resolve_url(settings.REAUTH_URL)}?{query}")
 
 
 class ReauthenticationRequiredMixin:

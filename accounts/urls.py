@@ -1,20 +1,14 @@
-"""URLs of the session side, under /accounts/ (paths: docs/contract.md)."""
+"""URLs of the session side, under /accounts/ (paths: docs/contract.md; the second factor's are mfa.urls)."""
 
 from django.urls import path, re_path
 
-from accounts import mfaviews, passkeyviews, views
+from accounts import views
 
 app_name = "accounts"
 
 urlpatterns = [
     path("signup/", views.SignupView.as_view(), name="signup"),
     path("login/", views.LoginView.as_view(), name="login"),
-    path("login/mfa/", mfaviews.LoginMfaView.as_view(), name="login_mfa"),
-    path("reauthenticate/", mfaviews.ReauthenticateView.as_view(), name="reauthenticate"),
-    path("reauthenticate/passkey/", passkeyviews.passkey_reauthenticate, name="reauthenticate_passkey"),
-    path("mfa/", mfaviews.mfa_home, name="mfa"),
-    path("mfa/totp/", mfaviews.TotpSetupView.as_view(), name="mfa_totp"),
-    path("mfa/remove/", mfaviews.mfa_remove, name="mfa_remove"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("profile/", views.ProfileView.as_view(), name="profile"),
     path("email/confirm/<str:token>/", views.EmailConfirmView.as_view(), name="email_confirm"),
@@ -32,14 +26,4 @@ urlpatterns = [
     path("sessions/revoke-others/", views.sessions_revoke_others, name="sessions_revoke_others"),
     # A session's public id is 32 hex digits; anything else is a plain 404.
     re_path(r"^sessions/(?P<public_id>[0-9a-f]{32})/revoke/$", views.session_revoke, name="session_revoke"),
-    path("passkeys/", passkeyviews.passkeys_page, name="passkeys"),
-    path("passkeys/login/", passkeyviews.passkey_login, name="passkey_login"),
-    path("login/mfa/passkey/", passkeyviews.passkey_login_second_step, name="login_mfa_passkey"),
-    # At most 18 digits: any id fits the database's bigint; anything else is a plain 404.
-    re_path(
-        r"^passkeys/(?P<passkey_id>[0-9]{1,18})/rename/$", passkeyviews.passkey_rename, name="passkey_rename"
-    ),
-    re_path(
-        r"^passkeys/(?P<passkey_id>[0-9]{1,18})/remove/$", passkeyviews.passkey_remove, name="passkey_remove"
-    ),
 ]

@@ -23,9 +23,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django.views.generic import FormView, UpdateView
 
-from accounts import emails, mfa, services
+from accounts import emails, services
+from accounts.conf import login_second_step
 from accounts.forms import LoginForm, ProfileForm, RateLimitedPasswordChangeForm, SignupForm
-from accounts.mfaforms import MfaLoginForm
 from accounts.paging import login_page
 from accounts.sessions import public_id_for, session_remember_set
 from accounts.stepup import ReauthenticationRequiredMixin, reauthenticate_redirect, session_is_fresh
@@ -45,12 +45,6 @@ def safe_next(request: HttpRequest) -> str:
     ):
         return candidate
     return ""
-
-
-def mfa_login_step_render(request: HttpRequest, *, form: MfaLoginForm, status: int = 200) -> HttpResponse:
-    """Render the login's second step: the pending token (hidden) and a field for the code."""
-    context = {"form": form, "next": safe_next(request)}
-    return render(request, "accounts/login_mfa.html", context, status=status)
 
 
 def login_ratelimited_response(request: HttpRequest, *, retry_after: int) -> HttpResponse:
@@ -125,11 +119,11 @@ class LoginView(auth_views.LoginView):
 
     def form_valid(self, form):
         remember = form.cleaned_data.get("remember_me", False)
-        if mfa.mfa_enabled(user=form.get_user()):
-            # Not logged in yet: the page carries a signed, single-use pending
-            # token to the second step (accounts.mfa), the session stays anonymous.
-            token = mfa.mfa_pending_issue(user=form.get_user(), remember=remember)
-            return mfa_login_step_render(self.request, form=MfaLoginForm(initial={"mfa_token": token}))
+        step = login_second_step()
+        if step is not None and step.required(form.get_user()):
+            # Not logged in yet: the second step (ACCOUNTS_LOGIN_SECOND_STEP)
+            # logs the session in once it succeeds; until then it stays anonymous.
+            return step.begin(self.request, user=form.get_user(), remember=remember)
         response = super().form_valid(form)
         session_remember_set(self.request.session, remember=remember)
         # This browser is now a trusted device of the user (limits.ratelimit).

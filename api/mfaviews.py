@@ -12,7 +12,6 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import factors, mfa
 from accounts.assurance import OTP, PWD, assurance_stepped_up
 from api import mfaschema as schema
 from api import rotation, serializers, stepup
@@ -29,13 +28,15 @@ from api.views import (
     credentials_user,
     token_call,
 )
+from mfa import passkeyfactor
+from mfa import services as mfa_services
 
 
 def _mfa_call(func, **kwargs):
     """Call a second-factor service; turn its refusals into the API's 4xx (never a 5xx)."""
     try:
         return func(**kwargs)
-    except mfa.CodeThrottled as exc:
+    except mfa_services.CodeThrottled as exc:
         raise LoginThrottled(exc.throttle) from exc
     except ValidationError as exc:
         raise stepup.MfaRefused(exc) from exc
@@ -48,7 +49,7 @@ class MfaLoginStepMixin:
         data = serializers.MfaLoginSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         step = _mfa_call(
-            mfa.mfa_login_complete,
+            mfa_services.mfa_login_complete,
             request=request._request,
             token=data.validated_data["mfa_token"],
             code=data.validated_data["code"],
@@ -85,7 +86,7 @@ class TotpView(NoStoreMixin, APIView):
     def post(self, request):
         serializers.EmptySerializer(data=request.data).is_valid(raise_exception=True)
         stepup.stepup_require(request)
-        enrolment = _mfa_call(mfa.totp_enrol_start, user=db_user(request))
+        enrolment = _mfa_call(mfa_services.totp_enrol_start, user=db_user(request))
         body = {"secret": enrolment.secret, "otpauth_uri": enrolment.otpauth_uri}
         return Response(body, status=status.HTTP_201_CREATED)
 
@@ -93,7 +94,7 @@ class TotpView(NoStoreMixin, APIView):
     def delete(self, request):
         stepup.stepup_require(request)
         user = db_user(request)
-        removed = mfa.mfa_remove(
+        removed = mfa_services.mfa_remove(
             user=user, keep_session_key=_keep_session(request), keep_family_id=_keep_family(request)
         )
         if not removed:
@@ -111,7 +112,7 @@ class TotpConfirmView(NoStoreMixin, APIView):
         data = serializers.CodeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         codes = _mfa_call(
-            mfa.totp_enrol_confirm,
+            mfa_services.totp_enrol_confirm,
             request=request._request,
             user=db_user(request),
             code=data.validated_data["code"],
@@ -138,19 +139,19 @@ class ReauthenticateView(NoStoreMixin, APIView):
         elif code is None:
             try:
                 login = passkey_call(
-                    factors.passkey_reauthenticate,
+                    passkeyfactor.passkey_reauthenticate,
                     refused_status=401,
                     request=request._request,
                     user=user,
                     state=data.validated_data["state"],
                     credential=data.validated_data["credential"],
                 )
-            except mfa.CodeThrottled as exc:
+            except mfa_services.CodeThrottled as exc:
                 raise LoginThrottled(exc.throttle) from exc
             method = login.method
         else:
             _mfa_call(
-                mfa.mfa_reauthenticate_code,
+                mfa_services.mfa_reauthenticate_code,
                 request=request._request,
                 user=user,
                 code=code,

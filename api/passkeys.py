@@ -14,7 +14,6 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import factors, mfa
 from api import passkeys_schema as schema
 from api import stepup
 from api.authentication import db_user
@@ -37,6 +36,8 @@ from api.views import (
     Refused,
 )
 from limits.ratelimit import action_attempt_register, client_ip_key
+from mfa import passkeyfactor
+from mfa import services as mfa_services
 from passkeys import conf, services
 
 _STATUS = {
@@ -113,7 +114,7 @@ class PasskeyDetailView(NoStoreMixin, APIView):
         stepup.stepup_require(request)  # removing a factor needs a recent authentication
         by_session = getattr(request.successful_authenticator, "auth_mechanism", "") == "session"
         passkey_call(
-            factors.passkey_remove,
+            passkeyfactor.passkey_remove,
             user=db_user(request),
             passkey_id=passkey_id,
             keep_session_key=request._request.session.session_key if by_session else None,
@@ -146,7 +147,7 @@ class ReauthenticatePasskeyOptionsView(NoStoreMixin, APIView):
 
     @extend_schema(**schema.REAUTHENTICATE_PASSKEY_OPTIONS)
     def post(self, request):
-        ceremony = passkey_call(factors.passkey_reauthenticate_begin, user=db_user(request))
+        ceremony = passkey_call(passkeyfactor.passkey_reauthenticate_begin, user=db_user(request))
         return Response({"state": ceremony.state, "options": ceremony.options})
 
 
@@ -156,7 +157,7 @@ class PasskeyLogin:
     def post(self, request):
         data = _valid(PasskeyLoginSerializer, request)
         login = passkey_call(services.passkey_authenticate, refused_status=401, **data)
-        return self.login_response(request, login.user, factors.passkey_login_assurance(login))
+        return self.login_response(request, login.user, passkeyfactor.passkey_login_assurance(login))
 
 
 @extend_schema(**schema.PASSKEY_LOGIN)
@@ -173,7 +174,7 @@ def _pending_call(func, **kwargs):
     """Call a second-step service: a bad pending token is mfa's 401, a refused passkey ours."""
     try:
         return passkey_call(func, refused_status=401, **kwargs)
-    except mfa.CodeThrottled as exc:
+    except mfa_services.CodeThrottled as exc:
         raise LoginThrottled(exc.throttle) from exc
     except ValidationError as exc:
         raise stepup.MfaRefused(exc) from exc
@@ -185,7 +186,7 @@ class PasskeyMfaOptionsView(PublicAuthMixin, NoStoreMixin, APIView):
     @extend_schema(**schema.PASSKEY_MFA_OPTIONS)
     def post(self, request):
         data = _valid(PasskeyMfaOptionsSerializer, request)
-        ceremony = _pending_call(factors.passkey_second_step_begin, token=data["mfa_token"])
+        ceremony = _pending_call(passkeyfactor.passkey_second_step_begin, token=data["mfa_token"])
         return Response({"state": ceremony.state, "options": ceremony.options})
 
 
@@ -195,7 +196,7 @@ class PasskeyMfaStep:
     def post(self, request):
         data = _valid(PasskeyMfaSerializer, request)
         step = _pending_call(
-            factors.passkey_second_step_complete,
+            passkeyfactor.passkey_second_step_complete,
             request=request._request,
             token=data["mfa_token"],
             state=data["state"],

@@ -11,9 +11,9 @@ from django.core.exceptions import ValidationError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
-from accounts import mfa
 from accounts.assurance import Assurance, assurance_from_claims, session_assurance
 from api.tokens import AccessToken
+from mfa import services as mfa_services
 
 
 class ReauthenticationRequired(exceptions.APIException):
@@ -59,7 +59,7 @@ def mfa_required_response(user) -> Response:
     body = {
         "detail": "A second factor is required: POST the code with this mfa_token.",
         "code": "mfa_required",
-        "mfa_token": mfa.mfa_pending_issue(user=user),
+        "mfa_token": mfa_services.mfa_pending_issue(user=user),
     }
     response = Response(body, status=status.HTTP_401_UNAUTHORIZED)
     response["WWW-Authenticate"] = 'Bearer realm="api"'

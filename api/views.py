@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
 
-from accounts import emails, mfa
+from accounts import emails
 from accounts import services as account_services
 from accounts.assurance import PWD, Assurance, assurance_new
 from api import cookies, jwk, keyring, logins, revocation, rotation, schema, serializers, stepup
@@ -30,6 +30,7 @@ from api.tokens import AccessToken
 from authdemo.http import client_ip
 from limits.devicecookie import device_cookie_set
 from limits.ratelimit import login_attempt_register, login_success_register
+from mfa import services as mfa_services
 
 
 class PublicAuthMixin:
@@ -147,7 +148,7 @@ class LoginViewBase(PublicAuthMixin, NoStoreMixin, APIView):
         data = serializers.CredentialsSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = credentials_user(request, data.validated_data)
-        if mfa.mfa_enabled(user=user):
+        if mfa_services.mfa_enabled(user=user):
             # No credential yet: the second step (api.mfaviews) completes the login.
             return stepup.mfa_required_response(user)
         return self.login_response(request, user, assurance_new(methods=[PWD]))

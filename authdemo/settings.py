@@ -40,9 +40,8 @@ SITE_URL = env.str("SITE_URL", default="").rstrip("/") or (
 
 INSTALLED_APPS = [
     "authcache", "passkeys", "limits",  # cache layer, WebAuthn, rate limits: both sides build on them
-    "accounts",
-    "api",
-    "compare",
+    "accounts", "mfa",  # the session side, and its second factors (which accounts imports nothing of)
+    "api", "compare",  # the token side; the comparison and the labs over both
     "siteadmin",  # the admin's pages of users, sessions and tokens
     "siteadmin.admin_site.AdminConfig",  # django.contrib.admin with the project's AdminSite
     "django.contrib.auth",
@@ -56,7 +55,7 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "csp", "django_otp", "django_otp.plugins.otp_totp", "django_otp.plugins.otp_static",  # accounts.mfa
+    "csp", "django_otp", "django_otp.plugins.otp_totp", "django_otp.plugins.otp_static",  # mfa.services
 ]
 
 MIDDLEWARE = [
@@ -155,6 +154,7 @@ else:
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["accounts.backends.SnapshotModelBackend"]
 LOGIN_URL = "/accounts/login/"
+ACCOUNTS_LOGIN_SECOND_STEP = "mfa.steps.SecondFactorStep"  # a hook of accounts/conf.py
 LOGIN_REDIRECT_URL = "/"  # the home page, where both columns show the change
 LOGOUT_REDIRECT_URL = "/"
 

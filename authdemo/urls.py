@@ -1,4 +1,4 @@
-"""Root URLconf: the session side under /accounts/, the JWT side under /api/, the comparison at /."""
+"""Root URLconf: accounts and mfa under /accounts/, the JWT side under /api/, the comparison at /."""
 
 from django.contrib import admin
 from django.templatetags.static import static
@@ -26,6 +26,8 @@ urlpatterns = [
     path("api/health/", HealthView.as_view(), name="health"),
     # The login views metered and the CSRF lab's targets observed, nothing else (compare.hooks).
     path("accounts/", include(instrumented("accounts.urls"))),
+    # Second factors on the session side: no view of theirs is metered or attacked.
+    path("accounts/", include("mfa.urls")),
     path("", include(instrumented("api.urls"))),
     path("", include("compare.urls")),
 ]

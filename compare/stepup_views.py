@@ -11,7 +11,6 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework_simplejwt.exceptions import TokenError
 
-from accounts import mfa
 from accounts.assurance import PWD
 from accounts.stepup import reauthenticate_redirect, session_is_fresh, session_step_up
 from api.cookies import cookies_set
@@ -21,6 +20,7 @@ from compare import stepup_lab
 from compare.lab_views import LabApiView, LabConflict, _lab_run
 from compare.state import browser_user, jwt_user, session_user
 from compare.verifier_client import verifier_url
+from mfa import services as mfa_services
 
 STATE, AGE, SENSITIVE, REAUTHENTICATE, COPY = "state", "age", "sensitive", "reauthenticate", "copy"
 ACTIONS = (STATE, AGE, SENSITIVE, REAUTHENTICATE, COPY)
@@ -83,8 +83,8 @@ def _session_reauthenticate(request: HttpRequest, password: str) -> None:
     # As the re-authentication page: the password under the login limits, then
     # the session upgraded in place (accounts.stepup).
     try:
-        mfa.password_reverify(request=request, user=request.user, password=password)
-    except mfa.CodeThrottled as exc:
+        mfa_services.password_reverify(request=request, user=request.user, password=password)
+    except mfa_services.CodeThrottled as exc:
         raise LoginThrottled(exc.throttle) from exc
     except ValidationError as exc:
         raise exceptions.ValidationError({"password": [exc.message]}, code=exc.code) from exc

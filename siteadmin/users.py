@@ -12,8 +12,9 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import mfa, services
+from accounts import services
 from accounts.models import User
+from mfa import services as mfa_services
 from passkeys.models import Passkey
 from siteadmin.lists import SizedListMixin
 
@@ -51,7 +52,7 @@ class UserAdmin(SizedListMixin, DjangoUserAdmin):
     @admin.display(description="Second factors")
     def second_factors(self, obj) -> str:
         # What the user has, never a secret or a code.
-        factors = mfa.factors_list(user=obj)
+        factors = mfa_services.factors_list(user=obj)
         if not factors:
             return "None"
         shown = []
@@ -79,7 +80,8 @@ class UserAdmin(SizedListMixin, DjangoUserAdmin):
 
     def _mfa_reset(self, request: HttpRequest, user) -> bool:
         # The one removal path (every other login of the user ends), logged with who did it.
-        removed = mfa.mfa_remove(user=user, keep_session_key=self._keep_key(request, user), passkeys=True)
+        keep = self._keep_key(request, user)
+        removed = mfa_services.mfa_remove(user=user, keep_session_key=keep, passkeys=True)
         security_log.warning(
             "second factors reset by admin user_id=%s admin_id=%s removed=%s",
             user.pk,

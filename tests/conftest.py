@@ -7,6 +7,7 @@ import time
 import pytest
 from django.conf import settings
 from django.core.cache import caches
+from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -132,6 +133,30 @@ def user_factory(django_user_model):
 @pytest.fixture
 def user(user_factory):
     return user_factory(username="alice", email="alice@example.com", first_name="Alice")
+
+
+@pytest.fixture
+def login(client, password):
+    """Log in through the HTML form: login(user, remember_me=False, **extra) -> response."""
+
+    def do(user, *, remember_me: bool = False, c=None, **extra):
+        data = {"username": user.get_username(), "password": password}
+        if remember_me:
+            data["remember_me"] = "on"
+        return (c or client).post(reverse("accounts:login"), data, **extra)
+
+    return do
+
+
+@pytest.fixture
+def obtain_pair():
+    """obtain_pair(user) -> the id of a new JWT login (token family) of ``user``."""
+    from api.logins import token_pair_issue
+
+    def do(user):
+        return token_pair_issue(user=user).refresh.family_id
+
+    return do
 
 
 @pytest.fixture

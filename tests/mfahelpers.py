@@ -7,7 +7,7 @@ from base64 import b32decode
 from django.test import RequestFactory
 from django_otp.oath import totp
 
-from accounts import mfa
+from mfa import services as mfa_services
 
 
 def totp_code(secret: str) -> str:
@@ -17,7 +17,7 @@ def totp_code(secret: str) -> str:
 
 def enrol(user) -> tuple[str, list[str]]:
     """Give ``user`` a confirmed TOTP device and recovery codes directly; return (secret, codes)."""
-    enrolment = mfa.totp_enrol_start(user=user)
+    enrolment = mfa_services.totp_enrol_start(user=user)
     request = RequestFactory().post("/", REMOTE_ADDR="127.0.0.9")
-    codes = mfa.totp_enrol_confirm(request=request, user=user, code=totp_code(enrolment.secret))
+    codes = mfa_services.totp_enrol_confirm(request=request, user=user, code=totp_code(enrolment.secret))
     return enrolment.secret, codes

@@ -288,6 +288,6 @@ def test_the_labs_password_change_needs_a_recent_authentication(clock, both, use
     user.refresh_from_db()
     assert user.check_password(PASSWORD)
     clock.shift(timedelta(seconds=200))
-    assert both.post(reverse("accounts:reauthenticate"), {"password": PASSWORD}).status_code == 302
+    assert both.post(reverse("mfa:reauthenticate"), {"password": PASSWORD}).status_code == 302
     ok = _run(both, action="password_change", old_password=PASSWORD, new_password1=new, new_password2=new)
     assert ok.status_code == 201, ok.content

@@ -89,7 +89,7 @@ def test_aged_session_is_refused_a_sensitive_action_and_points_to_reauthenticati
     # Aging again never moves it forward.
     assert _run(both, action="age", side="session").json()["session"]["auth_time"] == aged["auth_time"]
     refused = assert_error(_run(both, action="sensitive", side="session"), 401, "reauthentication_required")
-    assert refused["location"].startswith(reverse("accounts:reauthenticate") + "?next=")
+    assert refused["location"].startswith(reverse("mfa:reauthenticate") + "?next=")
     # The JWT side is untouched.
     assert _run(both, action="sensitive", side="jwt").json()["allowed"] is True
 

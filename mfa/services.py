@@ -34,16 +34,16 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import assurance, services
-from accounts.conf import RECOVERY_CODE_COUNT, mfa_pending_seconds
 from authcache.guard import cache_guarded
 from authcache.shared import shared_cache
 from limits.ratelimit import LoginThrottle, login_attempt_register, login_success_register
+from mfa.conf import RECOVERY_CODE_COUNT, mfa_pending_seconds
 
 security_log = logging.getLogger("authdemo.security")
 
 TOTP_NAME = "Authenticator app"
 RECOVERY_NAME = "Recovery codes"
-_PENDING_SALT = "accounts.mfa.pending"
+_PENDING_SALT = "mfa.pending"
 _TOTP_FORM = re.compile(r"\d{6}")
 _RECOVERY_FORM = re.compile(r"[a-z2-7]{8}")
 

@@ -1,10 +1,10 @@
 """Passkeys as a factor of a known user: a login's second step, re-authentication, and removal.
 
-A pending login (accounts.mfa: the password was right, a second factor is
+A pending login (mfa.services: the password was right, a second factor is
 due) is completed by a passkey of that user as by a code; the pending token
 stays usable after a refused assertion and is spent by the one that
 succeeds. Wherever the user is known, a refused assertion counts as a wrong
-code does, under the same login limit (accounts.mfa.factor_attempt_register;
+code does, under the same login limit (mfa.services.factor_attempt_register;
 OWASP ASVS 5.0 V6.3.1). Removing a passkey may mean a lost or stolen one: the logins it
 protected end through the one revocation path, accounts.services.user_revoke_all
 (OWASP ASVS 5.0 V7.4.3), keeping only the caller's own.
@@ -18,8 +18,16 @@ import time
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
-from accounts import mfa, services
+from accounts import services
 from accounts.assurance import Assurance
+from mfa.services import (
+    CodeThrottled,
+    SecondStep,
+    factor_attempt_refund,
+    factor_attempt_register,
+    mfa_pending_consume,
+    mfa_pending_read,
+)
 from passkeys import services as passkey_services
 
 
@@ -33,51 +41,49 @@ def passkey_factor_verify(
 ) -> passkey_services.PasskeyLogin:
     """Verify ``user``'s passkey assertion under the login limits, as a code is checked.
 
-    Raise mfa.CodeThrottled past the limit (before the assertion is looked
+    Raise CodeThrottled past the limit (before the assertion is looked
     at), and passkeys.services.PasskeyError if refused: a refused assertion
     stays counted as a failure; a malformed one or an unknown ceremony is
     not an attempt, as a malformed code is not.
     """
-    mfa.factor_attempt_register(request=request, user=user)
+    factor_attempt_register(request=request, user=user)
     try:
         login = passkey_services.passkey_authenticate(
             state=state, credential=credential, user=user, reauthenticate=reauthenticate
         )
     except passkey_services.PasskeyError as exc:
         if exc.code != "passkey_invalid":
-            mfa.factor_attempt_refund(request=request, user=user)
+            factor_attempt_refund(request=request, user=user)
         raise
-    mfa.factor_attempt_refund(request=request, user=user)
+    factor_attempt_refund(request=request, user=user)
     return login
 
 
 def passkey_second_step_begin(*, token: object) -> passkey_services.Ceremony:
     """Start the passkey ceremony of the pending login ``token`` (its user's passkeys only)."""
-    pending = mfa.mfa_pending_read(token=token)
+    pending = mfa_pending_read(token=token)
     return passkey_services.passkey_login_begin(user=pending.user)
 
 
 def passkey_second_step_complete(
     *, request: HttpRequest, token: object, state: object, credential: object
-) -> mfa.SecondStep:
+) -> SecondStep:
     """Complete the pending login ``token`` with a passkey assertion of its user; spend the token.
 
     Raise ValidationError ``mfa_token_invalid`` for a bad, expired or used
     token, passkeys.services.PasskeyError for a refused assertion (the
-    token stays usable) and mfa.CodeThrottled past the login limit (the
+    token stays usable) and CodeThrottled past the login limit (the
     token is spent: the password step starts again).
     """
-    pending = mfa.mfa_pending_read(token=token)
+    pending = mfa_pending_read(token=token)
     try:
         login = passkey_factor_verify(request=request, user=pending.user, state=state, credential=credential)
-    except mfa.CodeThrottled:
+    except CodeThrottled:
         with contextlib.suppress(ValidationError):
-            mfa.mfa_pending_consume(pending)
+            mfa_pending_consume(pending)
         raise
-    mfa.mfa_pending_consume(pending)
-    return mfa.SecondStep(
-        user=pending.user, assurance=passkey_login_assurance(login), remember=pending.remember
-    )
+    mfa_pending_consume(pending)
+    return SecondStep(user=pending.user, assurance=passkey_login_assurance(login), remember=pending.remember)
 
 
 def passkey_reauthenticate_begin(*, user) -> passkey_services.Ceremony:

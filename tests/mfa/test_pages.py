@@ -20,8 +20,8 @@ from tests.mfahelpers import enrol, totp_code
 
 pytestmark = pytest.mark.django_db
 
-LOGIN_MFA_URL = reverse("accounts:login_mfa")
-REAUTH_URL = reverse("accounts:reauthenticate")
+LOGIN_MFA_URL = reverse("mfa:login_mfa")
+REAUTH_URL = reverse("mfa:reauthenticate")
 
 
 def pending_token(response) -> str:
@@ -139,24 +139,24 @@ def test_email_change_needs_a_recent_authentication(clock, client, user):
 
 def test_totp_setup_shows_qr_and_secret_then_recovery_codes_once(clock, client, user):
     client.force_login(user)
-    page = client.get(reverse("accounts:mfa_totp"))
+    page = client.get(reverse("mfa:mfa_totp"))
     assert page.status_code == 200
     secret = re.search(rb'id="totp-secret">([A-Z2-7]+)<', page.content)[1].decode()
     svg = re.search(rb"<svg.*?</svg>", page.content, re.S)[0]
     # Inline SVG markup: no script, no style attribute or element, so the strict CSP allows it.
     assert b"<script" not in svg and b"style" not in svg and b"<path" in svg
     assert "default-src 'self'" in page["Content-Security-Policy"]
-    assert client.post(reverse("accounts:mfa_totp"), {"code": "000"}).status_code == 200
+    assert client.post(reverse("mfa:mfa_totp"), {"code": "000"}).status_code == 200
     assert not TOTPDevice.objects.get(user=user).confirmed
-    done = client.post(reverse("accounts:mfa_totp"), {"code": totp_code(secret)})
+    done = client.post(reverse("mfa:mfa_totp"), {"code": totp_code(secret)})
     assert done.status_code == 200
     codes = re.findall(rb"<li><code>([a-z2-7]{8})</code></li>", done.content)
     assert len(set(codes)) == 10
     assert TOTPDevice.objects.get(user=user).confirmed
-    listing = client.get(reverse("accounts:mfa"))
+    listing = client.get(reverse("mfa:mfa"))
     assert b"10 codes left" in listing.content and secret.encode() not in listing.content
     # A second setup is refused while one is confirmed.
-    assert client.get(reverse("accounts:mfa_totp")).status_code == 302
+    assert client.get(reverse("mfa:mfa_totp")).status_code == 302
 
 
 def test_remove_needs_step_up_and_ends_other_logins(clock, client, user, obtain_pair):
@@ -166,7 +166,7 @@ def test_remove_needs_step_up_and_ends_other_logins(clock, client, user, obtain_
     other.force_login(user)
     pair = obtain_pair(user)
     clock.shift(timedelta(seconds=301))
-    stale = client.post(reverse("accounts:mfa_remove"))
+    stale = client.post(reverse("mfa:mfa_remove"))
     assert stale.status_code == 302 and stale["Location"].startswith(REAUTH_URL)
     assert TOTPDevice.objects.filter(user=user).exists()
     clock.shift(timedelta(seconds=30))
@@ -174,7 +174,7 @@ def test_remove_needs_step_up_and_ends_other_logins(clock, client, user, obtain_
     assert client.post(REAUTH_URL, {"code": "1", "next": "/accounts/mfa/"}).status_code == 200
     assert client.post(REAUTH_URL, {"code": code, "next": "/accounts/mfa/"}).status_code == 302
     assert session_assurance(client.session).amr == ("pwd", "otp", "mfa")
-    assert client.post(reverse("accounts:mfa_remove")).status_code == 302
+    assert client.post(reverse("mfa:mfa_remove")).status_code == 302
     assert not TOTPDevice.objects.filter(user=user).exists()
     assert logged_in(client) and not logged_in(other)
     assert TokenFamily.objects.get(pk=pair).revoked_at is not None

@@ -24,11 +24,12 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from accounts import factors, mfa
 from accounts.assurance import Assurance, session_assurance_set
 from accounts.sessions import session_remember_set
 from accounts.stepup import reauthenticate_redirect, session_is_fresh, session_step_up
 from limits.devicecookie import device_cookie_set
+from mfa import passkeyfactor
+from mfa.services import CodeThrottled
 from passkeys import services
 from passkeys.services import PasskeyError
 
@@ -39,7 +40,7 @@ def _refused(exc: PasskeyError) -> JsonResponse:
     return JsonResponse({"detail": exc.message, "code": exc.code}, status=_STATUS.get(exc.code, 400))
 
 
-def _throttled(exc: mfa.CodeThrottled) -> JsonResponse:
+def _throttled(exc: CodeThrottled) -> JsonResponse:
     retry_after = exc.throttle.retry_after
     response = JsonResponse({"detail": exc.throttle.message, "code": "throttled"}, status=429)
     response["Retry-After"] = str(retry_after)
@@ -60,7 +61,7 @@ def _target(request: HttpRequest, target: object, *, default: str) -> str:
 def passkeys_page(request: HttpRequest) -> HttpResponse:
     """Render the user's passkeys, with the forms to add, rename and remove them."""
     context = {"passkeys": services.passkeys_list(user=request.user), "name_max": services.NAME_MAX_LENGTH}
-    return render(request, "accounts/passkeys.html", context)
+    return render(request, "mfa/passkeys.html", context)
 
 
 @require_POST
@@ -75,7 +76,7 @@ def passkey_rename(request: HttpRequest, passkey_id: int) -> HttpResponse:
         messages.error(request, exc.message)
     else:
         messages.success(request, "The passkey has been renamed.")
-    return redirect("accounts:passkeys")
+    return redirect("mfa:passkeys")
 
 
 @require_POST
@@ -83,15 +84,15 @@ def passkey_rename(request: HttpRequest, passkey_id: int) -> HttpResponse:
 def passkey_remove(request: HttpRequest, passkey_id: int) -> HttpResponse:
     """Remove one of the user's own passkeys and end the user's other logins; another user's is 404."""
     if not session_is_fresh(request):  # removing a factor needs a recent authentication
-        return reauthenticate_redirect(request, next_url=reverse("accounts:passkeys"))
+        return reauthenticate_redirect(request, next_url=reverse("mfa:passkeys"))
     try:
-        factors.passkey_remove(
+        passkeyfactor.passkey_remove(
             user=request.user, passkey_id=passkey_id, keep_session_key=request.session.session_key
         )
     except PasskeyError as exc:
         raise Http404("No such passkey.") from exc
     messages.success(request, "The passkey has been removed, and every other login of yours ended.")
-    return redirect("accounts:passkeys")
+    return redirect("mfa:passkeys")
 
 
 def _json_body(request: HttpRequest) -> dict | None:
@@ -129,7 +130,7 @@ def passkey_login(request: HttpRequest) -> JsonResponse:
         login = services.passkey_authenticate(state=body.get("state"), credential=body.get("credential"))
     except PasskeyError as exc:
         return _refused(exc)
-    proven = factors.passkey_login_assurance(login)
+    proven = passkeyfactor.passkey_login_assurance(login)
     return _logged_in(request, user=login.user, proven=proven, remember=False, target=body.get("next"))
 
 
@@ -143,13 +144,13 @@ def passkey_login_second_step(request: HttpRequest) -> JsonResponse:
     if body is None:
         return _bad_body()
     try:
-        step = factors.passkey_second_step_complete(
+        step = passkeyfactor.passkey_second_step_complete(
             request=request,
             token=body.get("mfa_token"),
             state=body.get("state"),
             credential=body.get("credential"),
         )
-    except mfa.CodeThrottled as exc:
+    except CodeThrottled as exc:
         return _throttled(exc)
     except PasskeyError as exc:
         return _refused(exc)
@@ -172,12 +173,12 @@ def passkey_reauthenticate(request: HttpRequest) -> JsonResponse:
     if body is None:
         return _bad_body()
     try:
-        login = factors.passkey_reauthenticate(
+        login = passkeyfactor.passkey_reauthenticate(
             request=request, user=request.user, state=body.get("state"), credential=body.get("credential")
         )
-    except mfa.CodeThrottled as exc:
+    except CodeThrottled as exc:
         return _throttled(exc)
     except PasskeyError as exc:
         return _refused(exc)
     session_step_up(request, method=login.method)
-    return JsonResponse({"redirect": _target(request, body.get("next"), default=reverse("accounts:mfa"))})
+    return JsonResponse({"redirect": _target(request, body.get("next"), default=reverse("mfa:mfa"))})

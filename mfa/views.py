@@ -2,7 +2,7 @@
 
 The login's second step runs before the session is logged in: the password
 step leaves only a signed, single-use pending token in the page
-(accounts.mfa), never a half-logged-in session.
+(services.services, services.steps), never a half-logged-in session.
 """
 
 from __future__ import annotations
@@ -24,9 +24,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_otp import user_has_device
 
-from accounts import mfa
 from accounts.assurance import OTP, PWD, session_assurance_set
-from accounts.mfaforms import MfaLoginForm, ReauthenticateForm, TotpConfirmForm
 from accounts.sessions import session_remember_set
 from accounts.stepup import (
     ReauthenticationRequiredMixin,
@@ -34,8 +32,11 @@ from accounts.stepup import (
     session_is_fresh,
     session_step_up,
 )
-from accounts.views import login_ratelimited_response, mfa_login_step_render, safe_next
+from accounts.views import login_ratelimited_response, safe_next
 from limits.devicecookie import device_cookie_set
+from mfa import services
+from mfa.forms import MfaLoginForm, ReauthenticateForm, TotpConfirmForm
+from mfa.steps import mfa_login_step_render
 
 
 def qr_svg(uri: str) -> str:
@@ -55,10 +56,10 @@ class LoginMfaView(View):
         if not form.is_valid():
             return mfa_login_step_render(request, form=form, status=400)
         try:
-            step = mfa.mfa_login_complete(
+            step = services.mfa_login_complete(
                 request=request, token=form.cleaned_data["mfa_token"], code=form.cleaned_data["code"]
             )
-        except mfa.CodeThrottled as exc:
+        except services.CodeThrottled as exc:
             return login_ratelimited_response(request, retry_after=exc.throttle.retry_after)
         except ValidationError as exc:
             form.add_error("code" if exc.code != "mfa_token_invalid" else None, exc)
@@ -76,7 +77,7 @@ class LoginMfaView(View):
 class ReauthenticateView(LoginRequiredMixin, View):
     """Prove it is you again (password, code or passkey): the session's assurance is upgraded in place."""
 
-    template_name = "accounts/reauthenticate.html"
+    template_name = "mfa/reauthenticate.html"
 
     def form(self, request, data=None) -> ReauthenticateForm:
         return ReauthenticateForm(data, with_code=user_has_device(request.user, confirmed=True))
@@ -101,30 +102,31 @@ class ReauthenticateView(LoginRequiredMixin, View):
         password, code = form.cleaned_data["password"], form.cleaned_data["code"]
         try:
             if password:
-                mfa.password_reverify(request=request, user=request.user, password=password)
+                services.password_reverify(request=request, user=request.user, password=password)
                 method = PWD
             else:
-                mfa.mfa_reauthenticate_code(
+                services.mfa_reauthenticate_code(
                     request=request,
                     user=request.user,
                     code=code,
                     keep_session_key=request.session.session_key,
                 )
                 method = OTP
-        except mfa.CodeThrottled as exc:
+        except services.CodeThrottled as exc:
             return login_ratelimited_response(request, retry_after=exc.throttle.retry_after)
         except ValidationError as exc:
             form.add_error("code" if code else "password", exc)
             return self.render_form(request, form)
         session_step_up(request, method=method)
-        return HttpResponseRedirect(safe_next(request) or reverse("accounts:mfa"))
+        return HttpResponseRedirect(safe_next(request) or reverse("mfa:mfa"))
 
 
 @login_required
 def mfa_home(request: HttpRequest) -> HttpResponse:
     """List the user's second factors (never a secret), with the links to add or remove them."""
-    context = {"factors": mfa.factors_list(user=request.user), "enabled": mfa.mfa_enabled(user=request.user)}
-    return render(request, "accounts/mfa.html", context)
+    user = request.user
+    context = {"factors": services.factors_list(user=user), "enabled": services.mfa_enabled(user=user)}
+    return render(request, "mfa/mfa.html", context)
 
 
 @method_decorator(never_cache, name="dispatch")
@@ -133,31 +135,32 @@ class TotpSetupView(LoginRequiredMixin, ReauthenticationRequiredMixin, View):
 
     def render_setup(self, request, enrolment, form, status=200):
         context = {"secret": enrolment.secret, "qr": qr_svg(enrolment.otpauth_uri), "form": form}
-        return render(request, "accounts/mfa_totp.html", context, status=status)
+        return render(request, "mfa/mfa_totp.html", context, status=status)
 
     def get(self, request: HttpRequest) -> HttpResponse:
         try:
-            enrolment = mfa.totp_enrol_start(user=request.user)
+            enrolment = services.totp_enrol_start(user=request.user)
         except ValidationError as exc:
             messages.info(request, exc.message)
-            return redirect("accounts:mfa")
+            return redirect("mfa:mfa")
         return self.render_setup(request, enrolment, TotpConfirmForm())
 
     def post(self, request: HttpRequest) -> HttpResponse:
-        enrolment = mfa.totp_enrol_pending(user=request.user)
+        enrolment = services.totp_enrol_pending(user=request.user)
         if enrolment is None:
-            return redirect("accounts:mfa_totp")
+            return redirect("mfa:mfa_totp")
         form = TotpConfirmForm(request.POST)
         if not form.is_valid():
             return self.render_setup(request, enrolment, form, status=400)
         try:
-            codes = mfa.totp_enrol_confirm(request=request, user=request.user, code=form.cleaned_data["code"])
-        except mfa.CodeThrottled as exc:
+            code = form.cleaned_data["code"]
+            codes = services.totp_enrol_confirm(request=request, user=request.user, code=code)
+        except services.CodeThrottled as exc:
             return login_ratelimited_response(request, retry_after=exc.throttle.retry_after)
         except ValidationError as exc:
             form.add_error("code", exc)
             return self.render_setup(request, enrolment, form)
-        return render(request, "accounts/mfa_recovery_codes.html", {"codes": codes})
+        return render(request, "mfa/mfa_recovery_codes.html", {"codes": codes})
 
 
 @require_POST
@@ -165,7 +168,7 @@ class TotpSetupView(LoginRequiredMixin, ReauthenticationRequiredMixin, View):
 def mfa_remove(request: HttpRequest) -> HttpResponse:
     """Remove the user's second factors (step-up first); every other session and JWT login ends."""
     if not session_is_fresh(request):
-        return reauthenticate_redirect(request, next_url=reverse("accounts:mfa"))
-    if mfa.mfa_remove(user=request.user, keep_session_key=request.session.session_key):
+        return reauthenticate_redirect(request, next_url=reverse("mfa:mfa"))
+    if services.mfa_remove(user=request.user, keep_session_key=request.session.session_key):
         messages.success(request, "Second factor removed. Every other session and JWT login has ended.")
-    return redirect("accounts:mfa")
+    return redirect("mfa:mfa")

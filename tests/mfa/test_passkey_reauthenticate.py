@@ -17,8 +17,8 @@ from tests.passkeys.authenticator import SoftAuthenticator
 
 pytestmark = pytest.mark.django_db
 
-PAGE_URL = reverse("accounts:reauthenticate")
-URL = reverse("accounts:reauthenticate_passkey")
+PAGE_URL = reverse("mfa:reauthenticate")
+URL = reverse("mfa:reauthenticate_passkey")
 OPTIONS_URL = "/api/auth/reauthenticate/passkey/options/"
 SENSITIVE = reverse("accounts:password_change")
 
@@ -85,7 +85,7 @@ def test_a_passkey_upgrades_the_session_in_place(clock, client, user, synced, me
 
 def test_an_offsite_next_goes_to_the_mfa_page(stale, authenticator):
     response = _post(stale, _body(stale, authenticator, next_url="https://evil.example/"))
-    assert response.status_code == 200 and response.json() == {"redirect": reverse("accounts:mfa")}
+    assert response.status_code == 200 and response.json() == {"redirect": reverse("mfa:mfa")}
 
 
 def _refused(client, body, status, code):

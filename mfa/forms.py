@@ -1,4 +1,4 @@
-"""Forms of second factors on the session side: parsing only (the checks are accounts.mfa's)."""
+"""Forms of second factors on the session side: parsing only (the checks are mfa.services')."""
 
 from __future__ import annotations
 
