@@ -261,3 +261,13 @@ def test_no_module_is_over_the_line_limit():
     over = {path: lines for path, lines in sizes.items() if lines > MODULE_LINES_MAX}
     assert over == {}
     assert {"authdemo/settings.py", "bench/__main__.py"} <= sizes.keys()
+
+
+# accounts keeps the user, the session and the password login; second factors,
+# rate limits and the admin are apps of their own (mfa, limits, siteadmin).
+ACCOUNTS_LINES_MAX = 2000
+
+
+def test_accounts_stays_under_its_line_budget():
+    lines = sum(count for path, count in _module_sizes().items() if path.startswith("accounts/"))
+    assert 0 < lines < ACCOUNTS_LINES_MAX
