@@ -49,7 +49,7 @@ def test_apps_never_import_upwards(package, forbidden):
 
 
 def test_key_maths_imports_nothing_of_django():
-    # The key maths stays usable without Django: init_secrets runs it before any key exists.
+    # The key maths is plain cryptography over files: nothing in it depends on settings or the ORM.
     modules = {module for path, module in _imported_modules("api") if path == "api/jwk.py"}
     assert modules and not {m for m in modules if m.split(".")[0] in {"django", "rest_framework", "api"}}
 
