@@ -220,7 +220,20 @@ def test_the_query_counter_counts_requests_that_ran_sql_and_their_statements(tmp
         "db_share": None,
         "statements_per_request": None,
     }
-    assert querycount.totals(tmp_path / "missing") == {"requests": 0, "db_requests": 0, "statements": 0}
+    assert querycount.totals(tmp_path / "missing") == {
+        "requests": 0, "db_requests": 0, "statements": 0, "shapes": {},
+    }  # fmt: skip
+
+
+def test_the_query_counter_names_what_each_request_ran(tmp_path):
+    assert querycount.statement_shape('SELECT "a"."id" FROM "accounts_user" WHERE 1') == "SELECT accounts_user"
+    assert querycount.statement_shape('UPDATE "accounts_session" SET x = 1') == "UPDATE accounts_session"
+    assert querycount.statement_shape("SAVEPOINT s1") == "SAVEPOINT"
+    (tmp_path / "1.json").write_text('{"requests": 3, "shapes": {"SELECT t": 1}}')
+    before = querycount.totals(tmp_path)
+    (tmp_path / "1.json").write_text('{"requests": 6, "shapes": {"SELECT t": 2, "UPDATE u": 1}}')
+    (tmp_path / "2.json").write_text('{"requests": 1, "shapes": {"UPDATE u": 2}}')
+    assert querycount.shapes(before, querycount.totals(tmp_path)) == {"UPDATE u": 3, "SELECT t": 1}
 
 
 def _row(server, mechanism, rounds, **extra):
