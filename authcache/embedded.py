@@ -10,7 +10,7 @@ from django.db import transaction
 
 from authcache.conf import stamp_file
 from authcache.entries import CacheRead, entry_read
-from authcache.guard import cache_call
+from authcache.guard import CacheUnavailable, cache_call
 
 # The revocation log's line for "every key".
 ALL = b"*"
@@ -20,7 +20,8 @@ class EmbeddedStrategy:
     """Live entries in a per-process cache, kept honest by the host's revocation log (module docstring)."""
 
     shared = False
-    # Keys remembered as invalidated; past this, everything older is distrusted at once.
+    # Keys remembered as named by recent lines, for writers that read before
+    # those lines; past this the oldest are forgotten (see ``_apply``).
     MAX_REMEMBERED = 100_000
 
     def __init__(self, alias: str) -> None:
@@ -29,7 +30,8 @@ class EmbeddedStrategy:
         self.inode: int | None = None
         self.applied = 0  # offset of the first log byte not applied yet
         self.floor = 0  # entries stamped below this offset are distrusted
-        self.dropped: dict[str, int] = {}  # key -> end offset of the last line naming it
+        self.forgotten = 0  # names of lines below this offset are forgotten: older stamps are not written
+        self.dropped: dict[str, int] = {}  # key -> end offset of the last remembered line naming it
 
     def position(self) -> tuple[int, int]:
         """Return the log's (inode, size) after applying every complete line this process has not seen."""
@@ -40,13 +42,18 @@ class EmbeddedStrategy:
             inode, size = 0, 0
         if inode != self.inode or size < self.applied:
             with self.lock:  # a new log (first look, deleted, replaced): nothing older is trusted
-                self.inode, self.applied, self.floor = inode, size, size
+                self.inode, self.applied, self.floor, self.forgotten = inode, size, size, size
                 self.dropped.clear()
         elif size > self.applied:
             self._apply(size)
         return inode, size
 
     def _apply(self, size: int) -> None:
+        # A line's keys leave this process's cache as it is applied, so an
+        # entry there was never named after its stamp; the names are
+        # remembered only to refuse the write of an entry read before the
+        # line (write_live). Past MAX_REMEMBERED the oldest are forgotten and
+        # such late writes refused instead: a bound, never a cold cache.
         with self.lock:
             if size <= self.applied:
                 return
@@ -59,14 +66,24 @@ class EmbeddedStrategy:
             offset = self.applied
             *lines, _still_written = chunk.split(b"\n")  # the unfinished rest: applied with a later read
             for line in lines:
-                offset += len(line) + 1
+                start, offset = offset, offset + len(line) + 1
                 names = line.split()
-                if ALL in names or len(self.dropped) + len(names) > self.MAX_REMEMBERED:
-                    self.floor = offset
+                if ALL in names:
+                    self.floor = self.forgotten = offset
                     self.dropped.clear()
                     continue
-                for name in names:
-                    self.dropped[name.decode(errors="replace")] = offset
+                keys = [name.decode(errors="replace") for name in names]
+                if len(self.dropped) + len(keys) > self.MAX_REMEMBERED:
+                    self.forgotten = start
+                    self.dropped.clear()
+                try:
+                    if keys:
+                        cache_call("delete_many", keys, alias=self.alias)
+                except CacheUnavailable:
+                    self.floor = offset  # the keys may stay: distrust everything older instead
+                for key in keys:
+                    self.dropped[key] = offset
+            # Last: a reader that finds nothing left to apply finds the keys gone.
             self.applied = offset
 
     def _trusted(self, key: str, stamp: object) -> bool:
@@ -85,12 +102,20 @@ class EmbeddedStrategy:
         return self.position()
 
     def write_live(self, *, key: str, entry: tuple, timeout: int, add: bool, stale: bool) -> None:
-        if add and stale:
-            # The stale entry blocks add() for good otherwise. A marker deleted
-            # by this race belongs to a revocation whose log line already
-            # makes this entry untrusted.
-            cache_call("delete", key, alias=self.alias)
-        cache_call("add" if add else "set", key, entry, timeout, alias=self.alias)
+        stamp = entry[1]
+        self.position()
+        with self.lock:  # no line is applied between the check and the write
+            if not self._writable(key, stamp):
+                return  # read before a line naming it, or before forgotten names: the next read reads again
+            if add and stale:
+                # The stale entry blocks add() for good otherwise. A marker deleted
+                # by this race belongs to a revocation whose log line already
+                # makes this entry untrusted.
+                cache_call("delete", key, alias=self.alias)
+            cache_call("add" if add else "set", key, entry, timeout, alias=self.alias)
+
+    def _writable(self, key: str, stamp: object) -> bool:
+        return self._trusted(key, stamp) and stamp[1] >= self.forgotten
 
     def _log(self, names: list[bytes]) -> None:
         path = stamp_file()
