@@ -52,8 +52,7 @@ class NearCache:
         self.seq = 0  # invalidations applied so far (a flush counts as one)
         self.recent: deque[tuple[int, str | None]] = deque(maxlen=_RECENT)  # (seq, key; None: all)
         self.ping_sent = 0.0  # monotonic time the outstanding PING was sent (0: none)
-        # Monotonic time Redis was last known to have sent us everything it
-        # had: when the PING its last PONG answered was sent.
+        # When Redis last had sent us everything it had: the PING its last PONG answered was sent then.
         self.alive_at = float("-inf")
         self.retry_at = 0.0  # no reconnect before this monotonic time
         self.failing = False  # the last attempt to subscribe failed (logged once)
@@ -219,7 +218,8 @@ class NearCache:
                 for seq, key in self.recent:
                     if seq > ticket and (key is None or key in wanted):
                         return
-            if len(self.entries) + len(keys) > setting("NEAR_CACHE_MAX_ENTRIES"):
+            new = sum(key not in self.entries for key in full.values())  # held ones take their own place
+            if len(self.entries) + new > setting("NEAR_CACHE_MAX_ENTRIES"):
                 self.entries.clear()
             expires = now + setting("NEAR_CACHE_SECONDS")
             for key in keys:

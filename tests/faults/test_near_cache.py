@@ -251,6 +251,19 @@ def test_entries_live_at_most_near_cache_seconds_and_their_number_is_bounded(fau
     assert _read("near:9")[1:] == (1, 0)  # expired in the process: read from Redis
 
 
+def test_a_full_copy_refilling_keys_it_holds_keeps_the_rest(faulty_cache, settings):
+    # At the bound, only new keys count: the epoch, read with every key, is
+    # always held, and a changed key read again takes its own place back.
+    settings.NEAR_CACHE_MAX_ENTRIES = 6
+    for i in range(5):
+        caches["default"].set(f"near:{i}", i, 60)
+        _warm(f"near:{i}")
+    assert len(near_cache("default").entries) == 6  # five keys and the epoch
+    caches["default"].set("near:0", "changed", 60)
+    assert _warm("near:0") == "changed"
+    assert _read("near:1") == (1, 0, 1)  # still in the copy
+
+
 def test_off_when_near_cache_seconds_is_zero(faulty_cache, settings):
     settings.NEAR_CACHE_SECONDS = 0
     caches["default"].set(KEY, "v", 60)
