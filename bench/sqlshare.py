@@ -89,6 +89,10 @@ def main() -> None:
     parser.add_argument("--round-requests", type=int, default=1500, help="requests per load and round")
     parser.add_argument("--gap", type=float, default=0, help="seconds between two rounds (the other loads)")
     parser.add_argument("--env", action="append", default=[], help="NAME=VALUE for the server (repeatable)")
+    parser.add_argument(
+        "--log-names", type=int, default=0,
+        help="embedded: keys of other users named in the revocation log between two passes (their logins)",
+    )  # fmt: skip
     args = parser.parse_args()
     sized = {"LOCAL_CACHE_MAX_ENTRIES": str(cache_entries(args.clients))}
     sized["NEAR_CACHE_MAX_ENTRIES"] = sized["LOCAL_CACHE_MAX_ENTRIES"]
@@ -111,6 +115,7 @@ def main() -> None:
             logins = [login for load in loads for login in load.background]
         queries = tmp / f"var-{args.mode}" / f"queries-{main_server.port}"
         lines = {mechanism: _headers(folder / f"{base}.txt") for mechanism, base in CLIENT_LOADS.items()}
+        written = [0]  # other users named in the log so far
 
         def measured(mechanism: str, label: str, count: int = 0) -> None:
             before = totals(queries)
@@ -124,6 +129,12 @@ def main() -> None:
             print(f"{'':29} {shapes(before, after)}", flush=True)
             for index in range(args.logins):
                 logins[index % len(logins)]()
+            if args.log_names:
+                # What logins of other users write: one line each, naming their keys.
+                with open(tmp / f"var-{args.mode}" / "revocation_stamp", "ab") as log:
+                    for other in range(written[0], written[0] + args.log_names // 2):
+                        log.write(f"user:snap:other-{other} accounts.sessions.user:other-{other}\n".encode())
+                written[0] += args.log_names // 2
 
         for mechanism in lines:
             for number in range(1 + args.passes):
