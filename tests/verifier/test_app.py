@@ -142,13 +142,19 @@ def test_unknown_kids_refetch_at_most_once_per_interval_and_failures_keep_the_ke
 # --- HTTP surface and CORS ------------------------------------------------------
 
 
+@pytest.fixture(scope="module")
+def module_rsa_key():
+    """One RSA key for the module's verifiers: making one costs about 60 ms of CPU, a key set is read-only."""
+    return rsa.generate_private_key(65537, 2048)
+
+
 @pytest.fixture
-def local(verifier_for):
+def local(verifier_for, module_rsa_key):
     """A verifier trusting a fixed key set (one Ed25519, one RSA key) served by a stdlib HTTP server."""
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
     from threading import Thread
 
-    key, rsa_key = ed25519.Ed25519PrivateKey.generate(), rsa.generate_private_key(65537, 2048)
+    key, rsa_key = ed25519.Ed25519PrivateKey.generate(), module_rsa_key
     body = _body(_okp(key), _rsa(rsa_key))
 
     class Jwks(BaseHTTPRequestHandler):
