@@ -67,12 +67,32 @@ class TokenFamily(models.Model):
 
 
 class FamilyToken(models.Model):
-    """The family of one outstanding refresh token."""
+    """The family of one outstanding refresh token.
+
+    Both keys are declared without a database constraint (``db_constraint=False``):
+    a PostgreSQL foreign key costs a check per deleted referenced row, three
+    per pruned login of the five its rows cost, most of ``jwt_prune``'s time
+    (docs/bench/size.md). Integrity holds without them (docs/operations.md,
+    "Family links without database constraints"): a link row is written
+    with its new token, in the transaction that holds its family (created
+    or locked); every ORM deletion of a token or family still cascades
+    here (``on_delete`` is Django's, not the database's); and the prune's
+    raw statements delete the links with their tokens and families, in the
+    same statement. SimpleJWT's own keys (blacklist to token, token to user)
+    keep their constraints.
+    """
 
     token = models.OneToOneField(
-        OutstandingToken, on_delete=models.CASCADE, primary_key=True, related_name="family_link"
+        OutstandingToken,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="family_link",
+        db_constraint=False,
     )
-    family = models.ForeignKey(TokenFamily, on_delete=models.CASCADE, related_name="tokens")
+    # Still indexed: the prune and revocation find a family's links by it.
+    family = models.ForeignKey(
+        TokenFamily, on_delete=models.CASCADE, related_name="tokens", db_constraint=False
+    )
 
     class Meta:
         verbose_name = "family token"

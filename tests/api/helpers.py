@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
+from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
+
+from api.models import FamilyToken, TokenFamily
 
 TOKEN_URL = reverse("api:token")
 REFRESH_URL = reverse("api:token-refresh")
@@ -32,3 +36,11 @@ def assert_error(response, status: int, code: str | None = None) -> dict:
 def csrf_header(client) -> dict:
     """Return the X-CSRFToken header of ``client``'s csrftoken cookie."""
     return {"HTTP_X_CSRFTOKEN": client.cookies[settings.CSRF_COOKIE_NAME].value}
+
+
+def links_orphaned():
+    """Return the family links whose token or family row is gone (the database does not refuse them)."""
+    return FamilyToken.objects.filter(
+        Q(~Exists(OutstandingToken.objects.filter(pk=OuterRef("token_id"))))
+        | Q(~Exists(TokenFamily.objects.filter(pk=OuterRef("family_id"))))
+    )

@@ -16,7 +16,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from api.models import FamilyToken, TokenFamily
 from api.revocation import family_revoke
 from api.tokens import RefreshToken
-from tests.api.helpers import ME_URL, REFRESH_URL
+from tests.api.helpers import ME_URL, REFRESH_URL, links_orphaned
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -92,6 +92,7 @@ def test_logins_refreshed_and_revoked_while_the_prune_runs_keep_their_live_rows(
     # Only the tokens of the seeded (expired) logins and the expired rotations went.
     assert not FamilyToken.objects.exclude(family__user=user).exists()
     assert not OutstandingToken.objects.filter(expires_at__lt=timezone.now()).exists()
+    assert not links_orphaned().exists()
 
 
 def test_a_family_held_by_a_revocation_is_skipped_not_waited_for_then_pruned(user, obtain):
@@ -128,3 +129,4 @@ def test_a_family_held_by_a_revocation_is_skipped_not_waited_for_then_pruned(use
     call_command("jwt_prune", stdout=out)
     assert "Done: 1 expired token families" in out.getvalue()
     assert not OutstandingToken.objects.exists() and not BlacklistedToken.objects.exists()
+    assert not FamilyToken.objects.exists()
