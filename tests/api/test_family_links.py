@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
 from io import StringIO
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
@@ -98,3 +101,45 @@ def test_deleting_tokens_or_families_through_the_orm_takes_their_links(user, obt
     obtain(user)
     TokenFamily.objects.filter(user=user).delete()
     assert not FamilyToken.objects.exists() and not links_orphaned().exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_user_deleted_while_a_login_of_theirs_refreshes_leaves_no_link_behind(user, obtain):
+    if connection.vendor == "sqlite":
+        pytest.skip("SQLite serialises writers (no interleaving): the race runs in services mode")
+    family = TokenFamily.objects.get(pk=RefreshToken(obtain(user)["refresh"]).family_id)
+    locked, release = threading.Event(), threading.Event()
+    outcome: dict = {}
+
+    def refresh():
+        # A refresh as api.rotation does it: the family row is held until its new token is written.
+        try:
+            with transaction.atomic():
+                held = TokenFamily.objects.select_for_update().get(pk=family.pk)
+                locked.set()
+                release.wait(timeout=30)
+                RefreshToken.for_user(user, family=held)
+        finally:
+            connection.close()
+
+    def delete():
+        try:
+            get_user_model().objects.get(pk=user.pk).delete()
+            outcome["deleted"] = True
+        except IntegrityError:
+            outcome["deleted"] = False
+        finally:
+            connection.close()
+
+    refresher, deleter = threading.Thread(target=refresh), threading.Thread(target=delete)
+    refresher.start()
+    assert locked.wait(timeout=30)
+    deleter.start()
+    time.sleep(0.5)  # the deletion has collected the login's rows and waits for the family row
+    release.set()
+    refresher.join()
+    deleter.join()
+    # Either the deletion took everything or, finding a token it had not collected, nothing.
+    assert "deleted" in outcome
+    assert get_user_model().objects.filter(pk=user.pk).exists() is not outcome["deleted"]
+    assert not links_orphaned().exists()
