@@ -70,9 +70,9 @@ class FamilyToken(models.Model):
     """The family of one outstanding refresh token.
 
     Both keys are declared without a database constraint (``db_constraint=False``):
-    a PostgreSQL foreign key costs a check per deleted referenced row, three
-    per pruned login of the five its rows cost, most of ``jwt_prune``'s time
-    (docs/bench/size.md). Integrity holds without them (docs/operations.md,
+    a PostgreSQL foreign key costs a check per deleted referenced row, and
+    these two made three of the five checks a pruned login cost, some 40%
+    of ``jwt_prune``'s database time (docs/bench/size.md). Integrity holds without them (docs/operations.md,
     "Family links without database constraints"): a link row is written
     with its new token, in the transaction that holds its family (created
     or locked); every ORM deletion of a token or family still cascades
