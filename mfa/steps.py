@@ -23,7 +23,7 @@ def mfa_login_step_render(request: HttpRequest, *, form: MfaLoginForm, status: i
 
 
 class SecondFactorStep:
-    """accounts.conf.LoginSecondStep for a second factor: a code or a passkey of the user."""
+    """The login's second step of accounts.conf's interface: a code or a passkey of the user."""
 
     def required(self, user) -> bool:
         """Return whether ``user`` has a confirmed second factor or a passkey."""
