@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench.querycount import FLUSH_EVERY as QUERY_FLUSH_EVERY
-from bench.querycount import QUERY_DIR_ENV, runs_share, share, totals
+from bench.querycount import QUERY_DIR_ENV, runs_share, shapes, share, totals
 from bench.wire import (
     Answer,
     BenchError,
@@ -161,7 +161,7 @@ def wrk_run(load: Load, *, seconds: float, threads: int, connections: int, scrip
     result["background_logins"] = dict(ticker.statuses)
     result["worker_rss_mib"] = workers
     if counted and before is not None:
-        result.update(share(before, totals(counted)))
+        result.update(share(before, after := totals(counted)), shapes=shapes(before, after))
     load.rss_peak_kib = max(load.rss_peak_kib, rss.peak)
     return result
 
@@ -305,6 +305,8 @@ def summarize(load: Load) -> dict:
         "worker_rss_mib": max((max(r.get("worker_rss_mib") or [0]) for r in runs), default=0),
         **_background(load),
         **runs_share(runs),
+        "db_share_rounds": [r.get("db_share") for r in runs],  # and below, what the rounds' SQL ran
+        "shapes": _merged([r.get("shapes", {}) for r in runs]),
         **_cold(load),
     }
 

@@ -152,3 +152,23 @@ def test_a_mixed_load_is_judged_against_its_warm_twin_and_its_logins():
     bearer = judged["authdemo embedded: JWT bearer while logins go on >= 0.8x warm"]
     assert session[0].startswith("0.55x (6 logins") and session[1] is False  # a flush shows as a drop
     assert bearer[0].startswith("0.93x") and bearer[1] is False  # refused logins: the mix was not measured
+
+
+def test_a_load_keeps_each_rounds_sql_share_and_what_its_sql_ran():
+    def run(db_share, shapes):
+        return {
+            "requests": 100, "duration_us": 1_000_000, "p50_us": 1000, "p99_us": 2000, "non2xx": 0,
+            "connect": 0, "read": 0, "write": 0, "timeout": 0, "counted_requests": 100,
+            "db_share": db_share, "statements_per_request": db_share, "shapes": shapes,
+        }  # fmt: skip
+
+    server = SimpleNamespace(name="authdemo embedded")
+    load = bench_wire.Load(server, "jwt-bearer-clients", "/api/me/", {}, lambda answer: True)
+    load.runs = [
+        run(0.5, {"SELECT api_tokenfamily": 50}),
+        run(0.25, {"SELECT api_tokenfamily": 20, "SELECT x": 5}),
+    ]
+    summary = bench_measure.summarize(load)
+    assert summary["db_share_rounds"] == [0.5, 0.25]
+    assert summary["shapes"] == {"SELECT api_tokenfamily": 70, "SELECT x": 5}
+    assert summary["db_share"] == 0.375
