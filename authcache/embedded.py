@@ -16,6 +16,14 @@ from authcache.guard import CacheUnavailable, cache_call
 ALL = b"*"
 
 
+def _log_stat() -> tuple[int, int]:
+    try:
+        st = os.stat(stamp_file())
+    except FileNotFoundError:
+        return 0, 0
+    return st.st_ino, st.st_size
+
+
 class EmbeddedStrategy:
     """Live entries in a per-process cache, kept honest by the host's revocation log (module docstring)."""
 
@@ -35,16 +43,18 @@ class EmbeddedStrategy:
 
     def position(self) -> tuple[int, int]:
         """Return the log's (inode, size) after applying every complete line this process has not seen."""
-        try:
-            st = os.stat(stamp_file())
-            inode, size = st.st_ino, st.st_size
-        except FileNotFoundError:
-            inode, size = 0, 0
-        if inode != self.inode or size < self.applied:
-            with self.lock:  # a new log (first look, deleted, replaced): nothing older is trusted
-                self.inode, self.applied, self.floor, self.forgotten = inode, size, size, size
-                self.dropped.clear()
-        elif size > self.applied:
+        # Read before the stat: another thread may apply lines appended after
+        # this stat, and the log only grows, so only a new log is shorter.
+        applied = self.applied
+        inode, size = _log_stat()
+        if inode != self.inode or size < applied:
+            with self.lock:  # looked at again with no thread applying meanwhile
+                inode, size = _log_stat()
+                if inode != self.inode or size < self.applied:
+                    # A new log (first look, deleted, replaced): nothing older is trusted.
+                    self.inode, self.applied, self.floor, self.forgotten = inode, size, size, size
+                    self.dropped.clear()
+        if size > self.applied:
             self._apply(size)
         return inode, size
 

@@ -112,3 +112,26 @@ def test_a_garbled_line_costs_a_cold_read_never_an_error():
     assert _gone("t:a")
     _live("t:a", "again")
     assert cache_read(key="t:a").value == "again"
+
+
+def test_a_thread_that_looked_before_another_applied_keeps_the_cache_warm(monkeypatch):
+    # Threads of one process look at the log on their own: one stats it, a
+    # line lands and a second thread applies it, then the first compares its
+    # older size with what is applied. That is a longer log, not a new one.
+    import authcache.embedded as embedded
+
+    _live("t:kept", "valid")
+    _another_process_logs(b"t:earlier\n")
+    cache_read(key="t:kept")  # this process has applied every line so far
+    stat = embedded.os.stat
+
+    def stat_then_another_thread_applies(path, *args, **kwargs):
+        seen = stat(path, *args, **kwargs)
+        monkeypatch.setattr(embedded.os, "stat", stat)
+        _another_process_logs(b"t:other\n")
+        cache_read(key="t:other")  # the second thread
+        return seen
+
+    monkeypatch.setattr(embedded.os, "stat", stat_then_another_thread_applies)
+    read = cache_read(key="t:kept")
+    assert read.live and read.value == "valid"
