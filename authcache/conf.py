@@ -11,8 +11,11 @@ DEFAULTS: dict[str, object] = {
     "CACHE_BREAKER_SECONDS": 1.5,
     # Services mode: a process re-reads the revocation epoch from the database at least this often.
     "CACHE_EPOCH_SYNC_SECONDS": 2.0,
-    # Services mode: the near cache's entry lifetime (0: off), trust bound and size.
-    "NEAR_CACHE_SECONDS": 60.0,
+    # Services mode: the near cache's entry lifetime (0: off), trust bound and size. Changes
+    # reach the copy by Redis's messages, not by expiry: the lifetime only decides how
+    # often a key is read again anyway; five minutes keeps a client that asks every
+    # minute or two (many clients, each seldom) in the copy.
+    "NEAR_CACHE_SECONDS": 300.0,
     "NEAR_CACHE_STALE_SECONDS": 1.0,
     "NEAR_CACHE_MAX_ENTRIES": 10_000,
     # How long a cached user snapshot lives at most (every change drops it at once anyway).
