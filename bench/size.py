@@ -10,9 +10,10 @@ off):
 - p50/p99 of each admin change list and its search by username prefix, as
   a superuser; of /devices/ and /accounts/sessions/ (first and a later page)
   for a user with 1 000 live logins;
-- p99 of GET /api/me/ (JWT bearer) under one client looping for a few
-  seconds, without pruning, then while ``clearsessions`` and ``jwt_prune``
-  run as separate processes (as cron would run them), and their durations.
+- p99 of GET /api/me/ (JWT bearer) under one client looping while
+  ``clearsessions`` and ``jwt_prune`` run as separate processes (as cron
+  would run them), and without them for as long (a window before and one
+  after); the commands' durations.
 
 Writes var/bench/size-<UTC time>/results.{json,md}, or ``--out`` (docs/bench
 for the committed size.md/size.json).
@@ -160,8 +161,8 @@ class MeLoad(threading.Thread):
             connection.close()
 
 
-def me_under(access: str, work) -> tuple[dict, object]:
-    """Return the /api/me/ latencies while ``work()`` runs, and what it returned."""
+def me_under(access: str, work) -> tuple[list[float], int, object]:
+    """Return the /api/me/ latencies (ms) and errors while ``work()`` runs, and what it returned."""
     load = MeLoad(access)
     load.start()
     try:
@@ -169,13 +170,17 @@ def me_under(access: str, work) -> tuple[dict, object]:
     finally:
         load.stop.set()
         load.join()
-    times = load.times
+    return load.times, load.errors, result
+
+
+def latency_summary(times: list[float], errors: int) -> dict:
+    """Return requests, errors, p50 and p99 of ``times``."""
     return {
         "requests": len(times),
-        "errors": load.errors,
+        "errors": errors,
         "p50_ms": round(statistics.median(times), 2),
         "p99_ms": round(percentile(times, 99), 2),
-    }, result
+    }
 
 
 def command_run(name: str) -> dict:
@@ -209,8 +214,18 @@ def prune_measure(heavy, baseline_seconds: float) -> dict:
         "outstanding_tokens": OutstandingToken.objects.filter(expires_at__lt=now).count(),
     }
     print(f"  expired before the prune: {expired}", file=sys.stderr)
-    without, _ = me_under(access, lambda: time.sleep(baseline_seconds))
-    during, commands = me_under(access, lambda: [command_run("clearsessions"), command_run("jwt_prune")])
+    # "Without" is as long as "during": a window before the prune and one
+    # after it as long as the prune took, so both p99s rest on about as many
+    # requests and straddle the same stretch of the host's other work.
+    before, before_errors, _ = me_under(access, lambda: time.sleep(baseline_seconds))
+    started = time.monotonic()
+    times, errors, commands = me_under(
+        access, lambda: [command_run("clearsessions"), command_run("jwt_prune")]
+    )
+    after_seconds = max(0.0, time.monotonic() - started - baseline_seconds)
+    after, after_errors, _ = me_under(access, lambda: time.sleep(after_seconds))
+    without = latency_summary(before + after, before_errors + after_errors)
+    during = latency_summary(times, errors)
     ratio = during["p99_ms"] / without["p99_ms"] if without["p99_ms"] else float("inf")
     return {
         "expired_before": expired,

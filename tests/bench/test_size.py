@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from io import StringIO
 
 import pytest
@@ -61,8 +62,35 @@ def test_the_me_load_runs_until_the_work_ends_and_counts_errors(user):
     load.stop.set()
     load.join()
     assert result == "done" and load.times and load.errors == 0
-    stats, value = size.me_under("not-a-token", lambda: seen.is_set() and "ok")
-    assert value == "ok" and stats["errors"] == stats["requests"]
+    times, errors, value = size.me_under("not-a-token", lambda: seen.is_set() and "ok")
+    assert value == "ok" and errors == len(times)
+
+
+@pytest.mark.django_db(transaction=True)  # the load's thread has its own connection
+def test_the_p99_without_the_prune_rests_on_a_window_as_long_as_the_prune(user, monkeypatch):
+    windows = []
+    real = size.me_under
+
+    def me_under(access, work):
+        started = time.monotonic()
+        times, errors, result = real(access, work)
+        windows.append(time.monotonic() - started)
+        return times, errors, result
+
+    def command_run(name):
+        time.sleep(0.6)
+        return {"command": name, "seconds": 0.6, "output": ""}
+
+    monkeypatch.setattr(size, "me_under", me_under)
+    monkeypatch.setattr(size, "command_run", command_run)
+    prune = size.prune_measure(user, baseline_seconds=0.2)
+    before, during, after = windows
+    assert during >= 1.2 and abs(before + after - during) < 0.3
+    assert [c["command"] for c in prune["commands"]] == ["clearsessions", "jwt_prune"]
+    assert prune["me_without_prune"]["requests"] > 0 and prune["me_without_prune"]["errors"] == 0
+    assert prune["me_p99_ratio"] == round(
+        prune["me_during_prune"]["p99_ms"] / prune["me_without_prune"]["p99_ms"], 2
+    )
 
 
 def test_the_report_names_each_target_met_or_missed():
