@@ -223,7 +223,7 @@ def start_verifier(site: Server, tmp: Path) -> Server:
                                  f"JWKS_URL=http://127.0.0.1:{site.port}/.well-known/jwks.json"],
         cwd=ROOT, env=env, port=port, log_dir=tmp,
     )  # fmt: skip
-    server.note = "make verifier: several worker processes, no access log; no database, no cache"
+    server.note = "make verifier: several worker processes, no access log; no database, no cache server"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:  # /whoami answers 401 JSON without a token once it is up
         try:

@@ -17,7 +17,8 @@ from typing import Any
 import jwt
 
 from verifier.config import Config, config_from_env
-from verifier.jwks import KEY_TYPES, KeyCache
+from verifier.jwks import KEY_TYPES, KeyCache, VerifyingKey
+from verifier.verified import Verified, VerifiedTokens
 
 PATH = "/whoami"
 REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "jti", "token_type"]
@@ -53,9 +54,30 @@ class VerifierApp:
 
     def __init__(self, *, config: Config, keys: KeyCache, clock: Callable[[], float] = time.time):
         self.config, self.keys, self.clock = config, keys, clock
+        self.verified = VerifiedTokens(maxsize=config.verified_cache_size)
 
     def token_verify(self, *, token: str) -> tuple[dict[str, Any], dict[str, Any]]:
-        """Return (header, claims) of ``token``; raise TokenRefused with a stable code."""
+        """Return (header, claims) of ``token``; raise TokenRefused with a stable code.
+
+        A token verified before under a key still published skips the
+        signature check; its time claims are checked again (verifier/verified.py).
+        """
+        known = self.verified.get(token)
+        if known is not None:
+            if self.keys.key_get(kid=known.header["kid"]) is known.key and self._in_time(known.claims):
+                return dict(known.header), dict(known.claims)  # nested values are only ever read
+            self.verified.discard(token)  # the full check decides, with its own error
+        header, claims, key = self._verify(token)
+        self.verified.put(token, Verified(header=header, claims=claims, key=key))
+        return dict(header), dict(claims)
+
+    def _in_time(self, claims: dict[str, Any]) -> bool:
+        # PyJWT's comparisons for nbf and iat, and ours for exp, at this moment.
+        now, leeway = self.clock(), self.config.leeway
+        not_before = all(claims[name] <= now + leeway for name in ("nbf", "iat") if name in claims)
+        return not_before and claims["exp"] > now - leeway
+
+    def _verify(self, token: str) -> tuple[dict[str, Any], dict[str, Any], VerifyingKey]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
@@ -97,7 +119,7 @@ class VerifierApp:
         # Explicit typing: a refresh token is never an access token (RFC 8725 §3.11).
         if claims["token_type"] != "access":
             raise TokenRefused("wrong_type", "Token is not an access token.")
-        return header, claims
+        return header, claims, key
 
     def whoami(self, environ: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
         authorization = environ.get("HTTP_AUTHORIZATION", "")

@@ -28,6 +28,8 @@ class Config:
     jwks_min_ttl: int = 30
     jwks_max_ttl: int = 3600
     fetch_timeout: float = 3.0
+    # Tokens each process remembers as verified (verifier/verified.py; 0: off).
+    verified_cache_size: int = 4096
     host: str = "127.0.0.1"
     port: int = 8001
 
@@ -65,6 +67,9 @@ def config_from_env(environ: Mapping[str, str] = os.environ) -> Config:
         refetch_interval=_number(environ, "VERIFIER_REFETCH_INTERVAL", base.refetch_interval, float, 0, 3600),
         jwks_min_ttl=min_ttl,
         jwks_max_ttl=_number(environ, "VERIFIER_JWKS_MAX_TTL", base.jwks_max_ttl, int, min_ttl, 86400),
+        verified_cache_size=_number(
+            environ, "VERIFIER_VERIFIED_CACHE_SIZE", base.verified_cache_size, int, 0, 1_000_000
+        ),
         host=environ.get("HOST", "").strip() or base.host,
         port=_number(environ, "VERIFIER_PORT", base.port, int, 0, 65535),
     )
