@@ -68,24 +68,30 @@ def test_the_me_load_runs_until_the_work_ends_and_counts_errors(user):
 
 @pytest.mark.django_db(transaction=True)  # the load's thread has its own connection
 def test_the_p99_without_the_prune_rests_on_a_window_as_long_as_the_prune(user, monkeypatch):
-    windows = []
-    real = size.me_under
+    windows, pauses = [], []
+    real_me_under, real_sleep = size.me_under, time.sleep
 
     def me_under(access, work):
         started = time.monotonic()
-        times, errors, result = real(access, work)
+        result = real_me_under(access, work)
         windows.append(time.monotonic() - started)
-        return times, errors, result
+        return result
 
     def command_run(name):
-        time.sleep(0.6)
+        real_sleep(0.6)
         return {"command": name, "seconds": 0.6, "output": ""}
+
+    def sleep(seconds):
+        pauses.append(seconds)
+        real_sleep(seconds)
 
     monkeypatch.setattr(size, "me_under", me_under)
     monkeypatch.setattr(size, "command_run", command_run)
+    monkeypatch.setattr(size.time, "sleep", sleep)
     prune = size.prune_measure(user, baseline_seconds=0.2)
-    before, during, after = windows
-    assert during >= 1.2 and abs(before + after - during) < 0.3
+    before, during, after = pauses[0], windows[1], pauses[1]
+    # The window after the prune makes up the rest of the prune's length.
+    assert before == 0.2 and during >= 1.2 and during - before - 0.5 <= after <= during - before + 0.1
     assert [c["command"] for c in prune["commands"]] == ["clearsessions", "jwt_prune"]
     assert prune["me_without_prune"]["requests"] > 0 and prune["me_without_prune"]["errors"] == 0
     assert prune["me_p99_ratio"] == round(
