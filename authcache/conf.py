@@ -18,7 +18,8 @@ DEFAULTS: dict[str, object] = {
     "NEAR_CACHE_SECONDS": 300.0,
     "NEAR_CACHE_STALE_SECONDS": 1.0,
     "NEAR_CACHE_MAX_ENTRIES": 10_000,
-    # How long a cached user snapshot lives at most (every change drops it at once anyway).
+    # How long a cached user snapshot lives at most, each between half of it and all of it
+    # (every change drops it at once anyway).
     "USER_SNAPSHOT_SECONDS": 600,
     # Verified access tokens each process remembers (0: off).
     "JWT_VERIFIED_CACHE_SIZE": 4096,

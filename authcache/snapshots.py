@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import random
 from functools import cache
 
 from django.conf import settings
@@ -57,6 +58,17 @@ def _secret_key_id(secret_key: str) -> str:
 def _snapshot_fields(model: type) -> list[str]:
     # from_db() takes the values in the model's field order; the rest is deferred.
     return [f.attname for f in model._meta.concrete_fields if f.attname in SNAPSHOT_FIELDS]
+
+
+def snapshot_seconds() -> int:
+    """Return a new snapshot's lifetime: at most USER_SNAPSHOT_SECONDS, at least half of it.
+
+    Snapshots filled together (after a deploy or a flushed cache, or for
+    clients that arrived together) then expire spread over that second
+    half, not in the same second.
+    """
+    seconds = int(setting("USER_SNAPSHOT_SECONDS"))
+    return seconds - random.randrange(seconds // 2 + 1)  # noqa: S311 - spreading load, not a secret
 
 
 def user_snapshot_make(user) -> dict:
@@ -110,7 +122,7 @@ def user_snapshot_fill(
     # set, not add: a snapshot key never holds a revocation marker.
     cache_write_live(
         key=key, payload=user_snapshot_make(user), epoch=read.epoch,
-        timeout=setting("USER_SNAPSHOT_SECONDS"), add=False, alias=alias,
+        timeout=snapshot_seconds(), add=False, alias=alias,
     )  # fmt: skip
     if shared:
         # The version moved since it was read: a change committed around the

@@ -145,3 +145,23 @@ def test_the_version_key_outlives_every_snapshot_it_guards(user):
     user.save()
     seconds = setting("USER_SNAPSHOT_SECONDS")
     assert seconds < cache.ttl(snapshots.user_version_key(user.pk)) <= 2 * seconds
+
+
+def test_snapshots_written_together_expire_spread_over_the_second_half_of_their_life(settings):
+    settings.USER_SNAPSHOT_SECONDS = 600
+    lifetimes = [snapshots.snapshot_seconds() for _ in range(300)]
+    assert 300 <= min(lifetimes) and max(lifetimes) <= 600
+    assert len(set(lifetimes)) > 100  # not one shared moment
+    settings.USER_SNAPSHOT_SECONDS = 1
+    assert {snapshots.snapshot_seconds() for _ in range(20)} == {1}
+
+
+def test_a_filled_snapshot_lives_within_the_bound(user):
+    from authcache.conf import setting
+    from authcache.live import cache_shared
+
+    if not cache_shared():
+        pytest.skip("services mode: Redis tells an entry's time to live")
+    assert snapshots.user_cached(user.pk) == user
+    seconds = setting("USER_SNAPSHOT_SECONDS")
+    assert seconds // 2 - 1 <= cache.ttl(snapshots.user_snapshot_key(user.pk)) <= seconds
