@@ -186,7 +186,12 @@ def test_a_fill_is_refused_when_the_changes_since_its_read_outgrew_the_log(direc
     for i in range(near.recent.maxlen + 10):
         pipe.set(_full(f"near:other:{i}"), b"x")
     pipe.execute()
-    time.sleep(0.1)  # their invalidations arrive; fill() applies them before it decides
+    # Wait until every one of their invalidations has arrived and been applied.
+    last = _full(f"near:other:{near.recent.maxlen + 9}")
+    deadline = time.monotonic() + 10
+    while near.fill_ticket() is None or all(key != last for _, key in near.recent):
+        assert time.monotonic() < deadline, "the invalidations never arrived"
+        time.sleep(0.01)
     near.fill(ticket, keys, {KEY: "before"})
     assert near.get_many(keys) is None
     # A fresh ticket after them fills as usual.
