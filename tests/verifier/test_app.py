@@ -253,9 +253,11 @@ def test_configuration_from_the_environment():
             "VERIFIER_ALLOWED_ORIGINS": "https://a.example, https://b.example,",
             "VERIFIER_REFETCH_INTERVAL": "2.5",
             "VERIFIER_PORT": "9001",
+            "VERIFIER_VERIFIED_CACHE_SIZE": "0",
             "HOST": "0.0.0.0",
         }
     )
+    assert config.verified_cache_size == 0
     assert config.jwks_url == "https://auth.example/.well-known/jwks.json"
     assert (config.issuer, config.audience, config.leeway) == ("iss", "aud", 0)
     assert config.allowed_origins == ("https://a.example", "https://b.example")
@@ -268,6 +270,8 @@ def test_configuration_from_the_environment():
         {"JWKS_URL": "file:///etc/passwd"},
         {"VERIFIER_LEEWAY": "600"},
         {"VERIFIER_PORT": "http"},
+        {"VERIFIER_VERIFIED_CACHE_SIZE": "-1"},
+        {"VERIFIER_VERIFIED_CACHE_SIZE": "many"},
         {"VERIFIER_JWKS_MIN_TTL": "100", "VERIFIER_JWKS_MAX_TTL": "10"},
     ],
 )
