@@ -61,7 +61,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # The same Content-Security-Policy on every answer, API included (OWASP ASVS 5.0 V3.4.3).
-    "csp.middleware.CSPMiddleware",
+    "authdemo.middleware.ContentSecurityPolicyMiddleware",
     # A database or cache outage is a 503 with one log line, not a 500 (docs/operations.md).
     "authdemo.outage.OutageMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import functools
-
-from csp.decorators import csp_update
+from csp.constants import HEADER as CSP_HEADER
+from csp.utils import build_policy
 from django.conf import settings
 from django.contrib.auth import logout as auth_logout
 from django.contrib.auth import update_session_auth_hash
@@ -253,8 +252,7 @@ def lab_attacker(request: HttpRequest) -> HttpResponse:
     run_id = request.GET.get("run", "")
     target = csrf_lab.other_origin(request)
     valid = bool(target) and csrf_lab.store.read(run_id) is not None
-    page = functools.partial(
-        render,
+    response = render(
         request,
         "compare/lab_attacker.html",
         {
@@ -266,9 +264,13 @@ def lab_attacker(request: HttpRequest) -> HttpResponse:
     if valid:
         # This page stands in for the attacker's own site, whose policy lets it
         # post and fetch anywhere: only this page's CSP names the victim site,
-        # so what stops the attack is the victim's defence, not our CSP.
-        page = csp_update({"form-action": [target], "connect-src": [target], "frame-src": [target]})(page)
-    return page()
+        # so what stops the attack is the victim's defence, not our CSP. The
+        # site's policy widened by that one origin (the middleware keeps a
+        # header a view has set).
+        response[CSP_HEADER] = build_policy(
+            update={"form-action": [target], "connect-src": [target], "frame-src": [target]}
+        )
+    return response
 
 
 class CsrfRunsView(LabApiView):

@@ -132,6 +132,13 @@ def test_the_policy_is_django_csps_and_follows_the_settings(client, settings):
     assert "Content-Security-Policy-Report-Only" not in client.get("/api/me/")
 
 
+def test_only_djangos_debug_pages_go_without_the_policy(client, db, settings):
+    assert "Content-Security-Policy" in client.get("/no-such-page/")
+    settings.DEBUG = True  # the technical 404 page has inline styles
+    assert "Content-Security-Policy" not in client.get("/no-such-page/")
+    assert "Content-Security-Policy" in client.get("/api/me/")
+
+
 def test_docs_page_has_no_inline_script_or_style_and_links_back_to_the_site(client, db):
     response = client.get("/api/docs/")
     html = response.content.decode()

@@ -46,6 +46,9 @@ def test_run_gives_the_attacker_url_on_the_other_origin(client, user):
     directives = dict(part.strip().split(" ", 1) for part in policy.split(";"))
     for directive in ("form-action", "connect-src", "frame-src"):
         assert "http://127.0.0.1:8000" in directives[directive].split(), policy
+    # Widened by that origin only: the rest is the site's policy.
+    assert directives["form-action"].split() == ["'self'", "http://127.0.0.1:8000"]
+    assert directives["script-src"] == "'self'" and directives["frame-ancestors"] == "'none'"
 
 
 def test_attacker_page_without_a_live_run_attacks_nothing(client):
