@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
 
 from django.conf import settings
 
@@ -31,7 +31,10 @@ def setting(name: str):
     return getattr(settings, name, DEFAULTS[name])
 
 
-def stamp_file() -> Path:
-    """Return the embedded mode's revocation log, shared by every process of the host."""
+def stamp_file() -> str:
+    """Return the embedded mode's revocation log, shared by every process of the host.
+
+    A string, not a Path: every authenticated request stats it.
+    """
     path = getattr(settings, "REVOCATION_STAMP_FILE", None)
-    return Path(path) if path else Path(settings.VAR_DIR) / "revocation_stamp"
+    return os.fspath(path) if path else os.path.join(settings.VAR_DIR, "revocation_stamp")

@@ -129,7 +129,7 @@ class EmbeddedStrategy:
 
     def _log(self, names: list[bytes]) -> None:
         path = stamp_file()
-        path.parent.mkdir(parents=True, exist_ok=True)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
         # One write() on an O_APPEND file: lines of parallel writers never interleave.
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:

@@ -6,6 +6,8 @@ every process does after its commit.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -22,8 +24,8 @@ pytestmark = pytest.mark.django_db
 def _embedded_only():
     if cache_shared():
         pytest.skip("embedded default only: services mode has its Redis epoch")
-    stamp_file().parent.mkdir(parents=True, exist_ok=True)
-    stamp_file().touch()  # an earlier test may have deleted it
+    Path(stamp_file()).parent.mkdir(parents=True, exist_ok=True)
+    Path(stamp_file()).touch()  # an earlier test may have deleted it
 
 
 def _live(key: str, payload: str) -> None:
@@ -67,7 +69,7 @@ def test_a_star_line_a_half_written_line_and_a_new_file():
     _another_process_logs(b"*\n")  # everything
     assert cache_read(key="t:b").stale
     _live("t:c", "valid")
-    stamp_file().unlink()  # a deleted (or replaced) log: nothing older is trusted
+    Path(stamp_file()).unlink()  # a deleted (or replaced) log: nothing older is trusted
     assert cache_read(key="t:c").stale
 
 
