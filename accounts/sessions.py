@@ -1,21 +1,13 @@
-"""Session engine: Django's cached_db store over accounts.Session.
+"""Session engine: Django's cached_db store over accounts.Session (SESSION_ENGINE = "accounts.sessions").
 
-SESSION_ENGINE = "accounts.sessions". Reads come from the cache (Redis in
-services mode); every write goes to the database first, which stays the
-source of truth: a flushed cache only costs one query on the next request,
-and an unreachable cache is skipped (every cache call goes through
-authcache.live; cached data carries the revocation epoch it was written
-under, so data cached before a revocation the cache missed is never trusted).
-
-The model with a user column, created, last activity, IP and user agent
-comes from ``get_model_class`` and ``create_model_instance``; the cookie
-follows the login's lifetime (``get_session_cookie_age``).
-
-Lifetimes (OWASP ASVS 5.0 V7.3.1 idle timeout, V7.3.2 absolute lifetime) are
-enforced here on every read, from timestamps stored inside the session data,
-so the check costs no query with a warm cache. Last activity is refreshed at
-most once per SESSION_ACTIVITY_UPDATE_INTERVAL (one UPDATE, ASVS V7.1.1's
-"cheap on every request" trade-off is documented in docs/sessions.md).
+Every write goes to the database first, the source of truth; reads come
+from the cache through authcache.live, so a flushed or unreachable cache
+costs a query, and data cached before a revocation the cache missed is never
+trusted. The row has user, created, last activity, IP and user agent
+(``create_model_instance``). Lifetimes (OWASP ASVS 5.0 V7.3.1 idle, V7.3.2
+absolute) are checked on every read from stamps inside the session data;
+last activity is written at most once per SESSION_ACTIVITY_UPDATE_INTERVAL
+(docs/sessions.md).
 """
 
 from __future__ import annotations
@@ -29,7 +21,7 @@ from asgiref.sync import sync_to_async
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY, get_user_model
-from django.contrib.sessions.backends.base import VALID_KEY_CHARS
+from django.contrib.sessions.backends.base import VALID_KEY_CHARS, UpdateError
 from django.contrib.sessions.backends.cached_db import SessionStore as CachedDBStore
 from django.contrib.sessions.backends.db import SessionStore as DBStore
 from django.core.exceptions import SuspiciousOperation, ValidationError
@@ -56,11 +48,6 @@ TOMBSTONE_SECONDS = 300
 # A session key as this engine makes them (Django's get_new_session_key: 32
 # of VALID_KEY_CHARS); Django's own check only wants 8 characters or more.
 _SESSION_KEY_FORM = re.compile(f"[{re.escape(VALID_KEY_CHARS)}]{{8,40}}")
-
-
-def _now() -> datetime:
-    """Return the current time; tests replace this to control the clock."""
-    return timezone.now()
 
 
 def public_id_for(session_key: str) -> str:
@@ -124,7 +111,7 @@ def session_deadlines(data: dict) -> tuple[datetime, datetime] | None:
 
 def session_login_stamp(session, *, ip: str | None, user_agent: str, remember: bool = False) -> None:
     """Record login time, client IP and user agent in a freshly logged-in session."""
-    now = _now().timestamp()
+    now = timezone.now().timestamp()
     session[CREATED_KEY] = now
     session[ACTIVITY_KEY] = now
     session[IP_KEY] = ip
@@ -168,7 +155,7 @@ def sessions_expired_delete(*, batch_size: int = PRUNE_BATCH, progress=None) -> 
     ``progress(done)`` is called after each batch.
     """
     model = SessionStore.get_model_class()
-    now = _now()
+    now = timezone.now()
     done = 0
     while True:
         batch = model.objects.filter(expire_date__lt=now).order_by().values("pk")[:batch_size]
@@ -206,7 +193,7 @@ class SessionStore(CachedDBStore):
         deadlines = session_deadline_stamps(self)
         if deadlines is None:
             return super().get_session_cookie_age()
-        return max(0, int(deadlines[1] - _now().timestamp()))
+        return max(0, int(deadlines[1] - timezone.now().timestamp()))
 
     def load(self) -> dict:
         # cached_db's load(), except: the cache is read through authcache.live
@@ -242,7 +229,7 @@ class SessionStore(CachedDBStore):
             self._session_key = None
             return {}
         data = dict(data)  # never mutate an object the cache backend may hand out again
-        now = _now().timestamp()
+        now = timezone.now().timestamp()
         deadlines = session_deadline_stamps(data)
         if deadlines is not None and now >= min(deadlines):
             # Expired server-side: the row and the cache entry go now, not at
@@ -256,6 +243,7 @@ class SessionStore(CachedDBStore):
         ):
             data[ACTIVITY_KEY] = now
             self.modified = True
+            self._activity_only = dict(data)  # what save() writes when nothing else changes
         return data
 
     def row_read(self):
@@ -295,15 +283,25 @@ class SessionStore(CachedDBStore):
         # a new session, one taken before its row is written.
         alias = settings.SESSION_CACHE_ALIAS
         epoch = self._epoch if hasattr(self, "_epoch") else cache_epoch_hint(alias=alias)
-        DBStore.save(self, must_create=must_create)
-        cache_write_live(
-            key=self.cache_key,
-            payload=dict(self.items()),
-            epoch=epoch,
-            timeout=self.get_expiry_age(),
-            add=False,
-            alias=alias,
+        if not must_create and getattr(self, "_activity_only", None) == dict(self.items()):
+            self.activity_save(self._activity_only)
+        else:
+            DBStore.save(self, must_create=must_create)
+        payload, key, timeout = dict(self.items()), self.cache_key, self.get_expiry_age()
+        cache_write_live(key=key, payload=payload, epoch=epoch, timeout=timeout, add=False, alias=alias)
+
+    def activity_save(self, data: dict) -> None:
+        """Write the new activity stamp: one UPDATE of the columns it moves (the rest is unchanged).
+
+        No transaction: SQLite's write lock is held for the statement, not across Python code.
+        """
+        updated = self.model.objects.filter(session_key=self.session_key).update(
+            session_data=self.encode(data),
+            expire_date=min(session_deadlines(data)),
+            last_activity=_ts(data[ACTIVITY_KEY]),
         )
+        if not updated:
+            raise UpdateError  # the row went away meanwhile: as Django's save()
 
     def delete(self, session_key=None) -> None:
         session_key = session_key or self.session_key
@@ -314,7 +312,7 @@ class SessionStore(CachedDBStore):
             sessions_cache_tombstone(session_keys=[session_key])
 
     def create_model_instance(self, data: dict):
-        now = _now()
+        now = timezone.now()
         if CREATED_KEY not in data:
             # An anonymous session (e.g. a password reset in progress) gets
             # the plain lifetimes too; login() replaces these stamps.

@@ -5,13 +5,14 @@ from datetime import timedelta
 import pytest
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
+from django.contrib.sessions.backends.base import UpdateError
 from django.core.cache import caches
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Session
-from accounts.sessions import SessionStore
+from accounts.sessions import SessionStore, session_remember_set
 from authcache.live import cache_read
 
 pytestmark = pytest.mark.django_db
@@ -71,18 +72,46 @@ def test_last_activity_is_written_at_most_once_per_interval(
 ):
     client.force_login(user)
     before = Session.objects.get(user=user).last_activity
+    assert _authenticated(client)  # the user's snapshot cached
     clock.shift(timedelta(seconds=settings.SESSION_ACTIVITY_UPDATE_INTERVAL + 1))
-    with django_assert_max_num_queries(5) as ctx:
+    with django_assert_max_num_queries(1) as ctx:  # one UPDATE, no transaction around it
         assert _authenticated(client)
     writes = _writes(ctx.captured_queries)
     assert len(writes) == 1 and writes[0].startswith("UPDATE") and "accounts_session" in writes[0]
-    after = Session.objects.get(user=user).last_activity
-    assert after == timezone.now() and after > before
+    row = Session.objects.get(user=user)
+    assert row.last_activity == timezone.now() and row.last_activity > before
+    # The idle deadline moves with it, in the row and in its data.
+    assert row.expire_date == timezone.now() + timedelta(seconds=settings.SESSION_IDLE_TIMEOUT)
+    assert row.get_decoded()["_session_activity"] == timezone.now().timestamp()
     # The next request within the interval writes nothing again.
     clock.shift(timedelta(seconds=10))
     with django_assert_max_num_queries(0) as ctx:
         assert _authenticated(client)
     assert _writes(ctx.captured_queries) == []
+
+
+def test_an_activity_write_for_a_session_deleted_meanwhile_restores_nothing(client, user, clock):
+    client.force_login(user)
+    key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    clock.shift(timedelta(seconds=settings.SESSION_ACTIVITY_UPDATE_INTERVAL + 1))
+    store = SessionStore(key)
+    assert store.get(SESSION_KEY) == str(user.pk)  # loaded: the activity is due
+    Session.objects.filter(session_key=key).delete()  # a logout elsewhere, meanwhile
+    with pytest.raises(UpdateError):
+        store.save()
+    assert not Session.objects.filter(session_key=key).exists()
+
+
+def test_a_request_that_changes_more_than_the_activity_writes_the_whole_row(client, user, clock):
+    client.force_login(user)
+    key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    clock.shift(timedelta(seconds=settings.SESSION_ACTIVITY_UPDATE_INTERVAL + 1))
+    store = SessionStore(key)
+    session_remember_set(store, remember=True)  # the activity is due too
+    store.save()
+    row = Session.objects.get(session_key=key)
+    assert row.remember_me and row.last_activity == timezone.now()
+    assert row.expire_date == timezone.now() + timedelta(seconds=settings.SESSION_REMEMBER_IDLE_TIMEOUT)
 
 
 def test_flushing_the_cache_loses_no_session(client, user, clock, django_assert_num_queries):
