@@ -9,33 +9,16 @@ access control).
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
 from django.test import Client
 
 from accounts.models import Session
+from tests.siteadmin.helpers import actions_offered, staff_client
 
 pytestmark = pytest.mark.django_db
 
 USERS = "/admin/accounts/user/"
 SESSIONS = "/admin/accounts/session/"
-
-
-def _staff(user_factory, username: str, *codenames: str) -> Client:
-    staff = user_factory(username=username, is_staff=True)
-    staff.user_permissions.add(
-        *Permission.objects.filter(content_type__app_label="accounts", codename__in=codenames)
-    )
-    client = Client()
-    client.force_login(staff)
-    return client
-
-
-def _actions_offered(client, url: str) -> set[str]:
-    response = client.get(url)
-    assert response.status_code == 200
-    form = response.context["action_form"]  # None when no action is offered
-    return {name for name, _ in form.fields["action"].choices if name} if form else set()
 
 
 def _logged_in(client) -> bool:
@@ -56,8 +39,8 @@ def root(user_factory):
 
 def test_view_only_staff_cannot_log_out_a_superuser_with_the_bulk_action(user_factory, root):
     superuser, root_client = root
-    clerk = _staff(user_factory, "clerk", "view_user")
-    assert "revoke_all_sessions_and_tokens" not in _actions_offered(clerk, USERS)
+    clerk = staff_client(user_factory, "clerk", "view_user", app_label="accounts")
+    assert "revoke_all_sessions_and_tokens" not in actions_offered(clerk, USERS)
 
     response = clerk.post(
         USERS, {"action": "revoke_all_sessions_and_tokens", "_selected_action": [superuser.pk]}
@@ -71,15 +54,15 @@ def test_view_only_staff_cannot_log_out_a_superuser_with_the_bulk_action(user_fa
 
 def test_view_only_staff_get_403_from_the_matching_button_too(user_factory, root):
     superuser, root_client = root
-    clerk = _staff(user_factory, "clerk", "view_user")
+    clerk = staff_client(user_factory, "clerk", "view_user", app_label="accounts")
     assert clerk.post(f"{USERS}{superuser.pk}/revoke-all/").status_code == 403
     assert _logged_in(root_client)
 
 
 def test_change_staff_can_run_the_bulk_action(user_factory, root):
     superuser, root_client = root
-    operator = _staff(user_factory, "operator", "view_user", "change_user")
-    assert "revoke_all_sessions_and_tokens" in _actions_offered(operator, USERS)
+    operator = staff_client(user_factory, "operator", "view_user", "change_user", app_label="accounts")
+    assert "revoke_all_sessions_and_tokens" in actions_offered(operator, USERS)
     response = operator.post(
         USERS, {"action": "revoke_all_sessions_and_tokens", "_selected_action": [superuser.pk]}
     )
@@ -94,7 +77,7 @@ def test_superuser_can_run_the_bulk_action(user_factory, root):
     victim = user_factory(username="bob")
     victim_client = Client()
     victim_client.force_login(victim)
-    assert "revoke_all_sessions_and_tokens" in _actions_offered(root_client, USERS)
+    assert "revoke_all_sessions_and_tokens" in actions_offered(root_client, USERS)
     response = root_client.post(
         USERS, {"action": "revoke_all_sessions_and_tokens", "_selected_action": [victim.pk]}
     )
@@ -108,7 +91,7 @@ def test_the_bulk_action_asks_the_same_per_user_question_as_the_button(user_fact
     from siteadmin.users import UserAdmin
 
     superuser, root_client = root
-    operator = _staff(user_factory, "operator", "view_user", "change_user")
+    operator = staff_client(user_factory, "operator", "view_user", "change_user", app_label="accounts")
 
     def has_change_permission(self, request, obj=None):
         return obj is None or not obj.is_superuser
@@ -135,8 +118,8 @@ def bob_session(user_factory):
 
 def test_view_only_staff_cannot_revoke_sessions(user_factory, bob_session):
     row, bob_client = bob_session
-    clerk = _staff(user_factory, "clerk", "view_session")
-    assert "revoke_selected" not in _actions_offered(clerk, SESSIONS)
+    clerk = staff_client(user_factory, "clerk", "view_session", app_label="accounts")
+    assert "revoke_selected" not in actions_offered(clerk, SESSIONS)
     response = clerk.post(SESSIONS, {"action": "revoke_selected", "_selected_action": [row.pk]})
     assert response.status_code == 200
     assert not list(get_messages(response.wsgi_request))
@@ -147,8 +130,8 @@ def test_view_only_staff_cannot_revoke_sessions(user_factory, bob_session):
 
 def test_delete_staff_can_revoke_sessions(user_factory, bob_session):
     row, bob_client = bob_session
-    operator = _staff(user_factory, "operator", "view_session", "delete_session")
-    assert "revoke_selected" in _actions_offered(operator, SESSIONS)
+    operator = staff_client(user_factory, "operator", "view_session", "delete_session", app_label="accounts")
+    assert "revoke_selected" in actions_offered(operator, SESSIONS)
     response = operator.post(SESSIONS, {"action": "revoke_selected", "_selected_action": [row.pk]})
     assert response.status_code == 302
     assert not Session.objects.filter(pk=row.pk).exists()
@@ -158,7 +141,7 @@ def test_delete_staff_can_revoke_sessions(user_factory, bob_session):
 def test_superuser_can_revoke_sessions(root, bob_session):
     _, root_client = root
     row, bob_client = bob_session
-    assert "revoke_selected" in _actions_offered(root_client, SESSIONS)
+    assert "revoke_selected" in actions_offered(root_client, SESSIONS)
     response = root_client.post(SESSIONS, {"action": "revoke_selected", "_selected_action": [row.pk]})
     assert response.status_code == 302
     assert not Session.objects.filter(pk=row.pk).exists()
@@ -167,8 +150,8 @@ def test_superuser_can_revoke_sessions(root, bob_session):
 
 def test_staff_offered_other_actions_still_cannot_forge_this_one(user_factory, root):
     superuser, root_client = root
-    deleter = _staff(user_factory, "deleter", "view_user", "delete_user")
-    assert _actions_offered(deleter, USERS) == {"delete_selected"}
+    deleter = staff_client(user_factory, "deleter", "view_user", "delete_user", app_label="accounts")
+    assert actions_offered(deleter, USERS) == {"delete_selected"}
     response = deleter.post(
         USERS, {"action": "revoke_all_sessions_and_tokens", "_selected_action": [superuser.pk]}
     )

@@ -8,14 +8,13 @@ permission and superusers can run it (OWASP ASVS 5.0 V8.2.1).
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
-from django.test import Client
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 from api.models import TokenFamily
 from api.tokens import RefreshToken
 from tests.api.helpers import ME_URL, REFRESH_URL, assert_error
+from tests.siteadmin.helpers import actions_offered, staff_client
 
 pytestmark = pytest.mark.django_db
 
@@ -31,22 +30,6 @@ ADMINS = {
     ),
     "/admin/api/tokenfamily/": ("view_tokenfamily", lambda refresh: RefreshToken(refresh)["fam"]),
 }
-
-
-def _staff(user_factory, username: str, *codenames: str) -> Client:
-    staff = user_factory(username=username, is_staff=True)
-    staff.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
-    assert staff.user_permissions.count() == len(codenames)
-    client = Client()
-    client.force_login(staff)
-    return client
-
-
-def _actions_offered(client, url: str) -> set[str]:
-    response = client.get(url)
-    assert response.status_code == 200
-    form = response.context["action_form"]  # None when no action is offered
-    return {name for name, _ in form.fields["action"].choices if name} if form else set()
 
 
 @pytest.fixture
@@ -67,8 +50,8 @@ def _live(bearer, access) -> bool:
 def test_view_only_staff_cannot_revoke_a_family(path, user_factory, target, bearer):
     refresh, access = target
     view, row = ADMINS[path]
-    clerk = _staff(user_factory, "clerk", view)
-    assert "revoke_family" not in _actions_offered(clerk, path)
+    clerk = staff_client(user_factory, "clerk", view)
+    assert "revoke_family" not in actions_offered(clerk, path)
     response = clerk.post(path, {"action": "revoke_family", "_selected_action": [row(refresh)]})
     assert response.status_code == 200  # no action offered: the changelist again, nothing run
     assert not list(get_messages(response.wsgi_request))
@@ -80,8 +63,8 @@ def test_view_only_staff_cannot_revoke_a_family(path, user_factory, target, bear
 def test_revoke_staff_can_revoke_a_family(path, user_factory, target, bearer):
     refresh, access = target
     view, row = ADMINS[path]
-    operator = _staff(user_factory, "operator", view, "change_tokenfamily")
-    assert "revoke_family" in _actions_offered(operator, path)
+    operator = staff_client(user_factory, "operator", view, "change_tokenfamily")
+    assert "revoke_family" in actions_offered(operator, path)
     response = operator.post(path, {"action": "revoke_family", "_selected_action": [row(refresh)]})
     assert response.status_code == 302
     assert_error(bearer(access).get(ME_URL), 401, "token_revoked")
@@ -92,7 +75,7 @@ def test_revoke_staff_can_revoke_a_family(path, user_factory, target, bearer):
 def test_superuser_can_revoke_a_family(path, admin_client, target, bearer):
     refresh, access = target
     _, row = ADMINS[path]
-    assert "revoke_family" in _actions_offered(admin_client, path)
+    assert "revoke_family" in actions_offered(admin_client, path)
     response = admin_client.post(path, {"action": "revoke_family", "_selected_action": [row(refresh)]})
     assert response.status_code == 302
     assert_error(bearer(access).get(ME_URL), 401, "token_revoked")
