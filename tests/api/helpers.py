@@ -33,6 +33,13 @@ def assert_error(response, status: int, code: str | None = None) -> dict:
     return body
 
 
+def rotated(api_client, pair: dict) -> dict:
+    """Return the new pair a refresh of ``pair`` gives (the old refresh token is then rotated out)."""
+    response = api_client.post(REFRESH_URL, {"refresh": pair["refresh"]}, format="json")
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
 def csrf_header(client) -> dict:
     """Return the X-CSRFToken header of ``client``'s csrftoken cookie."""
     return {"HTTP_X_CSRFTOKEN": client.cookies[settings.CSRF_COOKIE_NAME].value}

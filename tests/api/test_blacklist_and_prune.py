@@ -12,7 +12,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 
 from api.models import TokenFamily
 from api.tokens import RefreshToken
-from tests.api.helpers import ME_URL, REFRESH_URL, VERIFY_URL, assert_error
+from tests.api.helpers import ME_URL, REFRESH_URL, VERIFY_URL, assert_error, rotated
 
 pytestmark = pytest.mark.django_db
 
@@ -40,15 +40,10 @@ def test_prune_deletes_only_expired_rows_and_prints_progress(user, obtain, api_c
     assert "Done: 0 expired token families (with their tokens) and 0 other expired tokens" in out.getvalue()
 
 
-def _rotated(api_client, pair) -> dict:
-    response = api_client.post(REFRESH_URL, {"refresh": pair["refresh"]}, format="json")
-    assert response.status_code == 200, response.content
-    return response.json()
-
 
 def test_deleting_a_blacklist_row_does_not_revive_a_rotated_out_token(user, obtain, api_client, bearer):
     pair = obtain(user)
-    new = _rotated(api_client, pair)
+    new = rotated(api_client, pair)
     old_jti = RefreshToken(pair["refresh"])["jti"]
     deleted, _ = BlacklistedToken.objects.filter(token__jti=old_jti).delete()
     assert deleted == 1
@@ -66,6 +61,6 @@ def test_a_hand_made_blacklist_row_cannot_make_a_normal_refresh_theft(user, obta
     pair = obtain(user)
     current = OutstandingToken.objects.get(jti=RefreshToken(pair["refresh"])["jti"])
     BlacklistedToken.objects.create(token=current)
-    new = _rotated(api_client, pair)
+    new = rotated(api_client, pair)
     assert bearer(new["access"]).get(ME_URL).status_code == 200
     assert TokenFamily.objects.get(pk=RefreshToken(pair["refresh"])["fam"]).revoked_at is None

@@ -7,7 +7,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 
 from api.models import TokenFamily
 from api.tokens import RefreshToken
-from tests.api.helpers import ME_URL, REFRESH_URL, assert_error
+from tests.api.helpers import ME_URL, REFRESH_URL, assert_error, rotated
 
 pytestmark = pytest.mark.django_db
 
@@ -71,15 +71,10 @@ def test_staff_without_permission_cannot_revoke(client, user, user_factory, obta
     assert bearer(pair["access"]).get(ME_URL).status_code == 200
 
 
-def _rotated(api_client, pair) -> dict:
-    response = api_client.post(REFRESH_URL, {"refresh": pair["refresh"]}, format="json")
-    assert response.status_code == 200, response.content
-    return response.json()
-
 
 def test_token_admin_pages_show_no_token_strings(admin_client, user, obtain, api_client):
     pair = obtain(user)
-    new = _rotated(api_client, pair)
+    new = rotated(api_client, pair)
     old = OutstandingToken.objects.get(jti=RefreshToken(pair["refresh"])["jti"])
     pages = [
         OUTSTANDING,
@@ -101,7 +96,7 @@ def test_token_admin_pages_show_no_token_strings(admin_client, user, obtain, api
 @pytest.mark.parametrize("admin_path", [OUTSTANDING, BLACKLISTED, FAMILIES])
 def test_token_admins_are_read_only(admin_client, user, obtain, api_client, admin_path):
     pair = obtain(user)
-    _rotated(api_client, pair)
+    rotated(api_client, pair)
     old = OutstandingToken.objects.get(jti=RefreshToken(pair["refresh"])["jti"])
     pk = {
         OUTSTANDING: old.pk,
