@@ -283,8 +283,9 @@ class SessionStore(CachedDBStore):
         # a new session, one taken before its row is written.
         alias = settings.SESSION_CACHE_ALIAS
         epoch = self._epoch if hasattr(self, "_epoch") else cache_epoch_hint(alias=alias)
-        if not must_create and getattr(self, "_activity_only", None) == dict(self.items()):
-            self.activity_save(self._activity_only)
+        activity_only = getattr(self, "_activity_only", None)
+        if not must_create and activity_only is not None and activity_only == dict(self.items()):
+            self.activity_save(activity_only)
         else:
             DBStore.save(self, must_create=must_create)
         payload, key, timeout = dict(self.items()), self.cache_key, self.get_expiry_age()

@@ -40,7 +40,6 @@ def test_prune_deletes_only_expired_rows_and_prints_progress(user, obtain, api_c
     assert "Done: 0 expired token families (with their tokens) and 0 other expired tokens" in out.getvalue()
 
 
-
 def test_deleting_a_blacklist_row_does_not_revive_a_rotated_out_token(user, obtain, api_client, bearer):
     pair = obtain(user)
     new = rotated(api_client, pair)

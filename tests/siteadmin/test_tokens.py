@@ -71,7 +71,6 @@ def test_staff_without_permission_cannot_revoke(client, user, user_factory, obta
     assert bearer(pair["access"]).get(ME_URL).status_code == 200
 
 
-
 def test_token_admin_pages_show_no_token_strings(admin_client, user, obtain, api_client):
     pair = obtain(user)
     new = rotated(api_client, pair)
