@@ -6,6 +6,7 @@ import time
 from base64 import b32decode
 
 from django_otp.oath import totp
+from playwright.sync_api import expect
 
 from e2e.conftest import PASSWORD
 
@@ -30,12 +31,12 @@ def test_totp_setup_then_login_in_two_steps(site, user, new_page, csp_watched_pa
     page.click("main button[type=submit]")
     page.goto(f"{site}/accounts/mfa/")
     page.click("text=Set up an authenticator app")
-    assert page.locator("figure.qr svg").is_visible()
+    # A click waits for the next page to start loading, not for it to be parsed: expect() retries.
+    expect(page.locator("figure.qr svg")).to_be_visible()
     secret = page.locator("#totp-secret").inner_text().strip()
     page.fill("#id_code", _code(secret))
     page.click("main button[type=submit]")
-    codes = page.locator("#recovery-codes li").all_inner_texts()
-    assert len(codes) == 10
+    expect(page.locator("#recovery-codes li")).to_have_count(10)
     assert violations() == []
 
     other = new_page()
@@ -43,7 +44,7 @@ def test_totp_setup_then_login_in_two_steps(site, user, new_page, csp_watched_pa
     other.fill("#id_username", "alice")
     other.fill("#id_password", PASSWORD)
     other.click("main button[type=submit]")
-    assert other.locator("#id_code").is_visible()
+    expect(other.locator("#id_code")).to_be_visible()
     # Not logged in yet: another tab of this browser is sent to the login page.
     probe = other.context.new_page()
     probe.goto(f"{site}/accounts/profile/")
@@ -52,7 +53,7 @@ def test_totp_setup_then_login_in_two_steps(site, user, new_page, csp_watched_pa
     other.fill("#id_code", _next_step_code(secret))
     other.click("main button[type=submit]")
     other.wait_for_url(f"{site}/accounts/sessions/")
-    assert other.locator("[data-amr='pwd otp mfa']").count() == 1
+    expect(other.locator("[data-amr='pwd otp mfa']")).to_have_count(1)
 
 
 def test_a_recovery_code_logs_in(site, user, new_page):
@@ -66,7 +67,7 @@ def test_a_recovery_code_logs_in(site, user, new_page):
     page.click("main button[type=submit]")
     page.fill("#id_code", "nope")
     page.click("main button[type=submit]")
-    assert page.locator(".field-errors").first.is_visible()
+    expect(page.locator(".field-errors").first).to_be_visible()
     page.fill("#id_code", codes[0])
     page.click("main button[type=submit]")
     page.wait_for_url(f"{site}/")
