@@ -8,6 +8,7 @@ are checked as NumericDates in range before any datetime conversion
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -21,11 +22,18 @@ _IMMUTABLE_CLAIM_TYPES = frozenset({str, int, float, bool, type(None)})
 
 
 def claim_frozen(value: Any) -> Any:
-    """Return ``value`` as the cache may hold it (a list of scalars as a tuple); raise TypeError otherwise."""
+    """Return ``value`` as the cache may hold it (a list of scalars as a tuple); raise TypeError otherwise.
+
+    Strings are interned: the values every token carries (``token_type``,
+    ``iss``, ``aud``, the methods of ``amr``) are then held once per process,
+    not once per cached token; an interned string is freed with its last user.
+    """
+    if type(value) is str:
+        return sys.intern(value)
     if type(value) in _IMMUTABLE_CLAIM_TYPES:
         return value
     if type(value) is list and all(type(item) in _IMMUTABLE_CLAIM_TYPES for item in value):
-        return tuple(value)
+        return tuple(claim_frozen(item) for item in value)
     raise TypeError(value)
 
 

@@ -305,8 +305,7 @@ JWT_ACCESS_COOKIE = cookie_name("access_token", secure=JWT_COOKIE_SECURE)
 JWT_REFRESH_COOKIE = cookie_name("refresh_token", secure=JWT_COOKIE_SECURE, host_only=False)
 
 # --- App tunables --------------------------------------------------------------
-# Their defaults and meaning are in each app's conf.py (accounts, api,
-# authcache, compare, limits); only the ones the environment sets are declared here.
+# Defaults and meaning: each app's conf.py; only the ones the environment sets are declared here.
 _APP_TUNABLES = {
     env.str: (
         "LOGIN_RATELIMIT_USERNAME LOGIN_RATELIMIT_IP SIGNUP_RATELIMIT_IP LAB_RATELIMIT_IP"
@@ -316,6 +315,7 @@ _APP_TUNABLES = {
         "PASSWORD_HASH_CONCURRENCY SESSION_IDLE_TIMEOUT SESSION_ABSOLUTE_LIFETIME USER_SNAPSHOT_SECONDS"
         " SESSION_REMEMBER_IDLE_TIMEOUT SESSION_REMEMBER_ABSOLUTE_LIFETIME SESSION_ACTIVITY_UPDATE_INTERVAL"
         " EMAIL_CONFIRMATION_TIMEOUT JWT_REFRESH_REUSE_GRACE NEAR_CACHE_MAX_ENTRIES REAUTH_SECONDS"
+        " JWT_VERIFIED_CACHE_SIZE"
     ),
     env.bool: "JWT_STATELESS",
     env.float: "VERIFIER_TIMEOUT CACHE_BREAKER_SECONDS CACHE_EPOCH_SYNC_SECONDS NEAR_CACHE_SECONDS"

@@ -8,6 +8,7 @@ get their own copy of the claims, and revocation stays a per-request check.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -51,7 +52,7 @@ def _access(**claims) -> str:
 
 
 def _cached(raw: str | bytes) -> keyring.VerifiedToken | None:
-    return keyring.token_backend().verified.get(raw)
+    return keyring.token_backend().verified.get(keyring.token_digest(raw))
 
 
 @pytest.fixture
@@ -107,6 +108,22 @@ def test_bearer_and_cookie_requests_use_the_cache(user, obtain, bearer, cookie_l
     assert len(full_verifications) == 2
     assert _cached(access.encode()) is not None
     assert _cached(cookie_client.cookies[settings.JWT_ACCESS_COOKIE].value.encode()) is not None
+
+
+def test_the_cache_holds_digests_not_tokens_and_shares_the_strings_every_token_carries(full_verifications):
+    one, two = _access(amr=["pwd"]), _access(amr=["pwd"])
+    AccessToken(one)
+    AccessToken(two.encode())  # as the bearer header gives it
+    AccessToken(two)  # the same token as a string: the same entry
+    assert full_verifications == [one, two.encode()]
+    entries = keyring.token_backend().verified.entries
+    assert set(entries) == {hashlib.sha256(one.encode()).digest(), hashlib.sha256(two.encode()).digest()}
+    first, second = (entries[keyring.token_digest(raw)].claims for raw in (one, two))
+    assert first["jti"] != second["jti"]
+    for name in ("token_type", "iss", "aud"):
+        assert first[name] is second[name]
+    assert first["amr"][0] is second["amr"][0]
+    assert AccessToken(two)["amr"] == ["pwd"]  # still a list for the caller
 
 
 def test_the_cache_can_be_turned_off(settings, full_verifications):
@@ -362,6 +379,7 @@ def test_a_token_with_a_nested_claim_is_verified_every_time(full_verifications):
 
 # --- Revocation stays a per-request check -----------------------------------
 
+
 def test_a_cached_token_is_refused_at_once_after_token_revoke(user, obtain, bearer):
     pair = obtain(user)
     client = bearer(pair["access"])
@@ -411,6 +429,7 @@ def test_threads_share_the_cache_safely(settings):
     settings.JWT_VERIFIED_CACHE_SIZE = 8  # smaller than the set of tokens: constant eviction
     tokens = [_access() for _ in range(20)]
     jtis = {raw: AccessToken(raw)["jti"] for raw in tokens}
+    by_digest = {keyring.token_digest(raw): jti for raw, jti in jtis.items()}
     forged = tokens[0][:-3] + "AAA"
     errors: list[BaseException] = []
     start = threading.Barrier(8)
@@ -441,8 +460,8 @@ def test_threads_share_the_cache_safely(settings):
     assert errors == []
     backend = keyring.token_backend()
     assert 0 < len(backend.verified) <= 8
-    for raw, entry in list(backend.verified.entries.items()):
-        assert entry.claims["jti"] == jtis[raw]
+    for digest, entry in list(backend.verified.entries.items()):
+        assert entry.claims["jti"] == by_digest[digest]
 
 
 # --- helpers ----------------------------------------------------------------
