@@ -8,18 +8,31 @@ as a form login does) for a session, ``api.logins.token_pair_issue`` for a
 bearer login and for a cookie login. Each credential becomes one header line
 in a file, and ``rotate_script`` is a wrk script that reads the file and
 sends the next credential with every request, each wrk thread from its own
-offset. A load's first run (cold) is the first request of each credential
-when it serves fewer requests than there are credentials; its later runs
-(the rounds) are warm.
+offset.
+
+``measure_block`` measures one rotating load on its own: a cold pass (each
+credential's first request), untimed warm passes, then rounds in which the
+rotating load and its mechanism's one-credential load run back to back, so
+their ratio is taken within each round as elsewhere in the bench. Warm means
+what it says for an active client: each credential comes back within
+seconds (the block reports how many), well inside every per-process
+lifetime (user snapshot, session activity stamp, near cache). Run inside the
+bench's rounds of some 30 loads, a credential came back only every 5-6
+minutes (10-13 per worker process): a returning client, whose state those
+lifetimes had let go, which is the cold figure's question.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import statistics
+import time
+from collections.abc import Callable
 from pathlib import Path
 
-from bench.measure import WRK_SCRIPT
+from bench.measure import WRK_RECONNECT_EVERY as RECONNECT_EVERY
+from bench.measure import WRK_SCRIPT, wrk_run
 from bench.servers import manage
 from bench.wire import WRK_PASS_DONE, BenchError, Load, Server, auth_is
 
@@ -27,10 +40,10 @@ CLIENTS = 10_000
 CLIENT_PREFIX = "bench-client-"
 # Untimed passes over every credential between the cold pass and the timed
 # rounds: connections land on either worker process, and each process fills
-# its own cache, so after k passes a process has seen a credential with
-# probability 1 - 2**-k (two processes); the rest fill during the rounds,
-# which the share of requests that reached the database shows.
-WARM_PASSES = 2
+# its own cache, so after the cold pass and k passes a process has seen a
+# credential with probability 1 - 2**-(k+1) (two processes); the rest fill
+# during the rounds, which the share of requests that reached the database shows.
+WARM_PASSES = 4
 # The per-process caches' bound the many-clients loads need. Counted in a
 # process after each client's three requests: five entries per client in the
 # embedded cache (the session and the user snapshot it keys, the two token
@@ -48,6 +61,17 @@ def cache_entries(clients: int) -> int:
     return max(10_000, CACHE_ENTRIES_PER_CLIENT * clients)
 
 
+# The verified-token memory they need (JWT_VERIFIED_CACHE_SIZE): each client's two
+# access tokens (a bearer and a cookie login), plus the default's 4 096 for the rest.
+# Below the rotation's size an LRU map misses on every request, as above.
+VERIFIED_TOKENS_PER_CLIENT = 2
+
+
+def verified_entries(clients: int) -> int:
+    """Return JWT_VERIFIED_CACHE_SIZE for ``clients`` rotating clients."""
+    return 4096 + VERIFIED_TOKENS_PER_CLIENT * clients
+
+
 # The loads: the one-credential mechanism each rotates through, and the answer that proves it.
 CLIENT_LOADS = {
     "session-clients": "session",
@@ -57,6 +81,7 @@ CLIENT_LOADS = {
 
 MINT_SCRIPT = """
 import json
+import statistics
 from pathlib import Path
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -128,7 +153,7 @@ init = function(args)
       creds[n] = {name, value}
     end
   end
-  pos = (thread_index or 0) * math.floor(n / THREADS)
+  pos = (START + (thread_index or 0) * math.floor(n / THREADS)) % n
 end
 request = function()
   sent = sent + 1
@@ -145,10 +170,14 @@ end
 """
 
 
-def rotate_script(credentials: Path, *, threads: int, reconnect_every: int, passes: int = 0) -> str:
+def rotate_script(
+    credentials: Path, *, threads: int, reconnect_every: int, passes: int = 0, start: int = 0
+) -> str:
     """Return the wrk script that rotates through the header lines of ``credentials``.
 
     ``passes`` > 0: the run ends after that many passes over them (each thread its share).
+    ``start``: each thread's first credential is this many past its offset (a run that
+    goes on where the last one stopped).
     """
     report = WRK_SCRIPT[WRK_SCRIPT.index("done = function") :]
     rotate = (
@@ -157,6 +186,7 @@ def rotate_script(credentials: Path, *, threads: int, reconnect_every: int, pass
         .replace("PASSES", str(passes))
         .replace("RECONNECT_EVERY", str(reconnect_every))
         .replace("THREADS", str(max(1, threads)))
+        .replace("START", str(start))
     )
     return rotate + "\n" + report
 
@@ -224,6 +254,81 @@ def pass_load(load: Load, *, passes: int, threads: int, reconnect_every: int) ->
     return dataclasses.replace(load, script=script, runs=[], cold=None)
 
 
+def from_offset(load: Load, *, start: int, threads: int, reconnect_every: int) -> Load:
+    """Return ``load`` with a script whose threads begin ``start`` credentials past their offsets."""
+    credentials = load.script.with_name(f"{CLIENT_LOADS[load.mechanism]}.txt")
+    script = load.script.with_name(f"{load.script.stem}-from-{start}.lua")
+    script.write_text(
+        rotate_script(credentials, threads=threads, reconnect_every=reconnect_every, start=start)
+    )
+    return dataclasses.replace(load, script=script)
+
+
 def pass_seconds(load: Load, *, passes: int) -> float:
     """Return the -d of a run of ``passes`` passes: a cap at 25 req/s, should it never say it is done."""
     return 60 + credential_count(load) * passes / 25
+
+
+def measure_block(
+    load: Load,
+    one: Load,
+    *,
+    rounds: int,
+    seconds: float,
+    threads: int,
+    connections: int,
+    script: Path,
+    say: Callable[[str], None],
+) -> None:
+    """Measure rotating ``load`` in its own block: cold pass, warm passes, then rounds beside ``one``.
+
+    ``one`` is the mechanism's one-credential load; its runs here go to
+    ``load.pair_runs`` (its own ``runs`` stay those of the bench's rounds).
+    """
+    wrk = {"threads": threads, "connections": connections, "script": script}
+    say(f"cold: {load.label}, one pass (each credential's first request)")
+    first = pass_load(load, passes=1, threads=threads, reconnect_every=RECONNECT_EVERY)
+    load.cold = wrk_run(first, seconds=pass_seconds(first, passes=1), **wrk)
+    say(f"warm-up: {WARM_PASSES} passes, untimed")
+    warm = pass_load(load, passes=WARM_PASSES, threads=threads, reconnect_every=RECONNECT_EVERY)
+    wrk_run(warm, seconds=pass_seconds(warm, passes=WARM_PASSES), **wrk)
+    load.rss_peak_kib = max(first.rss_peak_kib, warm.rss_peak_kib)
+    say(f"{rounds} rounds x {seconds:g} s, beside {one.label}")
+    started, sent = time.monotonic(), 0
+    for r in range(rounds):
+        # Each run goes on where the last one stopped, so the rounds rotate through every credential.
+        rotating = from_offset(
+            load, start=sent // max(1, threads), threads=threads, reconnect_every=RECONNECT_EVERY
+        )
+        for each in (rotating, one) if r % 2 == 0 else (one, rotating):
+            run = wrk_run(each.renewed(), seconds=seconds, **wrk)
+            (load.runs if each is rotating else load.pair_runs).append(run)
+            sent += run["requests"] if each is rotating else 0
+        load.rss_peak_kib = max(load.rss_peak_kib, rotating.rss_peak_kib)
+    if sent:
+        load.revisit_seconds = round(credential_count(load) * (time.monotonic() - started) / sent, 1)
+
+
+def block_summary(load: Load) -> dict:
+    """Return a rotating load's cold run (req/s, p99, errors, SQL share) and its block's paired runs.
+
+    Empty for any other load; ``summarize`` gives the rest.
+    """
+    if load.cold is None:
+        return {}
+    run = load.cold
+    errors = run["non2xx"] + run["connect"] + run["read"] + run["write"] + run["timeout"]
+    pair = [r["requests"] / (r["duration_us"] / 1e6) for r in load.pair_runs]
+    return {
+        "one_rps_rounds": [round(x, 1) for x in pair],
+        "one_rps": round(statistics.median(pair), 1) if pair else None,
+        "revisit_seconds": load.revisit_seconds,
+        "cold": {
+            "rps": round(run["requests"] / (run["duration_us"] / 1e6), 1),
+            "requests": run["requests"],
+            "p99_ms": round(run["p99_us"] / 1000, 2),
+            "errors": errors,
+            "db_share": run.get("db_share"),
+            "worker_rss_mib": max(run.get("worker_rss_mib") or [0]),
+        },
+    }

@@ -23,13 +23,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench.clients import (
-    WARM_PASSES,
+    CLIENT_LOADS,
+    block_summary,
     cache_entries,
     client_loads,
     clients_delete,
+    measure_block,
     mint_credentials,
-    pass_load,
-    pass_seconds,
+    verified_entries,
 )
 from bench.measure import (
     WRK_RECONNECT_EVERY,
@@ -40,7 +41,6 @@ from bench.measure import (
     measure_logins,
     percentile,
     summarize,
-    wrk_run,
 )
 from bench.peerservers import peer_loads, peer_logins, start_django_naive, start_express
 from bench.servers import (
@@ -82,7 +82,11 @@ def run(
     sized: dict[str, str] = {}
     if clients:
         entries = str(cache_entries(clients))
-        sized = {"LOCAL_CACHE_MAX_ENTRIES": entries, "NEAR_CACHE_MAX_ENTRIES": entries}
+        sized = {
+            "LOCAL_CACHE_MAX_ENTRIES": entries,
+            "NEAR_CACHE_MAX_ENTRIES": entries,
+            "JWT_VERIFIED_CACHE_SIZE": str(verified_entries(clients)),
+        }
     modes = [("embedded", dict(sized))]
     if os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL"):
         services = {"DATABASE_URL": os.environ["DATABASE_URL"], "REDIS_URL": os.environ["REDIS_URL"]}
@@ -94,7 +98,7 @@ def run(
     login_runs: list[Login] = []
     main_servers: list[tuple[Server, dict, dict]] = []
     skipped: list[str] = []
-    client_runs: list[Load] = []
+    client_runs: list[tuple[Load, Load]] = []
     try:
         for mode, mode_env in modes:
             say(f"starting authdemo ({mode}) under make serve, and its JWT_STATELESS=1 twin")
@@ -109,8 +113,8 @@ def run(
                 many = client_loads(
                     main, tmp / f"clients-{mode}", threads=threads, reconnect_every=WRK_RECONNECT_EVERY
                 )
-                loads += many
-                client_runs += many
+                ones = {one.mechanism: one for one in main_loads if one.server is main}
+                client_runs += [(load, ones[CLIENT_LOADS[load.mechanism]]) for load in many]
             login_runs += authdemo_logins(main, credentials)
             main_servers.append((main, credentials, hasher))
             if mode == "embedded":
@@ -137,27 +141,8 @@ def run(
             servers.append(peer)
             loads += peer_loads(peer)
             login_runs += peer_logins(peer)
-        for load in loads:
+        for load in loads + [many for many, _one in client_runs]:
             load.verify()
-        for load in client_runs:
-            say(f"cold: {load.label}, one pass (each credential's first request)")
-            first = pass_load(load, passes=1, threads=threads, reconnect_every=WRK_RECONNECT_EVERY)
-            load.cold = wrk_run(
-                first,
-                seconds=pass_seconds(first, passes=1),
-                threads=threads,
-                connections=connections,
-                script=script,
-            )
-            say(f"warm-up: {WARM_PASSES} passes, untimed")
-            warm = pass_load(load, passes=WARM_PASSES, threads=threads, reconnect_every=WRK_RECONNECT_EVERY)
-            wrk_run(
-                warm,
-                seconds=pass_seconds(warm, passes=WARM_PASSES),
-                threads=threads,
-                connections=connections,
-                script=script,
-            )
         say(
             f"load: wrk -t{threads} -c{connections}, {rounds} interleaved rounds x {seconds:g} s, "
             f"{len(loads)} loads"
@@ -172,6 +157,19 @@ def run(
             script=script,
             say=say,
         )
+        # Many clients: each rotating load in a block of its own, beside its one-credential load.
+        for many, one in client_runs:
+            measure_block(
+                many,
+                one,
+                rounds=rounds,
+                seconds=seconds,
+                threads=threads,
+                connections=connections,
+                script=script,
+                say=say,
+            )
+        loads += [many for many, _one in client_runs]
         for load in loads:
             load.verify()  # credentials still good after the run: no load measured 401s
         say(f"logins: {logins} of each, sequential, new connection each")
@@ -194,7 +192,7 @@ def run(
             {"name": s.name, "kind": s.kind, "note": s.note, "rss_peak_mib": round(s.rss_peak_kib / 1024, 1)}
             for s in servers
         ],
-        "loads": [summarize(load) for load in loads],
+        "loads": [summarize(load) | block_summary(load) for load in loads],
         "logins": [
             {
                 "server": lg.server.name,
@@ -233,5 +231,6 @@ def run(
             "burst": burst,
             "clients": clients,
             "cache_entries": cache_entries(clients) if clients else None,
+            "verified_entries": verified_entries(clients) if clients else None,
         },
     }

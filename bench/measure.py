@@ -307,25 +307,6 @@ def summarize(load: Load) -> dict:
         **runs_share(runs),
         "db_share_rounds": [r.get("db_share") for r in runs],  # and below, what the rounds' SQL ran
         "shapes": _merged([r.get("shapes", {}) for r in runs]),
-        **_cold(load),
-    }
-
-
-def _cold(load: Load) -> dict:
-    """Return the cold run of a rotating load: req/s, p99, errors, share of requests that ran SQL."""
-    if load.cold is None:
-        return {}
-    run = load.cold
-    errors = run["non2xx"] + run["connect"] + run["read"] + run["write"] + run["timeout"]
-    return {
-        "cold": {
-            "rps": round(run["requests"] / (run["duration_us"] / 1e6), 1),
-            "requests": run["requests"],
-            "p99_ms": round(run["p99_us"] / 1000, 2),
-            "errors": errors,
-            "db_share": run.get("db_share"),
-            "worker_rss_mib": max(run.get("worker_rss_mib") or [0]),
-        }
     }
 
 

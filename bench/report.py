@@ -8,7 +8,7 @@ from html import escape
 from pathlib import Path
 
 from bench.clients import CLIENT_LOADS
-from bench.results import add_ratios, machine, paired, row_of, server_names, targets
+from bench.results import add_ratios, machine, one_credential, paired, row_of, server_names, targets
 from bench.wire import MECHANISMS
 
 COLOURS = {
@@ -40,13 +40,15 @@ def clients_table(results: dict) -> list[str]:
             many, one = row_of(results, server, mech), row_of(results, server, base)
             if not (many and one):
                 continue
+            one = one_credential(many, one)
             cold = many.get("cold") or {}
+            revisit = many.get("revisit_seconds")
             cold_rps = f"{cold['rps']:.0f}" if cold.get("rps") else "—"
             rows.append(
                 f"| {server} | {MECHANISMS[base]} | {one['rps']:.0f} | {_share(one.get('db_share'))} "
                 f"| {cold_rps} ({cold.get('requests', 0)} req) | {_share(cold.get('db_share'))} "
                 f"| {many['rps']:.0f} | {_share(many.get('db_share'))} | {paired(many, one):.2f} "
-                f"| {many.get('worker_rss_mib', 0):.0f} |"
+                f"| {f'{revisit:.0f}' if revisit else '—'} | {many.get('worker_rss_mib', 0):.0f} |"
             )
     if not rows:
         return []
@@ -55,14 +57,16 @@ def clients_table(results: dict) -> list[str]:
         "",
         f"## Many clients ({clients} credentials per mechanism, one per request in turn)",
         "",
-        "Cold: the first run, before any warm-up (each credential's first requests when it served fewer "
-        "requests than there are credentials). Warm: the rounds. DB: the share of requests that ran at "
-        "least one SQL statement (counted in each worker, bench/querycount.py). RSS: the largest worker "
-        "process at the end of a round.",
+        "Each rotating load runs in a block of its own (bench/clients.py): a cold pass (each credential's "
+        "first request), untimed warm passes, then rounds in which it and its mechanism's one-credential "
+        "load run back to back; warm / one is the median of the quotients within each round. Revisit: "
+        "the seconds between two requests with the same credential during the rounds. DB: the share of "
+        "requests that ran at least one SQL statement (counted in each worker, bench/querycount.py). "
+        "RSS: the largest worker process at the end of a round.",
         "",
         "| server | mechanism | one credential req/s | DB | cold req/s | DB | warm req/s | DB "
-        "| warm / one | worker RSS MiB |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| warm / one | revisit s | worker RSS MiB |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
         *rows,
     ]
 

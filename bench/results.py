@@ -183,6 +183,13 @@ def targets(results: dict) -> list[tuple[str, str, bool | None]]:
     return out
 
 
+def one_credential(many: dict, one: dict) -> dict:
+    """Return what a rotating load is judged against: the one-credential runs of its block, else ``one``."""
+    if many.get("one_rps_rounds"):
+        return {**one, "rps": many["one_rps"], "rps_rounds": many["one_rps_rounds"]}
+    return one
+
+
 def clients_targets(results: dict) -> list[tuple[str, str, bool | None]]:
     """Return, per server and mechanism, many clients against one credential, and the workers' RSS bound."""
     out: list[tuple[str, str, bool | None]] = []
@@ -192,6 +199,7 @@ def clients_targets(results: dict) -> list[tuple[str, str, bool | None]]:
             many, one = row_of(results, server, mech), row_of(results, server, base)
             if not (many and one):
                 continue
+            one = one_credential(many, one)
             share = paired(many, one)
             cold = many.get("cold") or {}
             cold_share = cold["rps"] / one["rps"] if cold.get("rps") and one["rps"] else None

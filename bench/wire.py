@@ -247,6 +247,10 @@ class Load:
     script: Path | None = None
     # The first run of a rotating load, before any warm-up: each credential's first request.
     cold: dict | None = None
+    # A rotating load's one-credential twin, run beside it in each round of its block (bench/clients.py).
+    pair_runs: list[dict] = field(default_factory=list)
+    # A rotating load's seconds between two requests with the same credential during its block.
+    revisit_seconds: float | None = None
 
     def renewed(self) -> Load:
         if self.renew is not None:

@@ -8,6 +8,7 @@ import json
 import shutil
 import subprocess
 import threading
+import types
 from pathlib import Path
 
 import pytest
@@ -105,12 +106,13 @@ class _Recorder(http.server.BaseHTTPRequestHandler):
 
 
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="needs wrk")
-def test_the_wrk_script_sends_a_new_credential_with_each_request_from_each_threads_offset(tmp_path):
+@pytest.mark.parametrize("start", [0, 13])
+def test_the_wrk_script_sends_a_new_credential_with_each_request_from_each_threads_offset(tmp_path, start):
     credentials = tmp_path / "jwt-bearer.txt"
     credentials.write_text("".join(f"Authorization: Bearer token-{i}\n" for i in range(40)))
     script = tmp_path / "rotate.lua"
     # No reconnect within the run: one connection per thread, told apart by its port.
-    script.write_text(bench_clients.rotate_script(credentials, threads=2, reconnect_every=10**9))
+    script.write_text(bench_clients.rotate_script(credentials, threads=2, reconnect_every=10**9, start=start))
     _Recorder.seen, _Recorder.by_port = [], []
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
@@ -143,6 +145,74 @@ def test_the_wrk_script_sends_a_new_credential_with_each_request_from_each_threa
         assert all(b == (a + 1) % 40 for a, b in itertools.pairwise(sequence))
     first, second = sequences[0][0], sequences[1][0]
     assert 18 <= (second - first) % 40 <= 22
+    # Both threads begin ``start`` past their offsets (0 and 20), one either way.
+    for begin in (first, second):
+        assert min((begin - offset) % 40 for offset in (start - 1, start + 19)) <= 2
+
+
+def test_a_rotating_load_is_measured_in_its_own_block_beside_its_one_credential_load(tmp_path, monkeypatch):
+    (tmp_path / "session.txt").write_text("".join(f"Cookie: s=key-{i}\n" for i in range(1000)))
+    server = bench_wire.Server("s", "authdemo", 0, None, tmp_path / "log")
+    many = bench_wire.Load(
+        server, "session-clients", "/", {}, lambda a: True, script=tmp_path / "session.lua"
+    )
+    one = bench_wire.Load(server, "session", "/", {"Cookie": "s=one"}, lambda a: True)
+    ran: list[tuple[str, str]] = []
+
+    def fake_wrk_run(load, *, seconds, **kwargs):
+        ran.append((load.mechanism, load.script.name if load.script else ""))
+        requests = 300 if load.mechanism == "session" else 100
+        counts = dict.fromkeys(("non2xx", "connect", "read", "write", "timeout", "p99_us"), 0)
+        return {"requests": requests, "duration_us": 1_000_000, **counts}
+
+    monkeypatch.setattr(bench_clients, "wrk_run", fake_wrk_run)
+    clock = iter([100.0, 106.0])  # the rounds' start and end
+    monkeypatch.setattr(bench_clients, "time", types.SimpleNamespace(monotonic=lambda: next(clock)))
+    bench_clients.measure_block(
+        many,
+        one,
+        rounds=3,
+        seconds=1,
+        threads=2,
+        connections=2,
+        script=tmp_path / "r.lua",
+        say=lambda m: None,
+    )
+    assert ran[0] == ("session-clients", "session-1-passes.lua")  # cold
+    assert ran[1] == ("session-clients", f"session-{bench_clients.WARM_PASSES}-passes.lua")
+    # Rounds: both loads back to back, in turns; each rotating run goes on where the last stopped.
+    assert ran[2:] == [
+        ("session-clients", "session-from-0.lua"),
+        ("session", ""),
+        ("session", ""),
+        ("session-clients", "session-from-50.lua"),
+        ("session-clients", "session-from-100.lua"),
+        ("session", ""),
+    ]
+    assert many.cold["requests"] == 100
+    assert len(many.runs) == len(many.pair_runs) == 3 and one.runs == []
+    summary = bench_clients.block_summary(many)
+    assert summary["one_rps_rounds"] == [300.0] * 3 and summary["one_rps"] == 300.0
+    assert summary["revisit_seconds"] == 1000 * 6.0 / 300  # 1 000 credentials, 300 rotating requests in 6 s
+    assert bench_clients.block_summary(one) == {}
+
+
+def test_a_rotating_load_is_judged_against_the_one_credential_runs_of_its_own_block():
+    server = "authdemo embedded"
+    results = {
+        "loads": [
+            _row(server, "anon", [1000.0, 1000.0]),
+            _row(server, "session", [400.0, 400.0]),  # the bench's rounds: not the yardstick
+            _row(server, "session-clients", [600.0, 300.0], one_rps_rounds=[800.0, 400.0], one_rps=600.0),
+        ],
+        "logins": [],
+        "bursts": [],
+    }
+    bench_results.add_ratios(results)
+    judged = _judged(results, server)
+    assert judged[f"{server}: session cookie, many clients >= 0.8x one credential (warm)"] == ("0.75x", False)
+    (row,) = [r for r in bench_report.clients_table({**results, "settings": _settings()}) if "session" in r]
+    assert row.startswith(f"| {server} | session cookie | 600 |") and "| 0.75 |" in row
 
 
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="needs wrk")
