@@ -7,6 +7,8 @@ from api import exceptions, mfaviews, openapi, passkeys, views
 app_name = "api"
 
 urlpatterns = [
+    # First: every authenticated client asks it, and the resolver tries the patterns in order.
+    path("api/me/", views.MeView.as_view(), name="me"),
     path("api/auth/token/", views.TokenObtainView.as_view(), name="token"),
     path("api/auth/token/refresh/", views.TokenRefreshView.as_view(), name="token-refresh"),
     path("api/auth/token/verify/", views.TokenVerifyView.as_view(), name="token-verify"),
@@ -25,7 +27,6 @@ urlpatterns = [
         passkeys.ReauthenticatePasskeyOptionsView.as_view(),
         name="reauthenticate-passkey-options",
     ),
-    path("api/me/", views.MeView.as_view(), name="me"),
     # Passkeys (WebAuthn)
     path("api/auth/passkeys/", passkeys.PasskeyListView.as_view(), name="passkeys"),
     path(
