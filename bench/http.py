@@ -147,28 +147,11 @@ def run(
             f"load: wrk -t{threads} -c{connections}, {rounds} interleaved rounds x {seconds:g} s, "
             f"{len(loads)} loads"
         )
-        measure_loads(
-            loads,
-            rounds=rounds,
-            seconds=seconds,
-            warmup=warmup,
-            threads=threads,
-            connections=connections,
-            script=script,
-            say=say,
-        )
+        wrk = {"rounds": rounds, "seconds": seconds, "threads": threads, "connections": connections}
+        measure_loads(loads, warmup=warmup, script=script, say=say, **wrk)
         # Many clients: each rotating load in a block of its own, beside its one-credential load.
         for many, one in client_runs:
-            measure_block(
-                many,
-                one,
-                rounds=rounds,
-                seconds=seconds,
-                threads=threads,
-                connections=connections,
-                script=script,
-                say=say,
-            )
+            measure_block(many, one, script=script, say=say, **wrk)
         loads += [many for many, _one in client_runs]
         for load in loads:
             load.verify()  # credentials still good after the run: no load measured 401s
