@@ -54,6 +54,8 @@ def add_ratios(results: dict) -> None:
             anon[row["server"]] = row
     for row in results["loads"]:
         base = anon.get(row["server"]) or anon.get(row["server"].removesuffix(" stateless"))
+        if row.get("one_rps_rounds"):
+            base = None  # a many-clients block: its rounds are not the anonymous load's (one_credential)
         ratio = paired(row, base) if base else None
         row["ratio"] = round(ratio, 2) if ratio is not None else None
         rounds = zip(row.get("rps_rounds") or [], (base or {}).get("rps_rounds") or [], strict=False)

@@ -211,6 +211,8 @@ def test_a_rotating_load_is_judged_against_the_one_credential_runs_of_its_own_bl
     bench_results.add_ratios(results)
     judged = _judged(results, server)
     assert judged[f"{server}: session cookie, many clients >= 0.8x one credential (warm)"] == ("0.75x", False)
+    # Its rounds ran apart from the anonymous load's: no ratio to it.
+    assert results["loads"][2]["ratio"] is None and results["loads"][2]["ratio_rounds"] == []
     (row,) = [r for r in bench_report.clients_table({**results, "settings": _settings()}) if "session" in r]
     assert row.startswith(f"| {server} | session cookie | 600 |") and "| 0.75 |" in row
 
