@@ -81,7 +81,6 @@ CLIENT_LOADS = {
 
 MINT_SCRIPT = """
 import json
-import statistics
 from pathlib import Path
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -282,8 +281,9 @@ def measure_block(
 ) -> None:
     """Measure rotating ``load`` in its own block: cold pass, warm passes, then rounds beside ``one``.
 
-    ``one`` is the mechanism's one-credential load; its runs here go to
-    ``load.pair_runs`` (its own ``runs`` stay those of the bench's rounds).
+    ``one`` is the mechanism's one-credential load: its runs here go to
+    ``load.pair_runs``, the rotating runs to ``load.runs``; ``one.runs`` (the
+    bench's rounds) are left as they are.
     """
     wrk = {"threads": threads, "connections": connections, "script": script}
     say(f"cold: {load.label}, one pass (each credential's first request)")

@@ -126,6 +126,15 @@ def test_the_cache_holds_digests_not_tokens_and_shares_the_strings_every_token_c
     assert AccessToken(two)["amr"] == ["pwd"]  # still a list for the caller
 
 
+@pytest.mark.parametrize("bad", ["\ud800abc", "a.b.\udfff", b"\xff\xfe.x.y", "", b""])
+def test_a_malformed_token_is_refused_before_and_after_the_cache_lookup(bad):
+    # The cache's key is computed from any input, surrogates and non-UTF-8 bytes included.
+    assert _cached(bad) is None
+    with pytest.raises(TokenError):
+        AccessToken(bad)
+    assert len(keyring.token_backend().verified) == 0
+
+
 def test_the_cache_can_be_turned_off(settings, full_verifications):
     settings.JWT_VERIFIED_CACHE_SIZE = 0
     raw = _access()
