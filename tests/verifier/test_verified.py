@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
@@ -145,3 +147,13 @@ def test_least_recently_used_leaves_first():
     cache.get("a")
     cache.put("c", Verified(header={}, claims={}, key=None))
     assert cache.get("b") is None and cache.get("a") is not None and cache.get("c") is not None
+
+
+def test_the_cache_holds_digests_not_tokens(site, decodes):
+    key = site.publish("k1")
+    token = sign(key, access_claims(iat=int(site.now), exp=int(site.now) + 300), kid="k1")
+    verifier = site.verifier()
+    verifier.token_verify(token=token)
+    assert verifier.verified.keys() == [hashlib.sha256(token.encode()).digest()]
+    # The digest finds the entry: no second signature check.
+    assert verifier.token_verify(token=token)[1]["user_id"] == "1" and decodes == [token]
