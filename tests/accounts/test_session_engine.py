@@ -44,9 +44,7 @@ def test_login_creates_a_row_with_user_ip_and_user_agent(client, user, login, cl
     assert row.get_decoded()[SESSION_KEY] == str(user.pk)
 
 
-def test_warm_cache_request_makes_no_query_and_writes_nothing(
-    client, user, clock, django_assert_num_queries
-):
+def test_warm_cache_request_makes_no_query_and_writes_nothing(client, user, clock, django_assert_num_queries):
     client.force_login(user)
     assert _authenticated(client)
     clock.shift(timedelta(seconds=settings.SESSION_ACTIVITY_UPDATE_INTERVAL - 1))
